@@ -1,0 +1,105 @@
+package pfgm
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+func TestQuantizeMinMaxByHand(t *testing.T) {
+	// b = 2: Q = 3, scale = 2/3, zero = ⌊1.5⌋ = 1.
+	// −1 → clamp(−0.5) = 0 → −2/3; 0 → 1 → 0; 0.5 → round(1.75) = 2 → 2/3;
+	// 1 → round(2.5) = 2 (half to even) → 2/3.
+	w := []float32{-1, 0, 0.5, 1}
+	got := make([]float32, 4)
+	QuantizeMinMax(got, w, 2)
+	want := []float32{-2.0 / 3, 0, 2.0 / 3, 2.0 / 3}
+	for i := range want {
+		if math.Abs(float64(got[i]-want[i])) > 1e-6 {
+			t.Errorf("ŵ[%d] = %v, want %v", i, got[i], want[i])
+		}
+	}
+	// All-positive tensor: zero = 0, so the grid starts at 0, not at min.
+	w = []float32{1, 2, 4}
+	QuantizeMinMax(got[:3], w, 2) // scale 1: 1→1, 2→2, 4→round(4)=clamp 3 → 3
+	for i, v := range []float32{1, 2, 3} {
+		if got[i] != v {
+			t.Errorf("positive: ŵ[%d] = %v, want %v", i, got[i], v)
+		}
+	}
+	// Constant tensor is left alone.
+	c := []float32{0.25, 0.25}
+	QuantizeMinMax(c, c, 3)
+	if c[0] != 0.25 || c[1] != 0.25 {
+		t.Errorf("constant: %v", c)
+	}
+}
+
+// TestQuantizeMinMaxProperties checks on Gaussian weights that at most 2^b
+// levels remain, that every error is at most one step, and that the RMS
+// error is near the uniform-quantiser value step/√12.
+func TestQuantizeMinMaxProperties(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	w := make([]float32, 50000)
+	for i := range w {
+		w[i] = float32(0.1*rng.NormFloat64() + 0.02)
+	}
+	lo, hi := w[0], w[0]
+	for _, v := range w {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	for _, b := range []int{3, 4, 5, 6, 8} {
+		q := make([]float32, len(w))
+		QuantizeMinMax(q, w, b)
+		step := float64(hi-lo) / float64(int(1)<<b-1)
+		levels := map[float32]bool{}
+		var se float64
+		for i := range w {
+			levels[q[i]] = true
+			e := float64(q[i] - w[i])
+			if math.Abs(e) > step*(1+1e-5) {
+				t.Fatalf("b=%d: |error| %v > step %v", b, math.Abs(e), step)
+			}
+			se += e * e
+		}
+		if len(levels) > 1<<b {
+			t.Errorf("b=%d: %d levels", b, len(levels))
+		}
+		rms := math.Sqrt(se / float64(len(w)))
+		if want := step / math.Sqrt(12); math.Abs(rms-want) > 0.15*want {
+			t.Errorf("b=%d: RMS error %.4g, want ≈ %.4g", b, rms, want)
+		}
+	}
+}
+
+func TestStateNoise(t *testing.T) {
+	if StateNoise(0, 1, 0) != nil {
+		t.Error("α = 0 should give no hook")
+	}
+	const rows, cols, alpha, sigma = 400, 25, 0.2, 3.0
+	x := mat.NewDense(rows, cols, nil)
+	StateNoise(alpha, 9, 0)(4, sigma, x)
+	// ε = Δx/(ασ) must be N(0,1).
+	eps := make([]float64, 0, rows*cols)
+	for _, v := range x.RawMatrix().Data {
+		eps = append(eps, v/(alpha*sigma))
+	}
+	if s := ks1(eps, distuv.UnitNormal.CDF); s > ks1Crit(len(eps)) {
+		t.Errorf("ε KS vs N(0,1) = %.4f", s)
+	}
+	// Shared across D and batch splits: rows 100.. of a split batch equal the
+	// same rows of the whole batch; another step gives different ε.
+	part := mat.NewDense(rows-100, cols, nil)
+	StateNoise(alpha, 9, 100)(4, sigma, part)
+	if !mat.Equal(part, x.Slice(100, rows, 0, cols)) {
+		t.Error("ε depends on the batch split")
+	}
+	other := mat.NewDense(rows, cols, nil)
+	StateNoise(alpha, 9, 0)(5, sigma, other)
+	if mat.Equal(other, x) {
+		t.Error("ε identical across steps")
+	}
+}
