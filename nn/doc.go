@@ -1,0 +1,19 @@
+// Package nn is genlab's shared tensor/autodiff layer over gorgonia.org/gorgonia
+// and gorgonia.org/tensor: float32 layers (Linear, SiLU, Fourier noise
+// embedding, GroupNorm, 3×3 convolutions, up-sampling), two models (an MLP and
+// a small U-Net) behind the Model interface, a compiled training graph with a
+// Go implementation of Adam (Trainer), a compiled forward graph (Predictor),
+// an exponential moving average of the weights (EMA), and checksummed,
+// atomically written checkpoints.
+//
+// Gorgonia practice followed throughout: each graph is built once for a fixed
+// batch size and run many times on a TapeMachine; outputs are bound with
+// gorgonia.Read before compiling (the TapeMachine reuses registers, gorgonia
+// issue #576) and the machine is Reset between runs. Every graph built from a
+// model binds the same *tensor.Dense of each Param, so an update written into
+// Param.Value is seen by every Trainer and Predictor of that model.
+//
+// Randomness: every random draw (initial weights, Fourier frequencies) comes
+// from an explicitly passed *rand.Rand (math/rand/v2); the same seed gives
+// bit-identical weights.
+package nn
