@@ -1,0 +1,288 @@
+package results
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+)
+
+// Table is a summary table: one row per finished task. Columns are "key",
+// then the flattened config fields in sorted order (nested objects joined
+// with ".", e.g. "train.lr"), then the result fields in sorted order. A
+// result field whose name is also a config column is renamed
+// "result.<name>". Missing cells are "".
+type Table struct {
+	Columns []string
+	Rows    [][]string
+}
+
+// Col returns the index of the named column, or -1.
+func (t *Table) Col(name string) int {
+	for i, c := range t.Columns {
+		if c == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// Get returns the cell of row i in the named column ("" if the column does
+// not exist).
+func (t *Table) Get(i int, col string) string {
+	j := t.Col(col)
+	if j < 0 {
+		return ""
+	}
+	return t.Rows[i][j]
+}
+
+// Float parses the cell of row i in the named column; "inf", "-inf" and
+// "nan" parse to the non-finite values.
+func (t *Table) Float(i int, col string) (float64, error) {
+	if t.Col(col) < 0 {
+		return 0, fmt.Errorf("results: table: no column %q", col)
+	}
+	s := t.Get(i, col)
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, fmt.Errorf("results: table row %d column %q: %w", i, col, err)
+	}
+	return f, nil
+}
+
+// CSV returns the table as CSV text (header line first).
+func (t *Table) CSV() ([]byte, error) {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	if err := w.Write(t.Columns); err != nil {
+		return nil, err
+	}
+	if err := w.WriteAll(t.Rows); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Series groups the table for MetricVsParam: one Series per distinct value
+// of the by column (all rows in one Series named y when by is ""), with one
+// point per distinct x value holding every y of that group (one per seed).
+// X values are parsed as floats ("inf" included) and sorted; rows with an
+// unparsable x or y are an error.
+func (t *Table) Series(x, y, by string) ([]Series, error) {
+	for _, c := range []string{x, y} {
+		if t.Col(c) < 0 {
+			return nil, fmt.Errorf("results: series: no column %q", c)
+		}
+	}
+	if by != "" && t.Col(by) < 0 {
+		return nil, fmt.Errorf("results: series: no column %q", by)
+	}
+	groups := map[string]map[float64][]float64{}
+	var order []string
+	for i := range t.Rows {
+		xv, err := t.Float(i, x)
+		if err != nil {
+			return nil, fmt.Errorf("results: series: %w", err)
+		}
+		yv, err := t.Float(i, y)
+		if err != nil {
+			return nil, fmt.Errorf("results: series: %w", err)
+		}
+		name := y
+		if by != "" {
+			name = by + "=" + t.Get(i, by)
+		}
+		g, ok := groups[name]
+		if !ok {
+			g = map[float64][]float64{}
+			groups[name] = g
+			order = append(order, name)
+		}
+		g[xv] = append(g[xv], yv)
+	}
+	sort.Slice(order, func(i, j int) bool { return lessCell(order[i], order[j]) })
+	out := make([]Series, 0, len(order))
+	for _, name := range order {
+		g := groups[name]
+		s := Series{Name: name}
+		xs := make([]float64, 0, len(g))
+		for xv := range g {
+			xs = append(xs, xv)
+		}
+		sort.Float64s(xs)
+		for _, xv := range xs {
+			s.X = append(s.X, xv)
+			s.Y = append(s.Y, g[xv])
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// Collect gathers every finished task of root/<experiment> (a subdirectory
+// whose result.json records its own key, see Dir.Done) into a Table, rows
+// ordered by their config cells (numerically where both cells are numbers)
+// and then by key, and writes it to root/<experiment>/summary.csv
+// atomically. Unfinished tasks are left out.
+func Collect(root, experiment string) (*Table, error) {
+	expDir := filepath.Join(root, experiment)
+	ents, err := os.ReadDir(expDir)
+	if err != nil {
+		return nil, fmt.Errorf("results: collect: %w", err)
+	}
+	type rec struct {
+		key    string
+		config map[string]string
+		result map[string]string
+	}
+	var recs []rec
+	cfgCols := map[string]bool{}
+	resCols := map[string]bool{}
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		dir := filepath.Join(expDir, e.Name())
+		res, err := readResult(filepath.Join(dir, ResultFile))
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			return nil, fmt.Errorf("results: collect: %w", err)
+		}
+		if k, _ := res[KeyField].(string); k != e.Name() {
+			continue // stale or foreign result: not this directory's task
+		}
+		cb, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+		if err != nil {
+			return nil, fmt.Errorf("results: collect: %w", err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(cb))
+		dec.UseNumber()
+		var cfg any
+		if err := dec.Decode(&cfg); err != nil {
+			return nil, fmt.Errorf("results: collect: %s: %w", filepath.Join(dir, ConfigFile), err)
+		}
+		r := rec{key: e.Name(), config: map[string]string{}, result: map[string]string{}}
+		flatten("", cfg, r.config)
+		delete(res, KeyField)
+		for k, v := range res {
+			r.result[k] = cell(v)
+		}
+		for k := range r.config {
+			cfgCols[k] = true
+		}
+		for k := range r.result {
+			resCols[k] = true
+		}
+		recs = append(recs, r)
+	}
+	cfgNames := sortedKeys(cfgCols)
+	resNames := sortedKeys(resCols)
+	t := &Table{Columns: append([]string{"key"}, cfgNames...)}
+	for _, n := range resNames {
+		if cfgCols[n] || n == "key" {
+			t.Columns = append(t.Columns, "result."+n)
+		} else {
+			t.Columns = append(t.Columns, n)
+		}
+	}
+	for _, r := range recs {
+		row := make([]string, 0, len(t.Columns))
+		row = append(row, r.key)
+		for _, n := range cfgNames {
+			row = append(row, r.config[n])
+		}
+		for _, n := range resNames {
+			row = append(row, r.result[n])
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	nc := len(cfgNames)
+	sort.SliceStable(t.Rows, func(i, j int) bool {
+		a, b := t.Rows[i], t.Rows[j]
+		for c := 1; c <= nc; c++ {
+			if a[c] != b[c] {
+				return lessCell(a[c], b[c])
+			}
+		}
+		return a[0] < b[0]
+	})
+	b, err := t.CSV()
+	if err != nil {
+		return nil, fmt.Errorf("results: collect: %w", err)
+	}
+	if err := WriteFileAtomic(filepath.Join(expDir, SummaryFile), b); err != nil {
+		return nil, fmt.Errorf("results: collect: %w", err)
+	}
+	return t, nil
+}
+
+// lessCell orders two cells numerically when both parse as numbers
+// (non-finite included, NaN last), else as strings; numbers sort before
+// strings.
+func lessCell(a, b string) bool {
+	fa, ea := strconv.ParseFloat(a, 64)
+	fb, eb := strconv.ParseFloat(b, 64)
+	switch {
+	case ea == nil && eb == nil:
+		if math.IsNaN(fa) || math.IsNaN(fb) {
+			return !math.IsNaN(fa) && math.IsNaN(fb)
+		}
+		if fa != fb {
+			return fa < fb
+		}
+		return a < b
+	case ea == nil:
+		return true
+	case eb == nil:
+		return false
+	}
+	return a < b
+}
+
+// flatten writes the leaves of a decoded JSON tree into out, joining object
+// keys with "."; arrays are kept whole as compact JSON in one cell.
+func flatten(prefix string, v any, out map[string]string) {
+	if m, ok := v.(map[string]any); ok {
+		for k, x := range m {
+			name := k
+			if prefix != "" {
+				name = prefix + "." + k
+			}
+			flatten(name, x, out)
+		}
+		return
+	}
+	if prefix == "" {
+		prefix = "config"
+	}
+	out[prefix] = cell(v)
+}
+
+// cell renders one decoded JSON value as a CSV cell.
+func cell(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case json.Number:
+		return string(v)
+	case bool:
+		return strconv.FormatBool(v)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}

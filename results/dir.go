@@ -1,0 +1,317 @@
+// Package results holds genlab's run-directory contract: one directory per
+// task, keyed by a hash of its configuration, with config.json, meta.json,
+// metrics.jsonl and result.json (written last, atomically, as the completion
+// marker); Collect merges finished tasks into summary.csv; the plotting
+// functions write PNG figures; WriteIndex links everything in one HTML page.
+//
+// Layout under a root directory (default "runs"):
+//
+//	root/<experiment>/<key>/config.json    resolved configuration (canonical JSON)
+//	root/<experiment>/<key>/meta.json      commit, Go version, BLAS, GOMAXPROCS, seeds, timings
+//	root/<experiment>/<key>/metrics.jsonl  one {"step": n, name: value, …} line per Record
+//	root/<experiment>/<key>/result.json    flat metric → number; its presence marks completion
+//	root/<experiment>/summary.csv          one row per finished task
+//	root/index.html                        every experiment's table and figures
+package results
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Standard file names inside a task directory.
+const (
+	ConfigFile  = "config.json"
+	MetaFile    = "meta.json"
+	MetricsFile = "metrics.jsonl"
+	ResultFile  = "result.json"
+	SummaryFile = "summary.csv"
+	IndexFile   = "index.html"
+)
+
+// KeyField is the field of result.json that records the task key the result
+// belongs to. Done compares it with the directory's key.
+const KeyField = "config_key"
+
+// KeyLen is the number of hex digits of a task key.
+const KeyLen = 12
+
+// Key returns the task key of cfg: the first 12 hex digits (48 bits) of the
+// SHA-256 of Canonical(cfg).
+//
+// The canonical encoding sorts object keys, so reordering struct fields or
+// building a map in another order keeps the key; renaming a field (or its
+// json tag), changing a value, or adding a non-omitempty field changes it.
+// With 48 bits, a sweep of 10⁴ tasks collides with probability ≈ 2·10⁻⁷.
+func Key(cfg any) (string, error) {
+	b, err := Canonical(cfg)
+	if err != nil {
+		return "", fmt.Errorf("results: key: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])[:KeyLen], nil
+}
+
+// Dir is one task directory root/<experiment>/<key>. Its methods are safe
+// for concurrent use.
+type Dir struct {
+	Root       string // run root, e.g. "runs"
+	Experiment string // experiment name
+	Key        string // task key, Key(config)
+	dir        string
+
+	mu      sync.Mutex
+	metrics *os.File
+}
+
+// Open creates (if needed) the task directory root/<experiment>/<Key(cfg)>
+// and writes config.json, the canonical indented JSON of cfg, atomically.
+// An existing directory is reused as it is: checkpoints, metrics and a
+// finished result.json survive, so a rerun can skip or resume.
+func Open(root, experiment string, cfg any) (*Dir, error) {
+	if experiment == "" || strings.ContainsAny(experiment, `/\`) || experiment == "." || experiment == ".." {
+		return nil, fmt.Errorf("results: open: bad experiment name %q", experiment)
+	}
+	key, err := Key(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("results: open %s: %w", experiment, err)
+	}
+	js, err := CanonicalIndent(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("results: open %s: %w", experiment, err)
+	}
+	d := &Dir{Root: root, Experiment: experiment, Key: key, dir: filepath.Join(root, experiment, key)}
+	if err := os.MkdirAll(d.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("results: open: %w", err)
+	}
+	cp := d.Path(ConfigFile)
+	if old, err := os.ReadFile(cp); err != nil || !bytes.Equal(old, js) {
+		if err := WriteFileAtomic(cp, js); err != nil {
+			return nil, fmt.Errorf("results: open %s: %w", experiment, err)
+		}
+	}
+	return d, nil
+}
+
+// Dir returns the task directory's path.
+func (d *Dir) Dir() string { return d.dir }
+
+// Path returns the path of the file called name inside the task directory.
+func (d *Dir) Path(name string) string { return filepath.Join(d.dir, name) }
+
+// Done reports whether the task has finished: result.json exists, parses,
+// and records this directory's key in its KeyField.
+func (d *Dir) Done() bool {
+	b, err := os.ReadFile(d.Path(ResultFile))
+	if err != nil {
+		return false
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return false
+	}
+	k, _ := m[KeyField].(string)
+	return k == d.Key
+}
+
+// Result reads result.json and returns its numeric fields (the strings
+// "inf", "-inf" and "nan" included); other fields are dropped.
+func (d *Dir) Result() (map[string]float64, error) {
+	all, err := readResult(d.Path(ResultFile))
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]float64, len(all))
+	for k, v := range all {
+		if f, ok := parseNumber(v); ok {
+			out[k] = f
+		}
+	}
+	return out, nil
+}
+
+func readResult(path string) (map[string]any, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("results: %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// Clear removes everything in the task directory except config.json, so
+// that a forced rerun starts from scratch. result.json goes first, so an
+// interrupted Clear never leaves a directory that looks finished.
+func (d *Dir) Clear() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.metrics != nil {
+		d.metrics.Close()
+		d.metrics = nil
+	}
+	if err := os.Remove(d.Path(ResultFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("results: clear: %w", err)
+	}
+	ents, err := os.ReadDir(d.dir)
+	if err != nil {
+		return fmt.Errorf("results: clear: %w", err)
+	}
+	for _, e := range ents {
+		if e.Name() == ConfigFile {
+			continue
+		}
+		if err := os.RemoveAll(d.Path(e.Name())); err != nil {
+			return fmt.Errorf("results: clear: %w", err)
+		}
+	}
+	return nil
+}
+
+// Record appends one line to metrics.jsonl: s.Values flattened next to
+// "step", keys sorted, non-finite values written as "inf"/"-inf"/"nan". Each
+// line goes out in one write, so a crash loses at most the line in flight,
+// which ReadMetrics ignores. Dir satisfies the trainers' Recorder interface
+// (Record(Step) error).
+func (d *Dir) Record(s Step) error {
+	line, err := s.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	line = append(line, '\n')
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.metrics == nil {
+		f, err := os.OpenFile(d.Path(MetricsFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			return fmt.Errorf("results: record: %w", err)
+		}
+		d.metrics = f
+	}
+	if _, err := d.metrics.Write(line); err != nil {
+		return fmt.Errorf("results: record step %d: %w", s.Step, err)
+	}
+	return nil
+}
+
+// Close flushes and closes metrics.jsonl if Record opened it. The Dir stays
+// usable: a later Record reopens the file.
+func (d *Dir) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.metrics == nil {
+		return nil
+	}
+	err := d.metrics.Sync()
+	if cerr := d.metrics.Close(); err == nil {
+		err = cerr
+	}
+	d.metrics = nil
+	if err != nil {
+		return fmt.Errorf("results: close metrics: %w", err)
+	}
+	return nil
+}
+
+// WriteResult writes result.json: the metrics r plus any extra fields
+// (strings, counts, hashes), plus KeyField = d.Key. It must be the last write
+// of a task: metrics.jsonl is synced and closed first, then result.json is
+// written atomically (WriteFileAtomic), so it either exists complete or not
+// at all. A name used twice, or the reserved KeyField, is an error.
+func (d *Dir) WriteResult(r map[string]float64, extra ...map[string]any) error {
+	if err := d.Close(); err != nil {
+		return err
+	}
+	out := make(map[string]any, len(r)+1)
+	for k, v := range r {
+		if k == KeyField {
+			return fmt.Errorf("results: write result: %q is reserved", KeyField)
+		}
+		out[k] = v
+	}
+	for _, e := range extra {
+		for k, v := range e {
+			if _, dup := out[k]; dup || k == KeyField {
+				return fmt.Errorf("results: write result: field %q given twice or reserved", k)
+			}
+			out[k] = v
+		}
+	}
+	out[KeyField] = d.Key
+	b, err := CanonicalIndent(out)
+	if err != nil {
+		return fmt.Errorf("results: write result: %w", err)
+	}
+	if err := WriteFileAtomic(d.Path(ResultFile), b); err != nil {
+		return fmt.Errorf("results: write result: %w", err)
+	}
+	return nil
+}
+
+// WriteFileAtomic writes data to path so that readers see either the old
+// file or the complete new one: it writes a temporary file in the same
+// directory, fsyncs it, renames it over path and fsyncs the directory. On
+// error the temporary file is removed.
+func WriteFileAtomic(path string, data []byte) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp*")
+	if err != nil {
+		return fmt.Errorf("results: atomic write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return fmt.Errorf("results: atomic write %s: %w", path, err)
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("results: atomic write %s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("results: atomic write %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("results: atomic write %s: %w", path, err)
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("results: atomic write %s: %w", path, err)
+	}
+	if df, derr := os.Open(dir); derr == nil {
+		// Some file systems refuse to fsync a directory; the rename is
+		// already visible, so that is not worth failing the write.
+		_ = df.Sync()
+		df.Close()
+	}
+	return nil
+}
+
+// sortedKeys returns the keys of m in increasing order.
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

@@ -1,0 +1,192 @@
+package results
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+type indexTask struct {
+	Key    string
+	Done   bool
+	Files  []string // config.json, result.json, … relative to root
+	Images []string // PNGs relative to root
+}
+
+type indexExperiment struct {
+	Name    string
+	Header  []string
+	Rows    [][]string
+	Summary string   // summary.csv relative to root, "" if none
+	Figures []string // PNGs in the experiment directory, relative to root
+	Tasks   []indexTask
+}
+
+var indexTmpl = template.Must(template.New("index").Funcs(template.FuncMap{"base": path.Base}).Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>genlab runs</title>
+<style>
+body { font-family: sans-serif; margin: 1.5em; color: #222; }
+h1 { font-size: 1.5em; } h2 { margin-top: 2em; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
+th, td { border: 1px solid #ccc; padding: 2px 6px; text-align: right; }
+th { background: #f2f2f2; position: sticky; top: 0; }
+tr:nth-child(even) td { background: #fafafa; }
+.figs img { max-width: 600px; margin: 4px; border: 1px solid #ddd; vertical-align: top; }
+.tasks img { max-height: 120px; margin: 2px; border: 1px solid #ddd; vertical-align: middle; }
+.tasks li { margin: 4px 0; } .pending { color: #a60; }
+nav a { margin-right: 1em; }
+</style>
+</head>
+<body>
+<h1>genlab runs</h1>
+<p>Generated {{.Time}}.</p>
+<nav>{{range .Experiments}}<a href="#{{.Name}}">{{.Name}}</a>{{end}}</nav>
+{{range .Experiments}}
+<h2 id="{{.Name}}">{{.Name}}</h2>
+{{if .Summary}}<p><a href="{{.Summary}}">summary.csv</a> ({{len .Rows}} finished tasks)</p>
+<table>
+<tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr>
+{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</table>{{else}}<p>No summary.csv yet.</p>{{end}}
+{{if .Figures}}<div class="figs">{{range .Figures}}<a href="{{.}}"><img src="{{.}}" alt="{{.}}"></a>{{end}}</div>{{end}}
+{{if .Tasks}}<details class="tasks"><summary>{{len .Tasks}} task directories</summary><ul>
+{{range .Tasks}}<li><code>{{.Key}}</code>{{if not .Done}} <span class="pending">(unfinished)</span>{{end}}
+{{range .Files}} <a href="{{.}}">{{base .}}</a>{{end}}
+{{range .Images}} <a href="{{.}}"><img src="{{.}}" alt="{{.}}"></a>{{end}}</li>
+{{end}}</ul></details>{{end}}
+{{else}}<p>No experiments under this directory.</p>
+{{end}}
+</body>
+</html>
+`))
+
+// WriteIndex writes root/index.html atomically: for every experiment
+// directory under root (in name order), its summary.csv as an HTML table,
+// every PNG in the experiment directory, and a list of its task directories
+// (those holding config.json) with links to their JSON files and their
+// PNGs. The page is self-contained (inline CSS, no scripts) and uses paths
+// relative to root, so the run directory can be copied or served as is.
+func WriteIndex(root string) error {
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		return fmt.Errorf("results: index: %w", err)
+	}
+	var exps []indexExperiment
+	for _, e := range ents {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		ex, ok, err := scanExperiment(root, e.Name())
+		if err != nil {
+			return fmt.Errorf("results: index: %w", err)
+		}
+		if ok {
+			exps = append(exps, ex)
+		}
+	}
+	var buf bytes.Buffer
+	data := struct {
+		Time        string
+		Experiments []indexExperiment
+	}{time.Now().UTC().Format(time.RFC3339), exps}
+	if err := indexTmpl.Execute(&buf, data); err != nil {
+		return fmt.Errorf("results: index: %w", err)
+	}
+	return WriteFileAtomic(filepath.Join(root, IndexFile), buf.Bytes())
+}
+
+// scanExperiment reads one experiment directory; ok is false when it holds
+// neither a summary, a figure nor a task directory.
+func scanExperiment(root, name string) (indexExperiment, bool, error) {
+	ex := indexExperiment{Name: name}
+	dir := filepath.Join(root, name)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return ex, false, err
+	}
+	rel := func(parts ...string) string { return filepath.ToSlash(filepath.Join(parts...)) }
+	for _, e := range ents {
+		switch {
+		case e.IsDir():
+			t, ok, err := scanTask(dir, e.Name())
+			if err != nil {
+				return ex, false, err
+			}
+			if ok {
+				for i := range t.Files {
+					t.Files[i] = rel(name, e.Name(), t.Files[i])
+				}
+				for i := range t.Images {
+					t.Images[i] = rel(name, e.Name(), t.Images[i])
+				}
+				ex.Tasks = append(ex.Tasks, t)
+			}
+		case isPNG(e.Name()):
+			ex.Figures = append(ex.Figures, rel(name, e.Name()))
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	switch {
+	case err == nil:
+		recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+		if err != nil {
+			return ex, false, fmt.Errorf("%s: %w", filepath.Join(dir, SummaryFile), err)
+		}
+		ex.Summary = rel(name, SummaryFile)
+		if len(recs) > 0 {
+			ex.Header, ex.Rows = recs[0], recs[1:]
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return ex, false, err
+	}
+	sort.Strings(ex.Figures)
+	ok := ex.Summary != "" || len(ex.Figures) > 0 || len(ex.Tasks) > 0
+	return ex, ok, nil
+}
+
+// scanTask lists a task directory (one that holds config.json).
+func scanTask(expDir, key string) (indexTask, bool, error) {
+	t := indexTask{Key: key}
+	dir := filepath.Join(expDir, key)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return t, false, err
+	}
+	hasConfig := false
+	for _, e := range ents {
+		if e.IsDir() {
+			continue
+		}
+		switch n := e.Name(); {
+		case n == ConfigFile:
+			hasConfig = true
+			t.Files = append(t.Files, n)
+		case n == ResultFile:
+			t.Done = true
+			t.Files = append(t.Files, n)
+		case n == MetaFile || n == MetricsFile:
+			t.Files = append(t.Files, n)
+		case isPNG(n):
+			t.Images = append(t.Images, n)
+		}
+	}
+	sort.Strings(t.Files)
+	sort.Strings(t.Images)
+	return t, hasConfig, nil
+}
+
+func isPNG(name string) bool {
+	return strings.EqualFold(filepath.Ext(name), ".png") && !strings.HasPrefix(name, ".")
+}
