@@ -1,0 +1,318 @@
+// Package mesh holds triangle meshes: readers and writers for OFF, OBJ and
+// ASCII PLY, consistency checks and cleaning, area normalisation, procedural
+// shapes (spheres, tori, tubes, the "limbed blob" family) and ground-truth
+// shape pairs (near-isometric deformations, vertex permutations, remeshing).
+//
+// Coordinates are float64; faces index vertices from 0.
+package mesh
+
+import (
+	"fmt"
+	"math"
+	"sort"
+)
+
+// Mesh is a triangle mesh: V holds vertex positions, F the vertex indices
+// of each triangle, counter-clockwise seen from outside.
+type Mesh struct {
+	V [][3]float64
+	F [][3]int
+}
+
+// NumVertices returns len(m.V).
+func (m *Mesh) NumVertices() int { return len(m.V) }
+
+// NumFaces returns len(m.F).
+func (m *Mesh) NumFaces() int { return len(m.F) }
+
+// Clone returns a deep copy of m.
+func (m *Mesh) Clone() *Mesh {
+	c := &Mesh{V: make([][3]float64, len(m.V)), F: make([][3]int, len(m.F))}
+	copy(c.V, m.V)
+	copy(c.F, m.F)
+	return c
+}
+
+// Sub returns a − b.
+func Sub(a, b [3]float64) [3]float64 { return [3]float64{a[0] - b[0], a[1] - b[1], a[2] - b[2]} }
+
+// Add returns a + b.
+func Add(a, b [3]float64) [3]float64 { return [3]float64{a[0] + b[0], a[1] + b[1], a[2] + b[2]} }
+
+// Scale returns s·a.
+func Scale(s float64, a [3]float64) [3]float64 { return [3]float64{s * a[0], s * a[1], s * a[2]} }
+
+// Dot returns a·b.
+func Dot(a, b [3]float64) float64 { return a[0]*b[0] + a[1]*b[1] + a[2]*b[2] }
+
+// Cross returns a×b.
+func Cross(a, b [3]float64) [3]float64 {
+	return [3]float64{a[1]*b[2] - a[2]*b[1], a[2]*b[0] - a[0]*b[2], a[0]*b[1] - a[1]*b[0]}
+}
+
+// Norm returns the Euclidean norm ‖a‖.
+func Norm(a [3]float64) float64 { return math.Sqrt(Dot(a, a)) }
+
+// Normalize returns a/‖a‖ (a itself if a = 0).
+func Normalize(a [3]float64) [3]float64 {
+	n := Norm(a)
+	if n == 0 {
+		return a
+	}
+	return Scale(1/n, a)
+}
+
+// FaceArea returns the area ½‖(b−a)×(c−a)‖ of face f.
+func (m *Mesh) FaceArea(f int) float64 {
+	t := m.F[f]
+	return 0.5 * Norm(Cross(Sub(m.V[t[1]], m.V[t[0]]), Sub(m.V[t[2]], m.V[t[0]])))
+}
+
+// FaceNormal returns the unit normal of face f (zero for a degenerate face).
+func (m *Mesh) FaceNormal(f int) [3]float64 {
+	t := m.F[f]
+	return Normalize(Cross(Sub(m.V[t[1]], m.V[t[0]]), Sub(m.V[t[2]], m.V[t[0]])))
+}
+
+// Area returns the total surface area Σ_f area(f).
+func (m *Mesh) Area() float64 {
+	s := 0.0
+	for f := range m.F {
+		s += m.FaceArea(f)
+	}
+	return s
+}
+
+// Centroid returns the area-weighted centroid Σ_f area(f)·(a+b+c)/3 / Σ_f area(f).
+func (m *Mesh) Centroid() [3]float64 {
+	var c [3]float64
+	tot := 0.0
+	for f, t := range m.F {
+		a := m.FaceArea(f)
+		for _, v := range t {
+			c = Add(c, Scale(a/3, m.V[v]))
+		}
+		tot += a
+	}
+	if tot == 0 {
+		return c
+	}
+	return Scale(1/tot, c)
+}
+
+// NormalizeArea translates m so that its area-weighted centroid is at the
+// origin and scales it by 1/√area so that its area becomes 1, as pyFM and
+// DiffuMatch do before matching. It returns the scale factor applied.
+func (m *Mesh) NormalizeArea() float64 {
+	c := m.Centroid()
+	a := m.Area()
+	if a == 0 {
+		return 1
+	}
+	s := 1 / math.Sqrt(a)
+	for i := range m.V {
+		m.V[i] = Scale(s, Sub(m.V[i], c))
+	}
+	return s
+}
+
+// VertexNormals returns area-weighted vertex normals (unit length).
+func (m *Mesh) VertexNormals() [][3]float64 {
+	n := make([][3]float64, len(m.V))
+	for _, t := range m.F {
+		fn := Cross(Sub(m.V[t[1]], m.V[t[0]]), Sub(m.V[t[2]], m.V[t[0]]))
+		for _, v := range t {
+			n[v] = Add(n[v], fn)
+		}
+	}
+	for i := range n {
+		n[i] = Normalize(n[i])
+	}
+	return n
+}
+
+// Edge is an undirected edge with I < J.
+type Edge struct{ I, J int }
+
+func mkEdge(a, b int) Edge {
+	if a > b {
+		a, b = b, a
+	}
+	return Edge{a, b}
+}
+
+// Edges returns the unique undirected edges of m, sorted.
+func (m *Mesh) Edges() []Edge {
+	set := make(map[Edge]struct{}, 3*len(m.F)/2+1)
+	for _, t := range m.F {
+		for k := 0; k < 3; k++ {
+			set[mkEdge(t[k], t[(k+1)%3])] = struct{}{}
+		}
+	}
+	out := make([]Edge, 0, len(set))
+	for e := range set {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(a, b int) bool {
+		if out[a].I != out[b].I {
+			return out[a].I < out[b].I
+		}
+		return out[a].J < out[b].J
+	})
+	return out
+}
+
+// Report lists the defects found by Check.
+type Report struct {
+	// DegenerateFaces have a repeated vertex or an area below 1e-12 of the
+	// mean face area.
+	DegenerateFaces []int
+	// NonManifoldEdges are shared by more than two faces.
+	NonManifoldEdges []Edge
+	// BoundaryEdges belong to exactly one face (not a defect, reported for information).
+	BoundaryEdges int
+	// IsolatedVertices belong to no face.
+	IsolatedVertices []int
+	// OutOfRange counts face indices outside [0, len(V)).
+	OutOfRange int
+}
+
+// OK reports whether the mesh has no degenerate faces, non-manifold edges,
+// isolated vertices or out-of-range indices.
+func (r Report) OK() bool {
+	return len(r.DegenerateFaces) == 0 && len(r.NonManifoldEdges) == 0 &&
+		len(r.IsolatedVertices) == 0 && r.OutOfRange == 0
+}
+
+// String summarises the report.
+func (r Report) String() string {
+	return fmt.Sprintf("%d degenerate faces, %d non-manifold edges, %d isolated vertices, %d out-of-range indices, %d boundary edges",
+		len(r.DegenerateFaces), len(r.NonManifoldEdges), len(r.IsolatedVertices), r.OutOfRange, r.BoundaryEdges)
+}
+
+// Check inspects m for degenerate faces, non-manifold edges, isolated
+// vertices and out-of-range indices.
+func (m *Mesh) Check() Report {
+	var r Report
+	n := len(m.V)
+	used := make([]bool, n)
+	count := map[Edge]int{}
+	mean := 0.0
+	valid := make([]bool, len(m.F))
+	for f, t := range m.F {
+		ok := true
+		for _, v := range t {
+			if v < 0 || v >= n {
+				r.OutOfRange++
+				ok = false
+			}
+		}
+		valid[f] = ok
+		if ok {
+			mean += m.FaceArea(f)
+		}
+	}
+	if len(m.F) > 0 {
+		mean /= float64(len(m.F))
+	}
+	for f, t := range m.F {
+		if !valid[f] {
+			continue
+		}
+		for _, v := range t {
+			used[v] = true
+		}
+		if t[0] == t[1] || t[1] == t[2] || t[0] == t[2] || m.FaceArea(f) <= 1e-12*mean {
+			r.DegenerateFaces = append(r.DegenerateFaces, f)
+			continue
+		}
+		for k := 0; k < 3; k++ {
+			count[mkEdge(t[k], t[(k+1)%3])]++
+		}
+	}
+	for e, c := range count {
+		switch {
+		case c == 1:
+			r.BoundaryEdges++
+		case c > 2:
+			r.NonManifoldEdges = append(r.NonManifoldEdges, e)
+		}
+	}
+	sort.Slice(r.NonManifoldEdges, func(a, b int) bool {
+		ea, eb := r.NonManifoldEdges[a], r.NonManifoldEdges[b]
+		return ea.I < eb.I || (ea.I == eb.I && ea.J < eb.J)
+	})
+	for v, u := range used {
+		if !u {
+			r.IsolatedVertices = append(r.IsolatedVertices, v)
+		}
+	}
+	return r
+}
+
+// Clean returns a copy of m without out-of-range or degenerate faces, without
+// faces that make an edge non-manifold (the later faces on such an edge are
+// dropped) and without isolated vertices. keep[i] is the index in m of the
+// cleaned mesh's vertex i.
+func (m *Mesh) Clean() (c *Mesh, keep []int) {
+	r := m.Check()
+	drop := make(map[int]bool, len(r.DegenerateFaces))
+	for _, f := range r.DegenerateFaces {
+		drop[f] = true
+	}
+	n := len(m.V)
+	count := map[Edge]int{}
+	var faces [][3]int
+	for f, t := range m.F {
+		if drop[f] || t[0] < 0 || t[1] < 0 || t[2] < 0 || t[0] >= n || t[1] >= n || t[2] >= n {
+			continue
+		}
+		bad := false
+		for k := 0; k < 3; k++ {
+			if count[mkEdge(t[k], t[(k+1)%3])] >= 2 {
+				bad = true
+			}
+		}
+		if bad {
+			continue
+		}
+		for k := 0; k < 3; k++ {
+			count[mkEdge(t[k], t[(k+1)%3])]++
+		}
+		faces = append(faces, t)
+	}
+	used := make([]bool, n)
+	for _, t := range faces {
+		for _, v := range t {
+			used[v] = true
+		}
+	}
+	newIdx := make([]int, n)
+	c = &Mesh{}
+	for v := 0; v < n; v++ {
+		newIdx[v] = -1
+		if used[v] {
+			newIdx[v] = len(c.V)
+			c.V = append(c.V, m.V[v])
+			keep = append(keep, v)
+		}
+	}
+	c.F = make([][3]int, len(faces))
+	for f, t := range faces {
+		c.F[f] = [3]int{newIdx[t[0]], newIdx[t[1]], newIdx[t[2]]}
+	}
+	return c, keep
+}
+
+// Adjacency returns, for each vertex, its sorted neighbours along edges.
+func (m *Mesh) Adjacency() [][]int {
+	adj := make([][]int, len(m.V))
+	for _, e := range m.Edges() {
+		adj[e.I] = append(adj[e.I], e.J)
+		adj[e.J] = append(adj[e.J], e.I)
+	}
+	for i := range adj {
+		sort.Ints(adj[i])
+	}
+	return adj
+}
