@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/mat"
+
+	"genlab/diffusion"
 )
 
 // StateNoise returns the state-noise perturbation of the official robustness
@@ -18,7 +20,7 @@ import (
 // (seed, i, firstRow+j), so the same seed gives the same ε across D, batch
 // sizes and sampler runs (firstRow is the global index of the batch's first
 // row). α = 0 returns nil (no hook). It panics if α < 0 or NaN.
-func StateNoise(alpha float64, seed uint64, firstRow int) func(i int, sigma float64, x *mat.Dense) {
+func StateNoise(alpha float64, seed uint64, firstRow int) diffusion.Hook {
 	if !(alpha >= 0) {
 		panic(fmt.Sprintf("pfgm: StateNoise: alpha = %v", alpha))
 	}
