@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"genlab/diffusion"
+	"genlab/nn"
 )
 
 // StateNoise returns the state-noise perturbation of the official robustness
@@ -90,3 +91,41 @@ func QuantizeMinMax(dst, w []float32, bits int) {
 }
 
 func clamp(v, lo, hi float64) float64 { return math.Min(math.Max(v, lo), hi) }
+
+// IsWeightMatrix reports whether a parameter is quantised by the post-training
+// protocol: a trainable tensor with at least two axes longer than 1 (a weight
+// matrix or convolution kernel). Biases and normalisation gains (1×n),
+// frozen tensors (the fixed Fourier frequencies of the noise embedding) and
+// scalars are left at full precision, as the official code leaves biases and
+// norm/affine/embedding parameters.
+func IsWeightMatrix(p *nn.Param) bool {
+	if p.Frozen {
+		return false
+	}
+	big := 0
+	for _, s := range p.Shape {
+		if s > 1 {
+			big++
+		}
+	}
+	return big >= 2
+}
+
+// QuantizeWeights returns a clone of m whose weight matrices (IsWeightMatrix)
+// are replaced by their b-bit per-tensor min–max quantisation
+// (QuantizeMinMax), and the names of the quantised tensors. m is unchanged.
+func QuantizeWeights(m nn.Model, bits int) (nn.Model, []string, error) {
+	q := m.Clone()
+	vals := nn.GetParams(q)
+	var names []string
+	for i, p := range q.Params() {
+		if IsWeightMatrix(p) {
+			QuantizeMinMax(vals[i], vals[i], bits)
+			names = append(names, p.Name)
+		}
+	}
+	if err := nn.SetParams(q, vals); err != nil {
+		return nil, nil, fmt.Errorf("pfgm: quantise %d bits: %w", bits, err)
+	}
+	return q, names, nil
+}

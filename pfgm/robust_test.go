@@ -3,10 +3,13 @@ package pfgm
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat/distuv"
+
+	"genlab/nn"
 )
 
 func TestQuantizeMinMaxByHand(t *testing.T) {
@@ -101,5 +104,51 @@ func TestStateNoise(t *testing.T) {
 	StateNoise(alpha, 9, 0)(5, sigma, other)
 	if mat.Equal(other, x) {
 		t.Error("ε identical across steps")
+	}
+}
+
+func TestQuantizeWeightsTouchesOnlyMatrices(t *testing.T) {
+	m, err := nn.NewMLP(nn.MLPConfig{In: 3, Out: 3, Hidden: 32, Layers: 2, Fourier: 8}, rand.New(rand.NewPCG(6, 6)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Give the zero-initialised output layer and the biases some values.
+	vals := nn.GetParams(m)
+	rng := rand.New(rand.NewPCG(6, 7))
+	for _, v := range vals {
+		for i := range v {
+			v[i] += float32(0.01 * rng.NormFloat64())
+		}
+	}
+	if err := nn.SetParams(m, vals); err != nil {
+		t.Fatal(err)
+	}
+	before := nn.GetParams(m)
+	q, names, err := QuantizeWeights(m, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"mlp.l0.w", "mlp.l1.w", "mlp.l2.w"}; !slices.Equal(names, want) {
+		t.Errorf("quantised %v, want %v", names, want)
+	}
+	after := nn.GetParams(m)
+	for i := range before {
+		if !slices.Equal(before[i], after[i]) {
+			t.Fatalf("original model changed (tensor %d)", i)
+		}
+	}
+	for i, p := range q.Params() {
+		v := nn.GetParams(q)[i]
+		levels := map[float32]bool{}
+		for _, x := range v {
+			levels[x] = true
+		}
+		if IsWeightMatrix(p) {
+			if len(levels) > 8 {
+				t.Errorf("%s: %d levels at 3 bits", p.Name, len(levels))
+			}
+		} else if !slices.Equal(v, before[i]) {
+			t.Errorf("%s (shape %v) changed", p.Name, p.Shape)
+		}
 	}
 }
