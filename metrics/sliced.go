@@ -78,19 +78,29 @@ func SlicedWassersteinDirs(x, y, dirs *mat.Dense, p float64) float64 {
 	if !(p >= 1) || math.IsInf(p, 0) {
 		panic(fmt.Sprintf("metrics: SlicedWasserstein: p must be finite and ≥ 1, have %v", p))
 	}
-	// Projections: columns of x·dirsᵀ are the projections onto each direction.
+	// Projections: row l of dirs·xᵀ holds every ⟨xᵢ, θ_l⟩. Directions are
+	// processed in chunks to bound memory.
+	const chunk = 256
 	var px, py mat.Dense
-	px.Mul(x, dirs.T())
-	py.Mul(y, dirs.T())
-	a := make([]float64, nx)
-	b := make([]float64, ny)
 	var sum float64
-	for l := 0; l < nd; l++ {
-		mat.Col(a, l, &px)
-		mat.Col(b, l, &py)
-		slices.Sort(a)
-		slices.Sort(b)
-		sum += wassersteinSorted(a, b, p)
+	w := make([]float64, nd)
+	for lo := 0; lo < nd; lo += chunk {
+		hi := min(lo+chunk, nd)
+		db := dirs.Slice(lo, hi, 0, dd)
+		px.Reset()
+		py.Reset()
+		px.Mul(db, x.T())
+		py.Mul(db, y.T())
+		parallelRows(hi-lo, func(l int) {
+			a := px.RawRowView(l)
+			b := py.RawRowView(l)
+			slices.Sort(a)
+			slices.Sort(b)
+			w[lo+l] = wassersteinSorted(a, b, p)
+		})
+	}
+	for _, v := range w { // in direction order, independent of scheduling
+		sum += v
 	}
 	return math.Pow(sum/float64(nd), 1/p)
 }
