@@ -232,12 +232,29 @@ func MetricVsParam(path string, spec SweepPlot) error {
 			ep.half[i] = q.h
 		}
 		col := plotutil.Color(si)
-		line, err := plotter.NewLine(ep.XYs)
+		// Solid through the finite x; dashed into the ∞ column, which is
+		// not a continuation of the axis.
+		nf := len(ep.XYs)
+		if hasInf && ep.XYs[nf-1].X == infX {
+			nf--
+		}
+		solid := ep.XYs[:max(nf, 1)]
+		line, err := plotter.NewLine(solid)
 		if err != nil {
 			return fmt.Errorf("results: metric plot %s: %w", path, err)
 		}
 		line.Color = col
 		line.Width = vg.Points(1.2)
+		if nf >= 1 && nf < len(ep.XYs) {
+			dash, err := plotter.NewLine(ep.XYs[nf-1:])
+			if err != nil {
+				return fmt.Errorf("results: metric plot %s: %w", path, err)
+			}
+			dash.Color = col
+			dash.Width = vg.Points(1.2)
+			dash.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+			p.Add(dash)
+		}
 		sc, err := plotter.NewScatter(ep.XYs)
 		if err != nil {
 			return fmt.Errorf("results: metric plot %s: %w", path, err)
@@ -260,25 +277,17 @@ func MetricVsParam(path string, spec SweepPlot) error {
 		return fmt.Errorf("results: metric plot %s: no finite points", path)
 	}
 	p.X.Tick.Marker = sweepTicks(finite, hasInf, infX, spec.LogX)
-	if hasInf {
-		// Leave room right of the ∞ column.
+	// Keep the first and last columns (∞ included) off the frame.
+	if lo, hi := p.X.Min, p.X.Max; hi > lo {
 		if spec.LogX {
-			p.X.Max = max(p.X.Max, infX*math.Pow(infX/finite0(finite, infX), 0.05))
+			f := math.Pow(hi/lo, 0.04)
+			p.X.Min, p.X.Max = lo/f, hi*f
 		} else {
-			p.X.Max = max(p.X.Max, infX+(infX-finite0(finite, infX))*0.05)
+			d := 0.04 * (hi - lo)
+			p.X.Min, p.X.Max = lo-d, hi+d
 		}
 	}
 	return savePlot(p, path, FigWidth, FigHeight)
-}
-
-func finite0(finite []float64, infX float64) float64 {
-	if len(finite) == 0 {
-		if infX > 0 {
-			return infX / 2
-		}
-		return infX - 1
-	}
-	return finite[0]
 }
 
 // sweepTicks labels each distinct finite x when there are at most 12 of
@@ -354,6 +363,7 @@ func BarsCI(path, title, yLabel string, labels []string, values [][]float64) err
 	}
 	p.Add(bars, eb)
 	p.NominalX(labels...)
+	p.X.Min, p.X.Max = -0.6, float64(len(values))-0.4
 	return savePlot(p, path, FigWidth, FigHeight)
 }
 
@@ -483,8 +493,8 @@ func Scatter2D(path, title string, samples, reference *mat.Dense) error {
 
 // Heatmap draws z[i][j] (row i ↔ ys[i], column j ↔ xs[j]) as coloured cells
 // with the value printed in each cell and a colour bar on the right. The
-// colour scale spans the finite values of z (perceptually uniform Kindlmann
-// map); NaN cells are grey. len(z) must equal len(ys) and every row len(xs).
+// colour scale spans the finite values of z (Moreland's smooth blue–red
+// diverging map, blue low); NaN cells are grey. len(z) must equal len(ys) and every row len(xs).
 func Heatmap(path string, xs, ys []string, z [][]float64, title string) error {
 	if len(z) != len(ys) {
 		panic(fmt.Sprintf("results: heatmap: %d rows, %d y labels", len(z), len(ys)))
@@ -512,7 +522,7 @@ func Heatmap(path string, xs, ys []string, z [][]float64, title string) error {
 		d := max(0.5, math.Abs(lo)*0.05)
 		lo, hi = lo-d, hi+d
 	}
-	cm := moreland.Kindlmann()
+	cm := moreland.SmoothBlueRed()
 	cm.SetMin(lo)
 	cm.SetMax(hi)
 	pal := cm.Palette(255)
@@ -575,7 +585,7 @@ func Heatmap(path string, xs, ys []string, z [][]float64, title string) error {
 	const w, h = FigWidth, FigHeight
 	c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(vgimg.DefaultDPI))
 	dc := draw.New(c)
-	p.Draw(draw.Crop(dc, 0, -w/6, 0, 0))
+	p.Draw(draw.Crop(dc, 0, -w/5, 0, 0))
 	cb.Draw(draw.Crop(dc, w*5/6, -vg.Points(6), vg.Points(28), 0))
 	var buf bytes.Buffer
 	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {

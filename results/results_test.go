@@ -341,7 +341,7 @@ func TestCollect(t *testing.T) {
 	writeTask(t, root, "sweep", "cccccccccccc",
 		`{"D":4,"seed":0,"train":{"lr":0.001},"tags":[]}`,
 		`{"fid":7,"n":100,"config_key":"cccccccccccc"}`)
-	writeTask(t, root, "sweep", "dddddddddddd", `{"D":4,"seed":9}`, "")                                     // unfinished
+	writeTask(t, root, "sweep", "dddddddddddd", `{"D":4,"seed":9}`, "")                                      // unfinished
 	writeTask(t, root, "sweep", "eeeeeeeeeeee", `{"D":4,"seed":8}`, `{"fid":1,"config_key":"ffffffffffff"}`) // stale
 	writeTask(t, root, "sweep", "aaaaaaaaaaa2",
 		`{"D":16,"seed":0,"train":{"lr":0.001},"tags":[1,2]}`,
