@@ -3,35 +3,22 @@ package results
 import (
 	"math"
 
-	"gonum.org/v1/gonum/stat/distuv"
+	"genlab/metrics"
 )
 
-// meanCI95 returns the sample mean of v and the half-width of its two-sided
-// 95% Student-t confidence interval,
+// meanCI95 is metrics.MeanCI95 — the sample mean and the half-width of the
+// two-sided 95% Student-t interval,
 //
-//	half = t_{0.975, n−1} · s/√n,   s² = Σ(vᵢ − mean)²/(n − 1).
+//	half = t_{0.975, n−1} · s/√n,   s² = Σ(vᵢ − mean)²/(n − 1),
 //
-// With one value the half-width is 0 (no spread is known); with none both
-// results are NaN. (metrics.MeanCI95 computes the same quantity; results keeps
-// its own copy so that plotting does not depend on the metrics package.)
+// adapted for drawing: with one value the half-width is 0 (no error bar
+// rather than NaN), and with none both results are NaN.
 func meanCI95(v []float64) (mean, half float64) {
-	n := len(v)
-	if n == 0 {
+	switch len(v) {
+	case 0:
 		return math.NaN(), math.NaN()
+	case 1:
+		return v[0], 0
 	}
-	for _, x := range v {
-		mean += x
-	}
-	mean /= float64(n)
-	if n == 1 {
-		return mean, 0
-	}
-	var ss float64
-	for _, x := range v {
-		d := x - mean
-		ss += d * d
-	}
-	s := math.Sqrt(ss / float64(n-1))
-	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(n - 1)}.Quantile(0.975)
-	return mean, t * s / math.Sqrt(float64(n))
+	return metrics.MeanCI95(v)
 }
