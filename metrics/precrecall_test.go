@@ -138,6 +138,38 @@ func TestPrecisionRecallBlockedAgree(t *testing.T) {
 	mustPanic(t, "blockRows", func() { PrecisionRecallBlocked(real, fake, 3, 0) })
 }
 
+func TestPrecisionRecallDuplicates(t *testing.T) {
+	// Quantised data repeats rows. With every row present 4 times and k = 3
+	// all radii are exactly 0, so a fake row is covered iff it equals a real
+	// row. Far from the origin the Gram route gives nonzero distances for
+	// equal rows; only the directly summed distance decides this correctly.
+	rng := newRand(34)
+	base := gaussian(60, make([]float64, 6), 1, rng)
+	off := []float64{1e4, 1e4, -1e4, 3e3, 1e4, 7e3}
+	base = shifted(base, off)
+	real := mat.NewDense(240, 6, nil)
+	for i := 0; i < 240; i++ {
+		real.SetRow(i, base.RawRowView(i%60))
+	}
+	// Fake: 30 of the base rows (each 4 times, so fake radii are 0 too) and
+	// 30 new rows, each 4 times.
+	other := shifted(gaussian(30, make([]float64, 6), 1, rng), off)
+	fake := mat.NewDense(240, 6, nil)
+	for i := 0; i < 240; i++ {
+		if i%60 < 30 {
+			fake.SetRow(i, base.RawRowView(i%60))
+		} else {
+			fake.SetRow(i, other.RawRowView(i%60-30))
+		}
+	}
+	for _, block := range []int{1, 50, 240} {
+		p, r := PrecisionRecallBlocked(real, fake, 3, block)
+		if p != 0.5 || r != 0.5 {
+			t.Errorf("block=%d: P/R = %g/%g, want 0.5/0.5", block, p, r)
+		}
+	}
+}
+
 func TestKthNeighbourExact(t *testing.T) {
 	// Points on a line at 0, 1, 3, 6, 10: the k-th neighbour distances are
 	// known in closed form.
