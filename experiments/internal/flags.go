@@ -1,0 +1,411 @@
+// Package internal is what every genlab experiment binary shares: the common
+// flags and typed comma-list flag values, exit codes (2 for bad input, 1 for
+// a failure), sweep expansion into hash-keyed tasks, task selection for
+// Slurm arrays and Kubernetes indexed jobs, the task runner that keeps the
+// results run-directory contract, seeded generators and progress reporting.
+//
+// A typical main:
+//
+//	func main() { internal.Main("pfgm_toy", run) }
+//
+//	func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+//		var c internal.Common
+//		D := internal.Floats{1, 4, 16, math.Inf(1)}
+//		fs := internal.NewFlagSet("pfgm_toy")
+//		c.Register(fs)
+//		fs.Var(&D, "D", "augmented dimensions (comma list, inf allowed)")
+//		if err := internal.Parse(fs, args, stderr); err != nil {
+//			return err
+//		}
+//		tasks, err := internal.Expand(Config{Preset: c.Preset},
+//			internal.Values("D", D, func(cfg *Config, v float64) { cfg.D = v }),
+//			internal.Values("seed", c.Seeds, func(cfg *Config, s uint64) { cfg.Seed = s }))
+//		if err != nil {
+//			return err
+//		}
+//		r := c.Runner("pfgm_toy", stdout, stderr)
+//		return internal.RunTasks(ctx, r, tasks, trainAndEvaluate)
+//	}
+package internal
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Preset selects the size of an experiment: Quick finishes well under a
+// minute on 2 cores (what tests run), Default is the documented experiment
+// (minutes), Full is the serious run (hours).
+type Preset string
+
+// The three presets.
+const (
+	Quick   Preset = "quick"
+	Default Preset = "default"
+	Full    Preset = "full"
+)
+
+// Set implements flag.Value, accepting quick, default or full.
+func (p *Preset) Set(s string) error {
+	switch Preset(s) {
+	case Quick, Default, Full:
+		*p = Preset(s)
+		return nil
+	}
+	return fmt.Errorf("%q is not one of quick, default, full", s)
+}
+
+// String implements flag.Value.
+func (p *Preset) String() string {
+	if p == nil {
+		return ""
+	}
+	return string(*p)
+}
+
+// Common holds the flags every experiment takes.
+type Common struct {
+	Preset  Preset // -preset quick|default|full
+	Out     string // -out DIR: run root, default "runs"
+	Seeds   Seeds  // -seeds 0,1,2 or 0-4: replicate seeds, default 0,1,2
+	Threads int    // -threads N ≥ 1: GOMAXPROCS for the run; 0 leaves it alone
+	Task    int    // -task i ≥ 0: run only task i; −1 (default) means unset
+	Force   bool   // -force: rerun finished tasks
+	Plan    bool   // -plan: print the task list as JSON lines and exit
+}
+
+// Register adds the common flags to fs. Fields already set on c are the
+// defaults; zero fields default to -preset default, -out runs, -seeds 0,1,2
+// and -task unset (−1).
+func (c *Common) Register(fs *flag.FlagSet) {
+	if c.Preset == "" {
+		c.Preset = Default
+	}
+	if c.Out == "" {
+		c.Out = "runs"
+	}
+	if c.Seeds == nil {
+		c.Seeds = Seeds{0, 1, 2}
+	}
+	if c.Task == 0 {
+		c.Task = -1
+	}
+	fs.Var(&c.Preset, "preset", "experiment size: quick, default or full")
+	fs.StringVar(&c.Out, "out", c.Out, "run root `directory`")
+	fs.Var(&c.Seeds, "seeds", "replicate `seeds`: comma list with ranges, e.g. 0,1,2 or 0-4")
+	fs.Func("threads", "`N` ≥ 1: GOMAXPROCS for this run (default: leave as is)", func(s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return fmt.Errorf("%q is not an integer ≥ 1", s)
+		}
+		c.Threads = n
+		return nil
+	})
+	fs.Func("task", "run only task `i` (0-based; default: SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX, else all)", func(s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%q is not a task index ≥ 0", s)
+		}
+		c.Task = n
+		return nil
+	})
+	fs.BoolVar(&c.Force, "force", c.Force, "rerun tasks whose result.json exists")
+	fs.BoolVar(&c.Plan, "plan", c.Plan, "print the task list (one JSON line per task) and exit")
+}
+
+// NewFlagSet returns a flag set that reports errors instead of exiting and
+// prints nothing by itself (Parse prints usage on -h; Run prints the one
+// error line).
+func NewFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// Parse parses args with fs. A parse error or a positional argument comes
+// back as a *UsageError naming the flag and the value. -h/-help prints the
+// flag defaults to stderr and returns flag.ErrHelp, which Run turns into
+// exit code 0.
+func Parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(stderr)
+		fmt.Fprintf(stderr, "Usage of %s:\n", fs.Name())
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+		return flag.ErrHelp
+	}
+	if err != nil {
+		return &UsageError{Err: err}
+	}
+	if fs.NArg() > 0 {
+		return Usagef("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// IsSet reports whether the flag called name was given on the command line
+// (so a preset may supply its own default otherwise).
+func IsSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == name {
+			set = true
+		}
+	})
+	return set
+}
+
+// splitList splits a comma list, rejecting empty items.
+func splitList(s string) ([]string, error) {
+	items := strings.Split(s, ",")
+	for i, it := range items {
+		items[i] = strings.TrimSpace(it)
+		if items[i] == "" {
+			return nil, fmt.Errorf("empty item in list %q", s)
+		}
+	}
+	return items, nil
+}
+
+// maxRange bounds the length of an expanded integer range.
+const maxRange = 1 << 20
+
+// parseIntItem parses "n" or an inclusive range "a-b" (a ≤ b; a and b may
+// be negative, as in "-3--1").
+func parseIntItem(it string) ([]int64, error) {
+	if i := strings.Index(it[1:], "-"); i >= 0 {
+		lo, err1 := strconv.ParseInt(it[:i+1], 10, 64)
+		hi, err2 := strconv.ParseInt(it[i+2:], 10, 64)
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("%q is not an integer or a range a-b", it)
+		}
+		if hi < lo {
+			return nil, fmt.Errorf("range %q is decreasing", it)
+		}
+		if hi-lo >= maxRange {
+			return nil, fmt.Errorf("range %q has more than %d values", it, maxRange)
+		}
+		out := make([]int64, 0, hi-lo+1)
+		for v := lo; v <= hi; v++ {
+			out = append(out, v)
+		}
+		return out, nil
+	}
+	v, err := strconv.ParseInt(it, 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not an integer", it)
+	}
+	return []int64{v}, nil
+}
+
+// parseInts parses a comma list of integers and ranges, rejecting
+// duplicates (they would only repeat tasks).
+func parseInts(s string) ([]int64, error) {
+	items, err := splitList(s)
+	if err != nil {
+		return nil, err
+	}
+	var out []int64
+	seen := map[int64]bool{}
+	for _, it := range items {
+		vs, err := parseIntItem(it)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range vs {
+			if seen[v] {
+				return nil, fmt.Errorf("%d appears twice", v)
+			}
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// Ints is a comma-list flag of integers with inclusive ranges: "1,2,5",
+// "0-4", "0-2,10". A value given on the command line replaces the default.
+type Ints []int
+
+// Set implements flag.Value.
+func (v *Ints) Set(s string) error {
+	xs, err := parseInts(s)
+	if err != nil {
+		return err
+	}
+	out := make(Ints, len(xs))
+	for i, x := range xs {
+		if x < math.MinInt || x > math.MaxInt {
+			return fmt.Errorf("%d is out of range", x)
+		}
+		out[i] = int(x)
+	}
+	*v = out
+	return nil
+}
+
+// String implements flag.Value.
+func (v *Ints) String() string {
+	if v == nil {
+		return ""
+	}
+	parts := make([]string, len(*v))
+	for i, x := range *v {
+		parts[i] = strconv.Itoa(x)
+	}
+	return strings.Join(parts, ",")
+}
+
+// Seeds is Ints restricted to non-negative values, as uint64 seeds.
+type Seeds []uint64
+
+// Set implements flag.Value.
+func (v *Seeds) Set(s string) error {
+	xs, err := parseInts(s)
+	if err != nil {
+		return err
+	}
+	out := make(Seeds, len(xs))
+	for i, x := range xs {
+		if x < 0 {
+			return fmt.Errorf("seed %d is negative", x)
+		}
+		out[i] = uint64(x)
+	}
+	*v = out
+	return nil
+}
+
+// String implements flag.Value.
+func (v *Seeds) String() string {
+	if v == nil {
+		return ""
+	}
+	parts := make([]string, len(*v))
+	for i, x := range *v {
+		parts[i] = strconv.FormatUint(x, 10)
+	}
+	return strings.Join(parts, ",")
+}
+
+// Floats is a comma-list flag of numbers; "inf", "+inf", "infinity" (any
+// case) and "∞" mean math.Inf(1), e.g. -D 1,4,16,inf. NaN, "-inf" and
+// repeated values are rejected. A value given on the command line replaces
+// the default.
+type Floats []float64
+
+// Set implements flag.Value.
+func (v *Floats) Set(s string) error {
+	items, err := splitList(s)
+	if err != nil {
+		return err
+	}
+	out := make(Floats, 0, len(items))
+	seen := map[float64]bool{}
+	for _, it := range items {
+		f, err := ParseFloat(it)
+		if err != nil {
+			return err
+		}
+		if seen[f] {
+			return fmt.Errorf("%q appears twice", it)
+		}
+		seen[f] = true
+		out = append(out, f)
+	}
+	*v = out
+	return nil
+}
+
+// String implements flag.Value; +Inf prints as "inf".
+func (v *Floats) String() string {
+	if v == nil {
+		return ""
+	}
+	parts := make([]string, len(*v))
+	for i, x := range *v {
+		parts[i] = FormatFloat(x)
+	}
+	return strings.Join(parts, ",")
+}
+
+// ParseFloat parses one number of a Floats list: a finite decimal, or
+// "inf"/"+inf"/"infinity"/"∞" for +Inf.
+func ParseFloat(s string) (float64, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "inf", "+inf", "infinity", "+infinity", "∞", "+∞":
+		return math.Inf(1), nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("%q is not a finite number or inf", s)
+	}
+	return f, nil
+}
+
+// FormatFloat writes x as ParseFloat reads it ("inf" for +Inf).
+func FormatFloat(x float64) string {
+	if math.IsInf(x, 1) {
+		return "inf"
+	}
+	return strconv.FormatFloat(x, 'g', -1, 64)
+}
+
+// Strings is a comma-list flag whose items must belong to Allowed (any
+// item when Allowed is empty), e.g. -target eps,x,v. Repeated items are
+// rejected. A value given on the command line replaces Values.
+type Strings struct {
+	Values  []string
+	Allowed []string
+}
+
+// Set implements flag.Value.
+func (v *Strings) Set(s string) error {
+	items, err := splitList(s)
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, it := range items {
+		if len(v.Allowed) > 0 && !contains(v.Allowed, it) {
+			return fmt.Errorf("%q is not one of %s", it, strings.Join(v.Allowed, ", "))
+		}
+		if seen[it] {
+			return fmt.Errorf("%q appears twice", it)
+		}
+		seen[it] = true
+	}
+	v.Values = items
+	return nil
+}
+
+// String implements flag.Value.
+func (v *Strings) String() string {
+	if v == nil {
+		return ""
+	}
+	return strings.Join(v.Values, ",")
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	_ flag.Value = (*Preset)(nil)
+	_ flag.Value = (*Ints)(nil)
+	_ flag.Value = (*Seeds)(nil)
+	_ flag.Value = (*Floats)(nil)
+	_ flag.Value = (*Strings)(nil)
+)

@@ -1,0 +1,284 @@
+package internal
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"time"
+
+	"genlab/results"
+)
+
+// Task is one point of a sweep grid.
+type Task[C any] struct {
+	Index  int    // position in the sorted task list (what -task selects)
+	Key    string // results.Key(Config): the task directory name
+	Seed   uint64 // TaskSeed(0, Key): base seed for the task's generators
+	Config C
+}
+
+// Axis is one swept dimension of a grid: Len values, the i-th applied to a
+// config by Set.
+type Axis[C any] struct {
+	Name string
+	Len  int
+	Set  func(c *C, i int)
+}
+
+// Values returns the axis that sets each of vs in turn through set, e.g.
+//
+//	Values("D", dims, func(c *Config, d float64) { c.D = d })
+func Values[C, V any](name string, vs []V, set func(c *C, v V)) Axis[C] {
+	return Axis[C]{Name: name, Len: len(vs), Set: func(c *C, i int) { set(c, vs[i]) }}
+}
+
+// Expand returns the tasks of the grid base × axes[0] × axes[1] × …: every
+// combination applied to a copy of base (a shallow copy: setters should
+// assign fields, not mutate shared slices). Tasks are sorted by key, so the
+// list (and each -task index) depends only on the set of configurations,
+// not on the order of axes or values; configurations that coincide are kept
+// once. An empty axis is a *UsageError.
+func Expand[C any](base C, axes ...Axis[C]) ([]Task[C], error) {
+	total := 1
+	for _, a := range axes {
+		if a.Len <= 0 {
+			return nil, Usagef("sweep axis %s has no values", a.Name)
+		}
+		total *= a.Len
+	}
+	idx := make([]int, len(axes))
+	seen := make(map[string]bool, total)
+	tasks := make([]Task[C], 0, total)
+	for n := 0; n < total; n++ {
+		cfg := base
+		for j, a := range axes {
+			a.Set(&cfg, idx[j])
+		}
+		key, err := results.Key(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("expand: %w", err)
+		}
+		if !seen[key] {
+			seen[key] = true
+			tasks = append(tasks, Task[C]{Key: key, Seed: TaskSeed(0, key), Config: cfg})
+		}
+		for j := len(idx) - 1; j >= 0; j-- { // odometer, last axis fastest
+			idx[j]++
+			if idx[j] < axes[j].Len {
+				break
+			}
+			idx[j] = 0
+		}
+	}
+	sort.Slice(tasks, func(i, j int) bool { return tasks[i].Key < tasks[j].Key })
+	for i := range tasks {
+		tasks[i].Index = i
+	}
+	return tasks, nil
+}
+
+// Environment variables that carry a task index, in order of precedence
+// after the -task flag.
+const (
+	EnvSlurmArray = "SLURM_ARRAY_TASK_ID"  // Slurm job arrays
+	EnvK8sIndex   = "JOB_COMPLETION_INDEX" // Kubernetes Indexed Jobs
+)
+
+// SelectTask resolves which single task to run out of n: the -task flag
+// value when ≥ 0, else SLURM_ARRAY_TASK_ID, else JOB_COMPLETION_INDEX. ok is
+// false when none is set (run every task). A malformed or out-of-range
+// index is a *UsageError naming its source.
+func SelectTask(flagVal, n int) (idx int, ok bool, err error) {
+	src, raw := "", ""
+	switch {
+	case flagVal >= 0:
+		src, raw = "-task", strconv.Itoa(flagVal)
+	case os.Getenv(EnvSlurmArray) != "":
+		src, raw = EnvSlurmArray, os.Getenv(EnvSlurmArray)
+	case os.Getenv(EnvK8sIndex) != "":
+		src, raw = EnvK8sIndex, os.Getenv(EnvK8sIndex)
+	default:
+		return 0, false, nil
+	}
+	i, perr := strconv.Atoi(raw)
+	if perr != nil {
+		return 0, false, Usagef("%s=%q is not a task index", src, raw)
+	}
+	if i < 0 || i >= n {
+		return 0, false, Usagef("%s=%d is out of range: %d tasks (0-%d)", src, i, n, n-1)
+	}
+	return i, true, nil
+}
+
+// Runner is how RunTasks runs a sweep; Common.Runner fills it from flags.
+type Runner struct {
+	Experiment string    // experiment name: the directory under Out
+	Out        string    // run root
+	Force      bool      // rerun finished tasks (their directory is cleared first)
+	Task       int       // −1: SelectTask consults the environment
+	Threads    int       // ≥ 1: runtime.GOMAXPROCS(Threads) before running
+	Plan       bool      // print the task list and return
+	BLAS       string    // BLAS description recorded in meta.json
+	Args       []string  // command line recorded in meta.json
+	Stdout     io.Writer // one JSON line per finished task
+	Stderr     io.Writer // log lines
+}
+
+// Runner returns the Runner for experiment with c's flags, recording the
+// process's command line and the default (pure-Go gonum) BLAS; set BLAS
+// when a build uses another.
+func (c *Common) Runner(experiment string, stdout, stderr io.Writer) Runner {
+	return Runner{
+		Experiment: experiment, Out: c.Out, Force: c.Force, Task: c.Task, Threads: c.Threads,
+		Plan: c.Plan, BLAS: "gonum (pure Go)", Args: os.Args, Stdout: stdout, Stderr: stderr,
+	}
+}
+
+// TaskFunc trains and evaluates one task, writing checkpoints, metrics
+// (d.Record) and pictures into d, and returns the flat metrics for
+// result.json. It must resume from its own checkpoint when one exists and
+// return ctx.Err() (wrapped) when cancelled.
+type TaskFunc[C any] func(ctx context.Context, t Task[C], d *results.Dir) (map[string]float64, error)
+
+// taskLine is the JSON line printed on stdout per finished task.
+type taskLine[C any] struct {
+	Experiment string             `json:"experiment"`
+	Index      int                `json:"index"`
+	Key        string             `json:"key"`
+	Cached     bool               `json:"cached"`
+	Config     C                  `json:"config"`
+	Result     map[string]float64 `json:"result"`
+}
+
+// RunTasks runs the selected tasks (one if SelectTask names one, else all)
+// in order. Per task it opens the task directory (writing config.json);
+// skips it if result.json records its key, unless Force, which clears the
+// directory first; writes meta.json; calls fn; records the end time in
+// meta.json; writes result.json last (atomically); and prints one JSON line
+// {"cached", "config", "experiment", "index", "key", "result"} to Stdout —
+// skipped tasks print their stored result with cached = true. It stops at
+// the first failure or cancellation and returns that error with the task's
+// index and key. With Plan it only prints {"index", "key", "config"} lines.
+func RunTasks[C any](ctx context.Context, r Runner, tasks []Task[C], fn TaskFunc[C]) error {
+	if r.Stdout == nil {
+		r.Stdout = io.Discard
+	}
+	if r.Stderr == nil {
+		r.Stderr = io.Discard
+	}
+	if r.Threads >= 1 {
+		runtime.GOMAXPROCS(r.Threads)
+	}
+	sel := tasks
+	if i, ok, err := SelectTask(r.Task, len(tasks)); err != nil {
+		return err
+	} else if ok {
+		sel = tasks[i : i+1]
+	}
+	if r.Plan {
+		for _, t := range sel {
+			b, err := results.Canonical(struct {
+				Index  int    `json:"index"`
+				Key    string `json:"key"`
+				Config C      `json:"config"`
+			}{t.Index, t.Key, t.Config})
+			if err != nil {
+				return fmt.Errorf("plan: %w", err)
+			}
+			fmt.Fprintf(r.Stdout, "%s\n", b)
+		}
+		return nil
+	}
+	n := len(tasks)
+	for _, t := range sel {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("before task %d (%s): %w", t.Index, t.Key, err)
+		}
+		if err := runOne(ctx, r, n, t, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func runOne[C any](ctx context.Context, r Runner, n int, t Task[C], fn TaskFunc[C]) error {
+	tag := fmt.Sprintf("%s: task %d/%d %s", r.Experiment, t.Index, n, t.Key)
+	d, err := results.Open(r.Out, r.Experiment, t.Config)
+	if err != nil {
+		return fmt.Errorf("task %d (%s): %w", t.Index, t.Key, err)
+	}
+	defer d.Close()
+	if d.Done() {
+		if !r.Force {
+			res, err := d.Result()
+			if err != nil {
+				return fmt.Errorf("task %d (%s): %w", t.Index, t.Key, err)
+			}
+			fmt.Fprintf(r.Stderr, "%s: finished earlier, skipped\n", tag)
+			return printLine(r, t, res, true)
+		}
+		if err := d.Clear(); err != nil {
+			return fmt.Errorf("task %d (%s): %w", t.Index, t.Key, err)
+		}
+		fmt.Fprintf(r.Stderr, "%s: -force, cleared\n", tag)
+	}
+	meta := results.Meta{BLAS: r.BLAS, Args: r.Args, Seeds: []uint64{t.Seed}, Start: time.Now(), Status: "running"}
+	if err := d.WriteMeta(meta); err != nil {
+		return fmt.Errorf("task %d (%s): %w", t.Index, t.Key, err)
+	}
+	fmt.Fprintf(r.Stderr, "%s: started in %s\n", tag, d.Dir())
+	res, ferr := fn(ctx, t, d)
+	meta.End = time.Now()
+	if ferr != nil {
+		meta.Status = "failed: " + oneLine(ferr.Error())
+		if err := d.WriteMeta(meta); err != nil {
+			fmt.Fprintf(r.Stderr, "%s: %v\n", tag, err)
+		}
+		return fmt.Errorf("task %d (%s): %w", t.Index, t.Key, ferr)
+	}
+	if res == nil {
+		res = map[string]float64{}
+	}
+	meta.Status = "done"
+	if err := d.WriteMeta(meta); err != nil {
+		return fmt.Errorf("task %d (%s): %w", t.Index, t.Key, err)
+	}
+	if err := d.WriteResult(res); err != nil {
+		return fmt.Errorf("task %d (%s): %w", t.Index, t.Key, err)
+	}
+	fmt.Fprintf(r.Stderr, "%s: done in %.1fs\n", tag, meta.End.Sub(meta.Start).Seconds())
+	return printLine(r, t, res, false)
+}
+
+func printLine[C any](r Runner, t Task[C], res map[string]float64, cached bool) error {
+	b, err := results.Canonical(taskLine[C]{
+		Experiment: r.Experiment, Index: t.Index, Key: t.Key, Cached: cached, Config: t.Config, Result: res,
+	})
+	if err != nil {
+		return fmt.Errorf("task %d (%s): %w", t.Index, t.Key, err)
+	}
+	if _, err := fmt.Fprintf(r.Stdout, "%s\n", b); err != nil {
+		return fmt.Errorf("task %d (%s): stdout: %w", t.Index, t.Key, err)
+	}
+	return nil
+}
+
+// Finish gathers the experiment's finished tasks into summary.csv
+// (results.Collect), calls plots with the table to draw the summary figures
+// (plots may be nil), and rewrites Out/index.html.
+func Finish(r Runner, plots func(t *results.Table) error) error {
+	t, err := results.Collect(r.Out, r.Experiment)
+	if err != nil {
+		return err
+	}
+	if plots != nil && len(t.Rows) > 0 {
+		if err := plots(t); err != nil {
+			return fmt.Errorf("%s: summary figures: %w", r.Experiment, err)
+		}
+	}
+	return results.WriteIndex(r.Out)
+}
