@@ -108,7 +108,7 @@ func toTree(v reflect.Value) (any, error) {
 	}
 	// Marshalers first, as encoding/json does.
 	if v.Type().Implements(jsonMarshalerType) || (v.CanAddr() && v.Addr().Type().Implements(jsonMarshalerType)) {
-		if v.Kind() == reflect.Pointer && v.IsNil() {
+		if isNilRef(v) {
 			return nil, nil
 		}
 		m, ok := v.Interface().(json.Marshaler)
@@ -128,7 +128,7 @@ func toTree(v reflect.Value) (any, error) {
 		return t, nil
 	}
 	if v.Type().Implements(textMarshalerType) || (v.CanAddr() && v.Addr().Type().Implements(textMarshalerType)) {
-		if v.Kind() == reflect.Pointer && v.IsNil() {
+		if isNilRef(v) {
 			return nil, nil
 		}
 		m, ok := v.Interface().(encoding.TextMarshaler)
@@ -209,6 +209,11 @@ func toTree(v reflect.Value) (any, error) {
 		return out, nil
 	}
 	return nil, fmt.Errorf("unsupported type %s", v.Type())
+}
+
+// isNilRef reports whether v is a nil pointer or nil interface.
+func isNilRef(v reflect.Value) bool {
+	return (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && v.IsNil()
 }
 
 func mapKey(k reflect.Value) (string, error) {

@@ -60,11 +60,11 @@ nav a { margin-right: 1em; }
 <tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr>
 {{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</table>{{else}}<p>No summary.csv yet.</p>{{end}}
-{{if .Figures}}<div class="figs">{{range .Figures}}<a href="{{.}}"><img src="{{.}}" alt="{{.}}"></a>{{end}}</div>{{end}}
+{{if .Figures}}<div class="figs">{{range .Figures}}<a href="{{.}}"><img src="{{.}}" alt="{{.}}" loading="lazy"></a>{{end}}</div>{{end}}
 {{if .Tasks}}<details class="tasks"><summary>{{len .Tasks}} task directories</summary><ul>
 {{range .Tasks}}<li><code>{{.Key}}</code>{{if not .Done}} <span class="pending">(unfinished)</span>{{end}}
 {{range .Files}} <a href="{{.}}">{{base .}}</a>{{end}}
-{{range .Images}} <a href="{{.}}"><img src="{{.}}" alt="{{.}}"></a>{{end}}</li>
+{{range .Images}} <a href="{{.}}"><img src="{{.}}" alt="{{.}}" loading="lazy"></a>{{end}}</li>
 {{end}}</ul></details>{{end}}
 {{else}}<p>No experiments under this directory.</p>
 {{end}}

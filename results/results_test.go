@@ -119,6 +119,17 @@ func TestCanonical(t *testing.T) {
 	if string(got) != want {
 		t.Fatalf("canonical\n got %s\nwant %s", got, want)
 	}
+	// Nil pointers, interfaces and marshalers encode as null, like encoding/json.
+	type withNils struct {
+		P *inner         `json:"p"`
+		I any            `json:"i"`
+		M json.Marshaler `json:"m"`
+		K *kValue        `json:"k"`
+		T []int          `json:"t"`
+	}
+	if b, err := Canonical(withNils{}); err != nil || string(b) != `{"i":null,"k":null,"m":null,"p":null,"t":null}` {
+		t.Fatalf("nils: %s %v", b, err)
+	}
 	// encoding/json agrees on everything it can encode.
 	fin := inner{LR: 3.0e-7, Batch: 5}
 	a, _ := Canonical(fin)

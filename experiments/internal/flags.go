@@ -74,7 +74,7 @@ type Common struct {
 	Out     string // -out DIR: run root, default "runs"
 	Seeds   Seeds  // -seeds 0,1,2 or 0-4: replicate seeds, default 0,1,2
 	Threads int    // -threads N ≥ 1: GOMAXPROCS for the run; 0 leaves it alone
-	Task    int    // -task i ≥ 0: run only task i; −1 (default) means unset
+	Task    int    // -task i ≥ 0: run only task i; −1 means unset (Register sets it; a bare Common{} has 0)
 	Force   bool   // -force: rerun finished tasks
 	Plan    bool   // -plan: print the task list as JSON lines and exit
 }

@@ -119,7 +119,7 @@ type Runner struct {
 	Experiment string    // experiment name: the directory under Out
 	Out        string    // run root
 	Force      bool      // rerun finished tasks (their directory is cleared first)
-	Task       int       // −1: SelectTask consults the environment
+	Task       int       // ≥ 0 runs only that task; −1 lets SelectTask consult the environment (note: 0 is task 0)
 	Threads    int       // ≥ 1: runtime.GOMAXPROCS(Threads) before running
 	Plan       bool      // print the task list and return
 	BLAS       string    // BLAS description recorded in meta.json
