@@ -81,10 +81,17 @@ func (k Kernel) Perturb(dst, y []float64, sigma float64, rng *rand.Rand) {
 // N(0, σ_max²I) when D = ∞. It always uses the unclipped Gamma route, like
 // the official sampler's prior. The caller must pass the σ_max of the time
 // grid.
+//
+// The Gaussian draws g come from rng before the radius, so a generator in
+// the same state yields the same direction g/‖g‖ at every D: samplers seeded
+// per sample share their latent directions across D.
 func (k Kernel) Prior(dst []float64, sigmaMax float64, rng *rand.Rand) {
+	for i := range dst {
+		dst[i] = rng.NormFloat64()
+	}
 	s := sigmaMax * k.scaleMix(rng)
 	for i := range dst {
-		dst[i] = s * rng.NormFloat64()
+		dst[i] *= s
 	}
 }
 

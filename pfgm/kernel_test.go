@@ -377,3 +377,24 @@ func TestPerturbPanicsOnLength(t *testing.T) {
 	}()
 	Kernel{D: 4}.Perturb(make([]float64, 2), make([]float64, 3), 1, rand.New(rand.NewPCG(0, 0)))
 }
+
+// TestPriorSharesDirections checks that the same generator state gives the
+// same direction at every D (only the radius depends on D).
+func TestPriorSharesDirections(t *testing.T) {
+	const dim = 50
+	ref := make([]float64, dim)
+	Kernel{D: inf}.Prior(ref, 80, rand.New(rand.NewPCG(71, 3)))
+	for _, d := range []float64{1, 4, 128} {
+		x := make([]float64, dim)
+		Kernel{D: d}.Prior(x, 80, rand.New(rand.NewPCG(71, 3)))
+		var dot, nx, nr float64
+		for i := range x {
+			dot += x[i] * ref[i]
+			nx += x[i] * x[i]
+			nr += ref[i] * ref[i]
+		}
+		if c := dot / math.Sqrt(nx*nr); math.Abs(c-1) > 1e-12 {
+			t.Errorf("D=%v: cos(direction, Gaussian direction) = %v", d, c)
+		}
+	}
+}
