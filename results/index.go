@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -25,7 +26,7 @@ type indexTask struct {
 type indexExperiment struct {
 	Name    string
 	Header  []string
-	Rows    [][]string
+	Rows    [][]indexCell
 	Summary string   // summary.csv relative to root, "" if none
 	Figures []string // PNGs in the experiment directory, relative to root
 	Tasks   []indexTask
@@ -58,7 +59,7 @@ nav a { margin-right: 1em; }
 {{if .Summary}}<p><a href="{{.Summary}}">summary.csv</a> ({{len .Rows}} finished tasks)</p>
 <table>
 <tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr>
-{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{range .Rows}}<tr>{{range .}}<td{{if .Full}} title="{{.Full}}"{{end}}>{{.Text}}</td>{{end}}</tr>
 {{end}}</table>{{else}}<p>No summary.csv yet.</p>{{end}}
 {{if .Figures}}<div class="figs">{{range .Figures}}<a href="{{.}}"><img src="{{.}}" alt="{{.}}" loading="lazy"></a>{{end}}</div>{{end}}
 {{if .Tasks}}<details class="tasks"><summary>{{len .Tasks}} task directories</summary><ul>
@@ -146,7 +147,14 @@ func scanExperiment(root, name string) (indexExperiment, bool, error) {
 		}
 		ex.Summary = rel(name, SummaryFile)
 		if len(recs) > 0 {
-			ex.Header, ex.Rows = recs[0], recs[1:]
+			ex.Header = recs[0]
+			for _, rec := range recs[1:] {
+				row := make([]indexCell, len(rec))
+				for j, c := range rec {
+					row[j] = shortCell(c, j < len(ex.Header) && ex.Header[j] == "key")
+				}
+				ex.Rows = append(ex.Rows, row)
+			}
 		}
 	case !errors.Is(err, fs.ErrNotExist):
 		return ex, false, err
@@ -185,6 +193,27 @@ func scanTask(expDir, key string) (indexTask, bool, error) {
 	sort.Strings(t.Files)
 	sort.Strings(t.Images)
 	return t, hasConfig, nil
+}
+
+// indexCell is one table cell: the text shown and, when it was shortened,
+// the full value (shown on hover).
+type indexCell struct{ Text, Full string }
+
+// shortCell rounds non-integer numbers to 4 significant digits for display;
+// keys, integers and text are shown as they are.
+func shortCell(c string, isKey bool) indexCell {
+	if isKey || !strings.ContainsAny(c, ".eE") {
+		return indexCell{Text: c}
+	}
+	f, err := strconv.ParseFloat(c, 64)
+	if err != nil {
+		return indexCell{Text: c}
+	}
+	short := strconv.FormatFloat(f, 'g', 4, 64)
+	if short == c {
+		return indexCell{Text: c}
+	}
+	return indexCell{Text: short, Full: c}
 }
 
 func isPNG(name string) bool {

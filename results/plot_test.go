@@ -199,7 +199,7 @@ func TestImageGrid(t *testing.T) {
 
 func TestWriteIndex(t *testing.T) {
 	root := t.TempDir()
-	writeTask(t, root, "pfgm_toy", "aaaaaaaaaaaa", `{"D":"inf","seed":0}`, `{"fid":1.25,"config_key":"aaaaaaaaaaaa"}`)
+	writeTask(t, root, "pfgm_toy", "aaaaaaaaaaaa", `{"D":"inf","seed":0}`, `{"fid":1.25,"kid":0.0123456789,"config_key":"aaaaaaaaaaaa"}`)
 	writeTask(t, root, "pfgm_toy", "bbbbbbbbbbbb", `{"D":4,"seed":0}`, "")
 	os.WriteFile(filepath.Join(root, "pfgm_toy", "aaaaaaaaaaaa", "samples.png"), []byte("png"), 0o644)
 	if _, err := Collect(root, "pfgm_toy"); err != nil {
@@ -220,8 +220,8 @@ func TestWriteIndex(t *testing.T) {
 	}
 	s := string(b)
 	for _, want := range []string{
-		"<th>key</th><th>D</th><th>seed</th><th>fid</th>",
-		"<td>aaaaaaaaaaaa</td><td>inf</td><td>0</td><td>1.25</td>",
+		"<th>key</th><th>D</th><th>seed</th><th>fid</th><th>kid</th>",
+		`<td>aaaaaaaaaaaa</td><td>inf</td><td>0</td><td>1.25</td><td title="0.0123456789">0.01235</td>`,
 		`<img src="pfgm_toy/fid_vs_D.png"`,
 		`<img src="pfgm_toy/aaaaaaaaaaaa/samples.png"`,
 		`href="pfgm_toy/aaaaaaaaaaaa/result.json"`,
