@@ -2,6 +2,7 @@ package results
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -30,6 +31,20 @@ type Meta struct {
 	End        time.Time `json:"end,omitzero"`
 	Seconds    float64   `json:"seconds,omitempty"` // End − Start
 	Status     string    `json:"status,omitempty"`  // "running", "done", "failed: …"
+	Attempt    int       `json:"attempt,omitempty"` // 1 for the first run of the task, +1 per resume
+}
+
+// Meta reads the task's meta.json.
+func (d *Dir) Meta() (Meta, error) {
+	var m Meta
+	b, err := os.ReadFile(d.Path(MetaFile))
+	if err != nil {
+		return m, fmt.Errorf("results: read meta: %w", err)
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return m, fmt.Errorf("results: read meta %s: %w", d.Path(MetaFile), err)
+	}
+	return m, nil
 }
 
 // WriteMeta writes meta.json atomically. Fields left zero are filled in from

@@ -363,6 +363,10 @@ func TestRunTasks(t *testing.T) {
 		}
 	}
 	first := lines
+	mb, _ = os.ReadFile(filepath.Join(failDir, results.MetaFile))
+	if !strings.Contains(string(mb), `"attempt": 2`) || !strings.Contains(string(mb), `"status": "done"`) {
+		t.Fatalf("meta of resumed task: %s", mb)
+	}
 
 	// Third run: everything cached, nothing called, same results.
 	calls = 0

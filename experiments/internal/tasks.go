@@ -226,7 +226,10 @@ func runOne[C any](ctx context.Context, r Runner, n int, t Task[C], fn TaskFunc[
 		}
 		fmt.Fprintf(r.Stderr, "%s: -force, cleared\n", tag)
 	}
-	meta := results.Meta{BLAS: r.BLAS, Args: r.Args, Seeds: []uint64{t.Seed}, Start: time.Now(), Status: "running"}
+	meta := results.Meta{BLAS: r.BLAS, Args: r.Args, Seeds: []uint64{t.Seed}, Start: time.Now(), Status: "running", Attempt: 1}
+	if prev, err := d.Meta(); err == nil {
+		meta.Attempt = prev.Attempt + 1 // an earlier run stopped or failed: this one resumes it
+	}
 	if err := d.WriteMeta(meta); err != nil {
 		return fmt.Errorf("task %d (%s): %w", t.Index, t.Key, err)
 	}
