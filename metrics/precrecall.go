@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"fmt"
-	"math"
 	"slices"
 
 	"gonum.org/v1/gonum/mat"
@@ -73,21 +72,35 @@ func PrecisionRecallBlocked(real, fake *mat.Dense, k, blockRows int) (precision,
 		fb := fake.Slice(lo, hi, 0, d)
 		g.Reset()
 		g.Mul(fb, real.T())
-		for a := lo; a < hi; a++ {
-			row := g.RawRowView(a - lo)
+		// Precision: each fake row of the block against every real ball
+		// (rows in parallel).
+		parallelRows(hi-lo, func(b int) {
+			a := lo + b
+			row := g.RawRowView(b)
 			fa := fake.RawRowView(a)
 			for r, dot := range row {
-				approx := nf[a] + nr[r] - 2*dot
-				tol := tolScale * (nf[a] + nr[r])
-				exact := math.NaN()
-				if !fakeIn[a] {
-					fakeIn[a] = within(approx, rr[r], tol, &exact, fa, real.RawRowView(r))
-				}
-				if !realIn[r] {
-					realIn[r] = within(approx, rf[a], tol, &exact, fa, real.RawRowView(r))
+				if within(nf[a]+nr[r]-2*dot, rr[r], tolScale*(nf[a]+nr[r]), fa, real.RawRowView(r)) {
+					fakeIn[a] = true
+					return
 				}
 			}
-		}
+		})
+		// Recall: each real column against the block's fake balls (column
+		// chunks in parallel, so every realIn entry has one writer).
+		const cols = 256
+		parallelRows((n+cols-1)/cols, func(c int) {
+			c0, c1 := c*cols, min((c+1)*cols, n)
+			for b := 0; b < hi-lo; b++ {
+				a := lo + b
+				row := g.RawRowView(b)
+				fa := fake.RawRowView(a)
+				for r := c0; r < c1; r++ {
+					if !realIn[r] && within(nf[a]+nr[r]-2*row[r], rf[a], tolScale*(nf[a]+nr[r]), fa, real.RawRowView(r)) {
+						realIn[r] = true
+					}
+				}
+			}
+		})
 	}
 	return fraction(fakeIn), fraction(realIn)
 }
@@ -96,18 +109,15 @@ const eps = 0x1p-52
 
 // within reports whether ‖a−b‖² ≤ r2, given approx = ‖a‖²+‖b‖²−2aᵀb with
 // |approx − ‖a−b‖²| ≤ tol. The exact distance is computed only when the
-// approximation cannot decide, and cached in *exact (NaN when not yet known).
-func within(approx, r2, tol float64, exact *float64, a, b []float64) bool {
+// approximation cannot decide.
+func within(approx, r2, tol float64, a, b []float64) bool {
 	if approx < r2-tol {
 		return true
 	}
 	if approx > r2+tol {
 		return false
 	}
-	if math.IsNaN(*exact) {
-		*exact = sqDist(a, b)
-	}
-	return *exact <= r2
+	return sqDist(a, b) <= r2
 }
 
 // kthNeighbourSq returns, for each row i of x, the squared distance to its
@@ -121,16 +131,15 @@ func kthNeighbourSq(x *mat.Dense, norms []float64, k, blockRows int, tolScale fl
 		d2 float64
 		j  int
 	}
-	best := make([]cand, 0, 4*k)
-	exact := make([]float64, 0, 4*k)
 	var g mat.Dense
 	for lo := 0; lo < n; lo += blockRows {
 		hi := min(lo+blockRows, n)
 		g.Reset()
 		g.Mul(x.Slice(lo, hi, 0, d), x.T())
-		for i := lo; i < hi; i++ {
-			row := g.RawRowView(i - lo)
-			best = best[:0]
+		parallelRows(hi-lo, func(b int) {
+			i := lo + b
+			row := g.RawRowView(b)
+			best := make([]cand, 0, k)
 			for j, dot := range row {
 				if j == i {
 					continue
@@ -165,7 +174,7 @@ func kthNeighbourSq(x *mat.Dense, norms []float64, k, blockRows int, tolScale fl
 				tolK = max(tolK, tolScale*(norms[i]+norms[c.j]))
 			}
 			xi := x.RawRowView(i)
-			exact = exact[:0]
+			exact := make([]float64, 0, 2*k)
 			for j, dot := range row {
 				if j == i {
 					continue
@@ -178,7 +187,7 @@ func kthNeighbourSq(x *mat.Dense, norms []float64, k, blockRows int, tolScale fl
 			}
 			slices.Sort(exact)
 			out[i] = exact[k-1]
-		}
+		})
 	}
 	return out
 }
