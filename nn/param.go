@@ -122,7 +122,10 @@ func (b *binder) node(p *Param) *G.Node {
 	if n, ok := b.nodes[p]; ok {
 		return n
 	}
-	n := G.NewTensor(b.g, tensor.Float32, len(p.Shape), G.WithShape(p.Shape...), G.WithName(p.Name), G.WithValue(p.Value))
+	// gorgonia deduplicates nodes by hash, which for inputs includes the name:
+	// a unique name keeps two parameters from ever sharing a node.
+	name := fmt.Sprintf("%s#%d", p.Name, len(b.nodes))
+	n := G.NewTensor(b.g, tensor.Float32, len(p.Shape), G.WithShape(p.Shape...), G.WithName(name), G.WithValue(p.Value))
 	b.nodes[p] = n
 	return n
 }

@@ -1,0 +1,226 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Conv2d returns the 2-D cross-correlation of x (N×Cin×H×W, NCHW) with the
+// filters w (Cout×Cin×k×k), zero padding (k−1)/2 on every side, and the given
+// stride, plus a per-channel bias b (1×Cout×1×1; may be nil):
+//
+//	y[n,o,i,j] = b[o] + Σ_{c,u,v} w[o,c,u,v]·x[n,c, s·i+u−p, s·j+v−p].
+//
+// The output is N×Cout×⌊(H+2p−k)/s⌋+1×⌊(W+2p−k)/s⌋+1: for k = 3, stride 1
+// keeps H×W and stride 2 halves an even H×W. Only odd k is allowed.
+func Conv2d(x, w, b *G.Node, stride int) (*G.Node, error) {
+	ws := w.Shape()
+	if ws.Dims() != 4 || ws[2] != ws[3] || ws[2]%2 == 0 {
+		return nil, fmt.Errorf("nn: conv2d: filter shape %v, want Cout×Cin×k×k with odd k", ws)
+	}
+	k := ws[2]
+	p := (k - 1) / 2
+	y, err := G.Conv2d(x, w, tensor.Shape{k, k}, []int{p, p}, []int{stride, stride}, []int{1, 1})
+	if err != nil {
+		return nil, fmt.Errorf("nn: conv2d %v*%v: %w", x.Shape(), ws, err)
+	}
+	if b == nil {
+		return y, nil
+	}
+	if y, err = G.BroadcastAdd(y, b, nil, []byte{0, 2, 3}); err != nil {
+		return nil, fmt.Errorf("nn: conv2d bias: %w", err)
+	}
+	return y, nil
+}
+
+// GroupNorm normalises x (N×C×H×W) over each group of C/groups channels of
+// each sample and applies a per-channel affine map:
+//
+//	y = γ_c·(x − μ_{n,g})/√(σ²_{n,g} + ε) + β_c,
+//
+// with μ, σ² the mean and (biased) variance over the group's channels and
+// pixels, γ = scale and β = bias of shape 1×C×1×1. It is composed from mean,
+// matrix-product and broadcast ops: per-channel pixel means (N×C) times the
+// C×C group-averaging matrix P (P_ij = groups/C when channels i and j share a
+// group) give each channel its group's mean; the variance is formed the same
+// way from the centred values (two passes, no E[x²]−μ² cancellation).
+//
+// x itself is never reshaped: gorgonia's Reshape shares memory with its
+// input, and the TapeMachine may later overwrite the reshaped register in
+// place, corrupting x for its other consumers (the residual path).
+func GroupNorm(x, scale, bias *G.Node, groups int, eps float64) (*G.Node, error) {
+	s := x.Shape()
+	if s.Dims() != 4 || groups < 1 || s[1]%groups != 0 {
+		return nil, fmt.Errorf("nn: groupnorm: shape %v with %d groups", s, groups)
+	}
+	n, c := s[0], s[1]
+	per := c / groups
+	pd := make([]float32, c*c)
+	for i := 0; i < c; i++ {
+		for j := 0; j < c; j++ {
+			if i/per == j/per {
+				pd[i*c+j] = 1 / float32(per)
+			}
+		}
+	}
+	P := G.NewConstant(tensor.New(tensor.WithShape(c, c), tensor.WithBacking(pd)), G.WithName(fmt.Sprintf("groupavg_%d_%d", c, groups)))
+	wrap := func(what string, err error) error { return fmt.Errorf("nn: groupnorm %s: %w", what, err) }
+	// groupMean returns the group mean of v (N×C×H×W) broadcastable as N×C×1×1.
+	groupMean := func(v *G.Node) (*G.Node, error) {
+		m, err := meanHW(v)
+		if err != nil {
+			return nil, err
+		}
+		if m, err = G.Mul(m, P); err != nil {
+			return nil, err
+		}
+		return G.Reshape(m, tensor.Shape{n, c, 1, 1})
+	}
+	mu, err := groupMean(x)
+	if err != nil {
+		return nil, wrap("mean", err)
+	}
+	xc, err := G.BroadcastSub(x, mu, nil, []byte{2, 3})
+	if err != nil {
+		return nil, wrap("centre", err)
+	}
+	sq, err := G.Square(xc)
+	if err != nil {
+		return nil, wrap("square", err)
+	}
+	v, err := meanHW(sq)
+	if err != nil {
+		return nil, wrap("variance", err)
+	}
+	if v, err = G.Mul(v, P); err != nil {
+		return nil, wrap("group variance", err)
+	}
+	if v, err = G.Add(v, G.NewConstant(float32(eps))); err != nil {
+		return nil, wrap("eps", err)
+	}
+	r, err := G.Sqrt(v)
+	if err != nil {
+		return nil, wrap("sqrt", err)
+	}
+	if r, err = G.Inverse(r); err != nil {
+		return nil, wrap("inverse", err)
+	}
+	if r, err = G.Reshape(r, tensor.Shape{n, c, 1, 1}); err != nil {
+		return nil, wrap("reshape rstd", err)
+	}
+	y, err := G.BroadcastHadamardProd(xc, r, nil, []byte{2, 3})
+	if err != nil {
+		return nil, wrap("normalise", err)
+	}
+	if y, err = G.BroadcastHadamardProd(y, scale, nil, []byte{0, 2, 3}); err != nil {
+		return nil, wrap("γ", err)
+	}
+	if y, err = G.BroadcastAdd(y, bias, nil, []byte{0, 2, 3}); err != nil {
+		return nil, wrap("β", err)
+	}
+	return y, nil
+}
+
+// meanHW returns the mean of v (N×C×H×W) over its last two axes, as N×C. It
+// reduces one axis at a time: tensor v0.9.24's multi-axis reduction indexes
+// out of range for some shapes (e.g. H = 1).
+func meanHW(v *G.Node) (*G.Node, error) {
+	m, err := G.Mean(v, 3)
+	if err != nil {
+		return nil, err
+	}
+	return G.Mean(m, 2)
+}
+
+// Upsample2x returns the nearest-neighbour ×2 up-sampling of x (N×C×H×W →
+// N×C×2H×2W): y[n,c,i,j] = x[n,c,⌊i/2⌋,⌊j/2⌋].
+func Upsample2x(x *G.Node) (*G.Node, error) {
+	y, err := G.Upsample2D(x, 2)
+	if err != nil {
+		return nil, fmt.Errorf("nn: upsample: %w", err)
+	}
+	return y, nil
+}
+
+// AddChannel adds a per-sample, per-channel vector e (N×C) to every pixel of
+// x (N×C×H×W): y[n,c,i,j] = x[n,c,i,j] + e[n,c]. It injects the noise
+// embedding into a residual block.
+func AddChannel(x, e *G.Node) (*G.Node, error) {
+	s := x.Shape()
+	er, err := G.Reshape(e, tensor.Shape{s[0], s[1], 1, 1})
+	if err != nil {
+		return nil, fmt.Errorf("nn: add channel: reshape %v: %w", e.Shape(), err)
+	}
+	y, err := G.BroadcastAdd(x, er, nil, []byte{2, 3})
+	if err != nil {
+		return nil, fmt.Errorf("nn: add channel: %w", err)
+	}
+	return y, nil
+}
+
+// ---- parameterised building blocks (used by UNet) ----
+
+// convLayer is a Conv2d with its parameters.
+type convLayer struct {
+	w, b   *Param
+	stride int
+}
+
+// newConv makes a k×k convolution cin→cout with He-normal weights multiplied
+// by gain (gain 0 gives a zero layer) and zero bias.
+func newConv(name string, cin, cout, k, stride int, gain float64, rng *rand.Rand) *convLayer {
+	c := &convLayer{w: newParam(name+".w", cout, cin, k, k), b: newParam(name+".b", 1, cout, 1, 1), stride: stride}
+	if gain != 0 {
+		normalFill(c.w.Data(), gain*math.Sqrt(2/float64(cin*k*k)), rng)
+	}
+	return c
+}
+
+func (c *convLayer) params() []*Param { return []*Param{c.w, c.b} }
+
+func (c *convLayer) apply(x *G.Node, p func(*Param) *G.Node) (*G.Node, error) {
+	return Conv2d(x, p(c.w), p(c.b), c.stride)
+}
+
+// normLayer is a GroupNorm with its affine parameters (γ = 1, β = 0 at init).
+type normLayer struct {
+	scale, bias *Param
+	groups      int
+}
+
+const groupNormEps = 1e-5
+
+func newNorm(name string, ch, groups int) *normLayer {
+	n := &normLayer{scale: newParam(name+".scale", 1, ch, 1, 1), bias: newParam(name+".bias", 1, ch, 1, 1), groups: groups}
+	for i := range n.scale.Data() {
+		n.scale.Data()[i] = 1
+	}
+	return n
+}
+
+func (n *normLayer) params() []*Param { return []*Param{n.scale, n.bias} }
+
+func (n *normLayer) apply(x *G.Node, p func(*Param) *G.Node) (*G.Node, error) {
+	return GroupNorm(x, p(n.scale), p(n.bias), n.groups, groupNormEps)
+}
+
+// denseLayer is a Linear with its parameters.
+type denseLayer struct{ w, b *Param }
+
+func newDense(name string, in, out int, gain float64, rng *rand.Rand) *denseLayer {
+	d := &denseLayer{w: newParam(name+".w", in, out), b: newParam(name+".b", 1, out)}
+	if gain != 0 {
+		normalFill(d.w.Data(), gain*math.Sqrt(2/float64(in)), rng)
+	}
+	return d
+}
+
+func (d *denseLayer) params() []*Param { return []*Param{d.w, d.b} }
+
+func (d *denseLayer) apply(x *G.Node, p func(*Param) *G.Node) (*G.Node, error) {
+	return Linear(x, p(d.w), p(d.b))
+}
