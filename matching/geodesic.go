@@ -221,3 +221,72 @@ func FlipRate(errTrue, errSym []float64) float64 {
 	}
 	return float64(c) / float64(len(errTrue))
 }
+
+// Evaluator holds the geodesic distance rows needed to score many point
+// maps of one pair against a fixed ground truth: one Dijkstra run per
+// distinct true source vertex of the evaluated target vertices.
+type Evaluator struct {
+	eval  []int
+	gt    []int
+	rows  map[int][]float64
+	scale float64
+}
+
+// NewEvaluator precomputes, in parallel, the distances from gt[y] for every
+// y in eval (all target vertices when eval is nil) on graph g; errors are
+// divided by √area.
+func NewEvaluator(ctx context.Context, g *Graph, area float64, gt, eval []int) (*Evaluator, error) {
+	if eval == nil {
+		eval = make([]int, len(gt))
+		for i := range eval {
+			eval[i] = i
+		}
+	}
+	e := &Evaluator{eval: eval, gt: gt, rows: map[int][]float64{}, scale: 1 / math.Sqrt(area)}
+	var srcs []int
+	for _, y := range eval {
+		if _, ok := e.rows[gt[y]]; !ok {
+			e.rows[gt[y]] = nil
+			srcs = append(srcs, gt[y])
+		}
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	w := runtime.GOMAXPROCS(0)
+	for k := 0; k < w; k++ {
+		wg.Add(1)
+		go func(k int) {
+			defer wg.Done()
+			for i := k; i < len(srcs); i += w {
+				if ctx.Err() != nil {
+					return
+				}
+				d := g.Distances(srcs[i])
+				mu.Lock()
+				e.rows[srcs[i]] = d
+				mu.Unlock()
+			}
+		}(k)
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Errors returns d(p2p21[y], gt[y])/√area for each evaluated vertex y.
+// It panics if p2p21 is shorter than the ground truth.
+func (e *Evaluator) Errors(p2p21 []int) ([]float64, error) {
+	if len(p2p21) != len(e.gt) {
+		panic("matching: Evaluator.Errors: map and ground truth lengths differ")
+	}
+	out := make([]float64, len(e.eval))
+	for i, y := range e.eval {
+		out[i] = e.rows[e.gt[y]][p2p21[y]] * e.scale
+		if math.IsInf(out[i], 0) {
+			return nil, fmt.Errorf("matching: vertex %d maps to a different connected component", y)
+		}
+	}
+	return out, nil
+}

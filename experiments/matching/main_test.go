@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"genlab/experiments/internal"
+)
+
+func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = internal.Run(context.Background(), experiment, args, &o, &e, run)
+	return code, o.String(), e.String()
+}
+
+func TestBadFlagsExit2(t *testing.T) {
+	out := t.TempDir()
+	for _, args := range [][]string{
+		{"-pairs", "teapot"}, {"-method", "magic"}, {"-noise", "-1"}, {"-k", "-2"}, {"-zoomout", "5"},
+		{"-cgal", "/nonexistent"},
+	} {
+		a := append(args, "-out", out)
+		if args[0] == "-cgal" {
+			a = append(a, "-pairs", "pig")
+		}
+		code, _, stderr := runCmd(t, a...)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, stderr)
+		}
+		if lines := strings.Split(strings.TrimSpace(stderr), "\n"); len(lines) != 1 {
+			t.Errorf("%v: stderr %q: want one line", args, stderr)
+		}
+	}
+}
+
+// A quick blob pair end to end: the contract's files, ZoomOut better than
+// the raw Laplacian-commutativity map, plain least squares far worse, and a
+// re-run that skips the finished task.
+func TestQuickBlobPair(t *testing.T) {
+	out := t.TempDir()
+	args := []string{"-preset", "quick", "-pairs", "blob", "-seeds", "1", "-out", out}
+	code, stdout, stderr := runCmd(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var line struct {
+		Key    string             `json:"key"`
+		Cached bool               `json:"cached"`
+		Result map[string]float64 `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(stdout)), &line); err != nil {
+		t.Fatalf("stdout %q: %v", stdout, err)
+	}
+	for _, f := range []string{"config.json", "meta.json", "result.json", "commutativity_corr.png", "commutativity_zo_fmap.png"} {
+		if _, err := os.Stat(filepath.Join(out, experiment, line.Key, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	for _, f := range []string{"summary.csv", "geodesic_error.png", "cumulative_error.png"} {
+		if _, err := os.Stat(filepath.Join(out, experiment, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	r := line.Result
+	t.Logf("lsq %.2f commutativity %.2f → ZoomOut %.2f, oracle %.2f", r["lsq_err"], r["commutativity_err"], r["commutativity_zo_err"], r["oracle_err"])
+	if !(r["commutativity_zo_err"] < r["commutativity_err"]) || r["commutativity_zo_err"] > 6 {
+		t.Errorf("ZoomOut %.2f vs commutativity %.2f", r["commutativity_zo_err"], r["commutativity_err"])
+	}
+	if r["lsq_err"] < 2*r["commutativity_err"] {
+		t.Errorf("least squares %.2f not clearly worse than commutativity %.2f", r["lsq_err"], r["commutativity_err"])
+	}
+	code, stdout, _ = runCmd(t, args...)
+	if code != 0 || !strings.Contains(stdout, `"cached":true`) {
+		t.Errorf("re-run: exit %d, stdout %q: want the cached task", code, stdout)
+	}
+}
