@@ -1,0 +1,66 @@
+package pfgmexp
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+)
+
+// DimOf returns the dimension of a checked data-set name.
+func DimOf(name string) int {
+	if name == TwoClusterName {
+		return 1000
+	}
+	if h, ok := heavySets[name]; ok {
+		return h.dim
+	}
+	return 2
+}
+
+// DefaultTrain returns the training settings of a preset for data of the
+// given dimension (the data, D and seed fields are left for the caller).
+// Every D gets the same network, σ distribution, EMA and length.
+func DefaultTrain(dim int, preset string) TrainConfig {
+	c := TrainConfig{Fourier: 16, LR: 1e-3, GradClip: 1, CheckpointEvery: 500}
+	switch preset {
+	case "quick":
+		c.NTrain, c.Steps, c.Batch, c.Hidden, c.Layers, c.Warmup = 4000, 400, 128, 64, 2, 50
+	case "default":
+		c.NTrain, c.Steps, c.Batch, c.Hidden, c.Layers, c.Warmup = 20000, 2000, 256, 128, 3, 200
+		if dim >= 100 {
+			c.Steps, c.Batch, c.Hidden, c.Layers = 1000, 128, 256, 2
+		}
+	default: // full
+		c.NTrain, c.Steps, c.Batch, c.Hidden, c.Layers, c.Warmup = 50000, 20000, 256, 256, 4, 1000
+		if dim >= 100 {
+			c.Steps, c.Batch, c.Hidden, c.Layers = 10000, 128, 512, 3
+		}
+	}
+	// EMA half-life: a tenth of the samples seen (EDM ramps to 0.5 Mimg of
+	// 200 Mimg; short runs need a relatively longer one to average at all).
+	c.EMAHalfLife = float64(c.Steps*c.Batch) / 10
+	return c
+}
+
+// GenSeed is the generation seed of a task seed: the prior of sample i is
+// drawn from PCG(GenSeed(seed), i) at every D, so the latent directions are
+// shared across D.
+func GenSeed(seed uint64) uint64 { return seed*1000003 + 0x9e37 }
+
+// EnvTask returns the task index given by -task (if ≥ 0) or by the
+// SLURM_ARRAY_TASK_ID / JOB_COMPLETION_INDEX environment variables.
+func EnvTask(flagVal int) (int, bool, error) {
+	if flagVal >= 0 {
+		return flagVal, true, nil
+	}
+	for _, name := range []string{"SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"} {
+		if v := os.Getenv(name); v != "" {
+			i, err := strconv.Atoi(v)
+			if err != nil || i < 0 {
+				return 0, false, fmt.Errorf("invalid %s=%q", name, v)
+			}
+			return i, true, nil
+		}
+	}
+	return 0, false, nil
+}

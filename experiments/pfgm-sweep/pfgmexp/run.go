@@ -1,0 +1,276 @@
+package pfgmexp
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"gonum.org/v1/gonum/mat"
+
+	"genlab/pfgm"
+	"genlab/results"
+)
+
+// Uints is a comma-separated list of non-negative integers, a flag.Value.
+type Uints []uint64
+
+func (u *Uints) String() string {
+	if u == nil {
+		return ""
+	}
+	s := make([]string, len(*u))
+	for i, v := range *u {
+		s[i] = strconv.FormatUint(v, 10)
+	}
+	return strings.Join(s, ",")
+}
+
+// Set parses "0,1,2".
+func (u *Uints) Set(s string) error {
+	var out Uints
+	for _, p := range strings.Split(s, ",") {
+		v, err := strconv.ParseUint(strings.TrimSpace(p), 10, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a non-negative integer", p)
+		}
+		out = append(out, v)
+	}
+	*u = out
+	return nil
+}
+
+// Floats is a comma-separated list of finite numbers, a flag.Value.
+type Floats []float64
+
+func (f *Floats) String() string {
+	if f == nil {
+		return ""
+	}
+	s := make([]string, len(*f))
+	for i, v := range *f {
+		s[i] = strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	return strings.Join(s, ",")
+}
+
+// Set parses "0,0.05,0.1".
+func (f *Floats) Set(s string) error {
+	var out Floats
+	for _, p := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("%q is not a finite number", p)
+		}
+		out = append(out, v)
+	}
+	*f = out
+	return nil
+}
+
+// Ints is a comma-separated list of integers, a flag.Value.
+type Ints []int
+
+func (f *Ints) String() string {
+	if f == nil {
+		return ""
+	}
+	s := make([]string, len(*f))
+	for i, v := range *f {
+		s[i] = strconv.Itoa(v)
+	}
+	return strings.Join(s, ",")
+}
+
+// Set parses "3,4,5".
+func (f *Ints) Set(s string) error {
+	var out Ints
+	for _, p := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil {
+			return fmt.Errorf("%q is not an integer", p)
+		}
+		out = append(out, v)
+	}
+	*f = out
+	return nil
+}
+
+// Names is a comma-separated list of data-set names, a flag.Value that
+// checks each.
+type Names []string
+
+func (n *Names) String() string {
+	if n == nil {
+		return ""
+	}
+	return strings.Join(*n, ",")
+}
+
+// Set parses "ring8,t2-2d" and rejects unknown names.
+func (n *Names) Set(s string) error {
+	var out Names
+	for _, p := range strings.Split(s, ",") {
+		p = strings.TrimSpace(p)
+		if err := CheckData(p); err != nil {
+			return err
+		}
+		out = append(out, p)
+	}
+	*n = out
+	return nil
+}
+
+// RunParallel runs task(i) for i in idx with at most jobs at once and
+// returns the first error (all tasks are still attempted).
+func RunParallel(idx []int, jobs int, task func(i int) error) error {
+	if jobs < 1 {
+		jobs = 1
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	ch := make(chan int)
+	for w := 0; w < jobs; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range ch {
+				if err := task(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, i := range idx {
+		ch <- i
+	}
+	close(ch)
+	wg.Wait()
+	return first
+}
+
+// PrintLine writes one JSON line for a finished task to w (stdout).
+func PrintLine(w io.Writer, mu *sync.Mutex, key string, cfg any, res map[string]float64) {
+	out := map[string]any{"key": key, "config": cfg}
+	m := map[string]any{}
+	for k, v := range res {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			m[k] = fmt.Sprint(v)
+		} else {
+			m[k] = v
+		}
+	}
+	out["result"] = m
+	b, err := results.Canonical(out)
+	if err != nil {
+		b, _ = json.Marshal(map[string]string{"key": key, "error": err.Error()})
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	fmt.Fprintln(w, string(b))
+}
+
+// SeriesFor builds MetricVsParam series from a summary table: rows with
+// column filter == value, grouped by column by (one series per value, named
+// label+value), x from column x, y from column y.
+func SeriesFor(t *results.Table, filter, value, by, label, x, y string) ([]results.Series, error) {
+	if t.Col(y) < 0 {
+		return nil, fmt.Errorf("no column %q", y)
+	}
+	groups := map[string]map[float64][]float64{}
+	for i := range t.Rows {
+		if filter != "" && t.Get(i, filter) != value {
+			continue
+		}
+		xv, err := t.Float(i, x)
+		if err != nil {
+			return nil, err
+		}
+		if t.Get(i, y) == "" {
+			continue
+		}
+		yv, err := t.Float(i, y)
+		if err != nil {
+			return nil, err
+		}
+		g := t.Get(i, by)
+		if groups[g] == nil {
+			groups[g] = map[float64][]float64{}
+		}
+		groups[g][xv] = append(groups[g][xv], yv)
+	}
+	keys := make([]string, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return dLess(keys[i], keys[j]) })
+	var out []results.Series
+	for _, k := range keys {
+		s := results.Series{Name: label + k}
+		var xs []float64
+		for xv := range groups[k] {
+			xs = append(xs, xv)
+		}
+		sort.Float64s(xs)
+		for _, xv := range xs {
+			s.X = append(s.X, xv)
+			s.Y = append(s.Y, groups[k][xv])
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// dLess orders cells numerically when both parse ("inf" last), else as text.
+func dLess(a, b string) bool {
+	x, e1 := pfgm.ParseD(a)
+	y, e2 := pfgm.ParseD(b)
+	if e1 == nil && e2 == nil {
+		return x < y
+	}
+	return a < b
+}
+
+// Project2D returns the 2-D view of x used in sample plots: the data itself
+// in 2-D, the first two coordinates of the 10-D sets, and the first two
+// latent coordinates of the two-cluster toy.
+func (ds *DataSet) Project2D(x *mat.Dense) *mat.Dense {
+	n, _ := x.Dims()
+	if n == 0 {
+		return mat.NewDense(1, 2, []float64{math.NaN(), math.NaN()})
+	}
+	if ds.Cluster != nil {
+		if z, err := ds.Cluster.Latent(x); err == nil {
+			return mat.DenseCopyOf(z.Slice(0, n, 0, 2))
+		}
+	}
+	return mat.DenseCopyOf(x.Slice(0, n, 0, 2))
+}
+
+// PlotSamples draws the 2-D view of x over the reference density; for the
+// heavy-tailed sets the reference is cut at its 99th norm percentile so the
+// bulk stays visible (samples beyond the box are counted in the title).
+func PlotSamples(path, title string, ds *DataSet, ev *Evaluator, x *mat.Dense) error {
+	ref := ds.Ref
+	if ds.Heavy {
+		n, c := ref.Dims()
+		var keep []float64
+		for i := 0; i < n; i++ {
+			if mat.Norm(ref.RowView(i), 2) <= ev.q99 {
+				keep = append(keep, ref.RawRowView(i)...)
+			}
+		}
+		ref = mat.NewDense(len(keep)/c, c, keep)
+	}
+	xs, _ := finiteRows(x)
+	return results.Scatter2D(path, title, ds.Project2D(xs), ds.Project2D(ref))
+}
