@@ -496,6 +496,13 @@ func Scatter2D(path, title string, samples, reference *mat.Dense) error {
 // colour scale spans the finite values of z (Moreland's smooth blue–red
 // diverging map, blue low); NaN cells are grey. len(z) must equal len(ys) and every row len(xs).
 func Heatmap(path string, xs, ys []string, z [][]float64, title string) error {
+	return HeatmapRange(path, xs, ys, z, title, math.NaN(), math.NaN())
+}
+
+// HeatmapRange is Heatmap with the colour scale fixed to [lo, hi], so that
+// several figures share one scale; values outside take the end colours. A
+// NaN bound is taken from the finite values of z.
+func HeatmapRange(path string, xs, ys []string, z [][]float64, title string, lo, hi float64) error {
 	if len(z) != len(ys) {
 		panic(fmt.Sprintf("results: heatmap: %d rows, %d y labels", len(z), len(ys)))
 	}
@@ -507,16 +514,25 @@ func Heatmap(path string, xs, ys []string, z [][]float64, title string) error {
 	if len(xs) == 0 || len(ys) == 0 {
 		return fmt.Errorf("results: heatmap %s: empty grid", path)
 	}
-	lo, hi := math.Inf(1), math.Inf(-1)
+	zlo, zhi := math.Inf(1), math.Inf(-1)
 	for i := range z {
 		for _, v := range z[i] {
 			if !math.IsNaN(v) && !math.IsInf(v, 0) {
-				lo, hi = min(lo, v), max(hi, v)
+				zlo, zhi = min(zlo, v), max(zhi, v)
 			}
 		}
 	}
-	if math.IsInf(lo, 1) {
-		lo, hi = 0, 1
+	if math.IsInf(zlo, 1) {
+		zlo, zhi = 0, 1
+	}
+	if math.IsNaN(lo) {
+		lo = zlo
+	}
+	if math.IsNaN(hi) {
+		hi = zhi
+	}
+	if hi < lo {
+		return fmt.Errorf("results: heatmap %s: colour range [%v, %v] is empty", path, lo, hi)
 	}
 	if lo == hi {
 		d := max(0.5, math.Abs(lo)*0.05)

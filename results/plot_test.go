@@ -156,6 +156,24 @@ func TestFigures(t *testing.T) {
 		t.Fatalf("colour bar: %d blue pixels (mean row %d), %d red (mean row %d)", nb, blueY/max(nb, 1), nr, redY/max(nr, 1))
 	}
 
+	// A shared scale wider than the data leaves the extremes unused: no
+	// saturated red appears in the cells when hi is far above max(z).
+	hr := filepath.Join(dir, "heat_range.png")
+	if err := HeatmapRange(hr, []string{"a", "b"}, []string{"r"}, [][]float64{{1, 2}}, "fixed", 0, 100); err != nil {
+		t.Fatal(err)
+	}
+	img = decodePNG(t, hr)
+	for y := 40; y < 340; y++ {
+		for x := 40; x < 440; x++ {
+			if r, g, b, _ := img.At(x, y).RGBA(); r > b+0x4000 && g < 0x8000 {
+				t.Fatalf("red pixel at (%d,%d) with values 1, 2 on a 0–100 scale", x, y)
+			}
+		}
+	}
+	if err := HeatmapRange(hr, []string{"a"}, []string{"r"}, [][]float64{{1}}, "bad", 2, 1); err == nil {
+		t.Fatal("empty colour range accepted")
+	}
+
 	bc := filepath.Join(dir, "bars.png")
 	if err := BarsCI(bc, "k", "fid", []string{"eps", "x", "v"}, [][]float64{{1, 2, 3}, {2}, {4, 5}}); err != nil {
 		t.Fatal(err)
