@@ -65,3 +65,30 @@ func BenchmarkTrainStepMLP(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTrainStepUNet times one training step (forward, backward, Adam) of
+// the default MNIST-sized U-Net (1×28×28, 32 base channels) at batch 32.
+func BenchmarkTrainStepUNet(b *testing.B) {
+	rng := newRand(0)
+	u, err := NewUNet(UNetConfig{C: 1, H: 28, W: 28}, rng)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const batch = 32
+	tr, err := NewTrainer(u, batch, AdamConfig{LR: 1e-4})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tr.Close()
+	x, c := randSlice(batch*u.In(), 1, rng), randSlice(batch, 1, rng)
+	target, w := randSlice(batch*u.In(), 1, rng), make([]float32, batch)
+	for i := range w {
+		w[i] = 1
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := tr.Step(x, c, target, w); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -162,65 +162,81 @@ func AddChannel(x, e *G.Node) (*G.Node, error) {
 	return y, nil
 }
 
-// ---- parameterised building blocks (used by UNet) ----
+// ---- parameterised building blocks (used by UNet, usable by any Model) ----
+//
+// Each block holds its Params; Apply adds it to a graph through the
+// parameter-node function p of Model.Forward. Parameter names are prefixed
+// with the name given to the constructor.
 
-// convLayer is a Conv2d with its parameters.
-type convLayer struct {
-	w, b   *Param
-	stride int
+// Conv is a k×k Conv2d layer: W is Cout×Cin×k×k, B is 1×Cout×1×1.
+type Conv struct {
+	W, B   *Param
+	Stride int
 }
 
-// newConv makes a k×k convolution cin→cout with He-normal weights multiplied
-// by gain (gain 0 gives a zero layer) and zero bias.
-func newConv(name string, cin, cout, k, stride int, gain float64, rng *rand.Rand) *convLayer {
-	c := &convLayer{w: newParam(name+".w", cout, cin, k, k), b: newParam(name+".b", 1, cout, 1, 1), stride: stride}
+// NewConv makes a k×k convolution cin→cout (k odd, padding (k−1)/2) with
+// weights N(0, gain²·2/(cin·k²)) (He-normal times gain; gain 0 gives a zero
+// layer) and zero bias.
+func NewConv(name string, cin, cout, k, stride int, gain float64, rng *rand.Rand) *Conv {
+	c := &Conv{W: newParam(name+".w", cout, cin, k, k), B: newParam(name+".b", 1, cout, 1, 1), Stride: stride}
 	if gain != 0 {
-		normalFill(c.w.Data(), gain*math.Sqrt(2/float64(cin*k*k)), rng)
+		normalFill(c.W.Data(), gain*math.Sqrt(2/float64(cin*k*k)), rng)
 	}
 	return c
 }
 
-func (c *convLayer) params() []*Param { return []*Param{c.w, c.b} }
+// Params returns W, B.
+func (c *Conv) Params() []*Param { return []*Param{c.W, c.B} }
 
-func (c *convLayer) apply(x *G.Node, p func(*Param) *G.Node) (*G.Node, error) {
-	return Conv2d(x, p(c.w), p(c.b), c.stride)
+// Apply returns Conv2d(x, W, B, Stride).
+func (c *Conv) Apply(x *G.Node, p func(*Param) *G.Node) (*G.Node, error) {
+	return Conv2d(x, p(c.W), p(c.B), c.Stride)
 }
 
-// normLayer is a GroupNorm with its affine parameters (γ = 1, β = 0 at init).
-type normLayer struct {
-	scale, bias *Param
-	groups      int
+// Norm is a GroupNorm layer with its affine parameters Scale (γ) and Bias
+// (β), both 1×C×1×1.
+type Norm struct {
+	Scale, Bias *Param
+	Groups      int
 }
 
 const groupNormEps = 1e-5
 
-func newNorm(name string, ch, groups int) *normLayer {
-	n := &normLayer{scale: newParam(name+".scale", 1, ch, 1, 1), bias: newParam(name+".bias", 1, ch, 1, 1), groups: groups}
-	for i := range n.scale.Data() {
-		n.scale.Data()[i] = 1
+// NewNorm makes a GroupNorm over ch channels in the given number of groups,
+// with γ = 1 and β = 0 (ε = 1e-5, PyTorch's default).
+func NewNorm(name string, ch, groups int) *Norm {
+	n := &Norm{Scale: newParam(name+".scale", 1, ch, 1, 1), Bias: newParam(name+".bias", 1, ch, 1, 1), Groups: groups}
+	for i := range n.Scale.Data() {
+		n.Scale.Data()[i] = 1
 	}
 	return n
 }
 
-func (n *normLayer) params() []*Param { return []*Param{n.scale, n.bias} }
+// Params returns Scale, Bias.
+func (n *Norm) Params() []*Param { return []*Param{n.Scale, n.Bias} }
 
-func (n *normLayer) apply(x *G.Node, p func(*Param) *G.Node) (*G.Node, error) {
-	return GroupNorm(x, p(n.scale), p(n.bias), n.groups, groupNormEps)
+// Apply returns GroupNorm(x, Scale, Bias, Groups, 1e-5).
+func (n *Norm) Apply(x *G.Node, p func(*Param) *G.Node) (*G.Node, error) {
+	return GroupNorm(x, p(n.Scale), p(n.Bias), n.Groups, groupNormEps)
 }
 
-// denseLayer is a Linear with its parameters.
-type denseLayer struct{ w, b *Param }
+// Dense is a Linear layer: W is in×out, B is 1×out.
+type Dense struct{ W, B *Param }
 
-func newDense(name string, in, out int, gain float64, rng *rand.Rand) *denseLayer {
-	d := &denseLayer{w: newParam(name+".w", in, out), b: newParam(name+".b", 1, out)}
+// NewDense makes a Linear layer in→out with weights N(0, gain²·2/in)
+// (He-normal times gain; gain 0 gives a zero layer) and zero bias.
+func NewDense(name string, in, out int, gain float64, rng *rand.Rand) *Dense {
+	d := &Dense{W: newParam(name+".w", in, out), B: newParam(name+".b", 1, out)}
 	if gain != 0 {
-		normalFill(d.w.Data(), gain*math.Sqrt(2/float64(in)), rng)
+		normalFill(d.W.Data(), gain*math.Sqrt(2/float64(in)), rng)
 	}
 	return d
 }
 
-func (d *denseLayer) params() []*Param { return []*Param{d.w, d.b} }
+// Params returns W, B.
+func (d *Dense) Params() []*Param { return []*Param{d.W, d.B} }
 
-func (d *denseLayer) apply(x *G.Node, p func(*Param) *G.Node) (*G.Node, error) {
-	return Linear(x, p(d.w), p(d.b))
+// Apply returns Linear(x, W, B).
+func (d *Dense) Apply(x *G.Node, p func(*Param) *G.Node) (*G.Node, error) {
+	return Linear(x, p(d.W), p(d.B))
 }

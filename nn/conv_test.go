@@ -85,23 +85,23 @@ func TestConv2dForwardAndGradient(t *testing.T) {
 	const n, cin, h, w, cout = 3, 2, 6, 6, 3
 	for _, tc := range []struct{ k, stride int }{{3, 1}, {3, 2}, {1, 1}} {
 		rng := newRand(40)
-		conv := newConv("c", cin, cout, tc.k, tc.stride, 1, rng)
-		copy(conv.b.Data(), randSlice(cout, 1, rng))
-		_, ho, wo := conv2dRef(make([]float32, n*cin*h*w), n, cin, h, w, conv.w.Data(), cout, tc.k, conv.b.Data(), tc.stride)
-		m := &layerModel{in: cin * h * w, out: cout * ho * wo, ps: conv.params(),
+		conv := NewConv("c", cin, cout, tc.k, tc.stride, 1, rng)
+		copy(conv.B.Data(), randSlice(cout, 1, rng))
+		_, ho, wo := conv2dRef(make([]float32, n*cin*h*w), n, cin, h, w, conv.W.Data(), cout, tc.k, conv.B.Data(), tc.stride)
+		m := &layerModel{in: cin * h * w, out: cout * ho * wo, ps: conv.Params(),
 			fwd: func(x, _ *G.Node, p func(*Param) *G.Node) (*G.Node, error) {
 				xr, err := reshape(x, n, cin, h, w)
 				if err != nil {
 					return nil, err
 				}
-				y, err := conv.apply(xr, p)
+				y, err := conv.Apply(xr, p)
 				if err != nil {
 					return nil, err
 				}
 				return reshape(y, n, cout*ho*wo)
 			}}
 		x, c := randSlice(n*cin*h*w, 1, rng), make([]float32, n)
-		want, _, _ := conv2dRef(x, n, cin, h, w, conv.w.Data(), cout, tc.k, conv.b.Data(), tc.stride)
+		want, _, _ := conv2dRef(x, n, cin, h, w, conv.W.Data(), cout, tc.k, conv.B.Data(), tc.stride)
 		closeTo(t, "conv", predict(t, m, n, x, c), want, 1e-5)
 		if tc.k == 3 && ho != h/tc.stride {
 			t.Fatalf("stride %d: output %d×%d from %d×%d", tc.stride, ho, wo, h, w)
@@ -123,19 +123,19 @@ func TestGroupNormForwardAndGradient(t *testing.T) {
 	rng := newRand(41)
 	// conv → GroupNorm, so the check covers the gradient through GroupNorm
 	// into the convolution weights as well as γ and β.
-	conv := newConv("c", 2, ch, 3, 1, 1, rng)
-	norm := newNorm("gn", ch, groups)
-	m := &layerModel{in: 2 * h * w, out: ch * h * w, ps: append(conv.params(), norm.params()...),
+	conv := NewConv("c", 2, ch, 3, 1, 1, rng)
+	norm := NewNorm("gn", ch, groups)
+	m := &layerModel{in: 2 * h * w, out: ch * h * w, ps: append(conv.Params(), norm.Params()...),
 		fwd: func(x, _ *G.Node, p func(*Param) *G.Node) (*G.Node, error) {
 			xr, err := reshape(x, n, 2, h, w)
 			if err != nil {
 				return nil, err
 			}
-			y, err := conv.apply(xr, p)
+			y, err := conv.Apply(xr, p)
 			if err != nil {
 				return nil, err
 			}
-			if y, err = norm.apply(y, p); err != nil {
+			if y, err = norm.Apply(y, p); err != nil {
 				return nil, err
 			}
 			return reshape(y, n, ch*h*w)
@@ -143,7 +143,7 @@ func TestGroupNormForwardAndGradient(t *testing.T) {
 	randomizeParams(m, 0.7, rng)
 	x, c := randSlice(n*2*h*w, 1, rng), make([]float32, n)
 	// float64 reference: conv, then per-group standardisation and affine map.
-	y, _, _ := conv2dRef(x, n, 2, h, w, conv.w.Data(), ch, 3, conv.b.Data(), 1)
+	y, _, _ := conv2dRef(x, n, 2, h, w, conv.W.Data(), ch, 3, conv.B.Data(), 1)
 	gs := ch / groups * h * w
 	want := make([]float64, len(y))
 	for i := 0; i < n*groups; i++ {
@@ -159,7 +159,7 @@ func TestGroupNormForwardAndGradient(t *testing.T) {
 		v /= float64(gs)
 		for j, a := range blk {
 			chn := ((i%groups)*gs + j) / (h * w)
-			want[i*gs+j] = float64(norm.scale.Data()[chn])*(a-mu)/math.Sqrt(v+groupNormEps) + float64(norm.bias.Data()[chn])
+			want[i*gs+j] = float64(norm.Scale.Data()[chn])*(a-mu)/math.Sqrt(v+groupNormEps) + float64(norm.Bias.Data()[chn])
 		}
 	}
 	closeTo(t, "groupnorm", predict(t, m, n, x, c), want, 1e-4)
@@ -169,20 +169,20 @@ func TestGroupNormForwardAndGradient(t *testing.T) {
 func TestUpsampleAddChannelSiLUGradient(t *testing.T) {
 	const n, ch, h, w, fourier = 2, 3, 3, 2, 3
 	rng := newRand(42)
-	conv1 := newConv("c1", 1, ch, 3, 1, 1, rng)
-	emb := newDense("emb", 2*fourier, ch, 1, rng)
-	conv2 := newConv("c2", ch, 2, 3, 1, 1, rng)
+	conv1 := NewConv("c1", 1, ch, 3, 1, 1, rng)
+	emb := NewDense("emb", 2*fourier, ch, 1, rng)
+	conv2 := NewConv("c2", ch, 2, 3, 1, 1, rng)
 	freqs := newParam("freqs", 1, fourier)
 	freqs.Frozen = true
 	copy(freqs.Data(), randSlice(fourier, 1, rng))
-	ps := append(append(append([]*Param{freqs}, conv1.params()...), emb.params()...), conv2.params()...)
+	ps := append(append(append([]*Param{freqs}, conv1.Params()...), emb.Params()...), conv2.Params()...)
 	m := &layerModel{in: h * w, out: 2 * 4 * h * w, ps: ps,
 		fwd: func(x, c *G.Node, p func(*Param) *G.Node) (*G.Node, error) {
 			xr, err := reshape(x, n, 1, h, w)
 			if err != nil {
 				return nil, err
 			}
-			y, err := conv1.apply(xr, p)
+			y, err := conv1.Apply(xr, p)
 			if err != nil {
 				return nil, err
 			}
@@ -190,7 +190,7 @@ func TestUpsampleAddChannelSiLUGradient(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			if e, err = emb.apply(e, p); err != nil {
+			if e, err = emb.Apply(e, p); err != nil {
 				return nil, err
 			}
 			if y, err = AddChannel(y, e); err != nil {
@@ -202,7 +202,7 @@ func TestUpsampleAddChannelSiLUGradient(t *testing.T) {
 			if y, err = Upsample2x(y); err != nil {
 				return nil, err
 			}
-			if y, err = conv2.apply(y, p); err != nil {
+			if y, err = conv2.Apply(y, p); err != nil {
 				return nil, err
 			}
 			return reshape(y, n, 2*4*h*w)
@@ -210,7 +210,7 @@ func TestUpsampleAddChannelSiLUGradient(t *testing.T) {
 	randomizeParams(m, 0.7, rng)
 	x, c := randSlice(n*h*w, 1, rng), randSlice(n, 1, rng)
 	// float64 reference of the same composition.
-	y, _, _ := conv2dRef(x, n, 1, h, w, conv1.w.Data(), ch, 3, conv1.b.Data(), 1)
+	y, _, _ := conv2dRef(x, n, 1, h, w, conv1.W.Data(), ch, 3, conv1.B.Data(), 1)
 	up := make([]float32, n*ch*4*h*w)
 	for in := 0; in < n; in++ {
 		var feat []float64
@@ -221,9 +221,9 @@ func TestUpsampleAddChannelSiLUGradient(t *testing.T) {
 			feat = append(feat, math.Sin(2*math.Pi*float64(f)*float64(c[in])))
 		}
 		for o := 0; o < ch; o++ {
-			a := float64(emb.b.Data()[o])
+			a := float64(emb.B.Data()[o])
 			for q, fv := range feat {
-				a += fv * float64(emb.w.Data()[q*ch+o])
+				a += fv * float64(emb.W.Data()[q*ch+o])
 			}
 			for i := 0; i < 2*h; i++ {
 				for j := 0; j < 2*w; j++ {
@@ -233,7 +233,7 @@ func TestUpsampleAddChannelSiLUGradient(t *testing.T) {
 			}
 		}
 	}
-	want, _, _ := conv2dRef(up, n, ch, 2*h, 2*w, conv2.w.Data(), 2, 3, conv2.b.Data(), 1)
+	want, _, _ := conv2dRef(up, n, ch, 2*h, 2*w, conv2.W.Data(), 2, 3, conv2.B.Data(), 1)
 	closeTo(t, "composite", predict(t, m, n, x, c), want, 1e-4)
 	gradCheck(t, m, n, x, c, randSlice(n*2*4*h*w, 1, rng), ones(n), 1e-2, 30, rng)
 }
@@ -242,9 +242,9 @@ func TestResBlockGradient(t *testing.T) {
 	const n, h, w, embed = 2, 4, 4, 5
 	for _, tc := range []struct{ cin, cout int }{{4, 4}, {4, 8}} {
 		rng := newRand(43)
-		r := newResBlock("rb", tc.cin, tc.cout, embed, 2, rng)
-		e0 := newDense("e0", 1, embed, 1, rng)
-		m := &layerModel{in: tc.cin * h * w, out: tc.cout * h * w, ps: append(e0.params(), r.params()...),
+		r := NewResBlock("rb", tc.cin, tc.cout, embed, 2, rng)
+		e0 := NewDense("e0", 1, embed, 1, rng)
+		m := &layerModel{in: tc.cin * h * w, out: tc.cout * h * w, ps: append(e0.Params(), r.Params()...),
 			fwd: func(x, c *G.Node, p func(*Param) *G.Node) (*G.Node, error) {
 				xr, err := reshape(x, n, tc.cin, h, w)
 				if err != nil {
@@ -254,11 +254,11 @@ func TestResBlockGradient(t *testing.T) {
 				if err != nil {
 					return nil, err
 				}
-				e, err := e0.apply(cr, p)
+				e, err := e0.Apply(cr, p)
 				if err != nil {
 					return nil, err
 				}
-				y, err := r.apply(xr, e, p)
+				y, err := r.Apply(xr, e, p)
 				if err != nil {
 					return nil, err
 				}

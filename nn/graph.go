@@ -11,7 +11,7 @@ import (
 // tensors whose backing slices are overwritten before each run.
 type fwdGraph struct {
 	g      *G.ExprGraph
-	b      *binder
+	b      *Binder
 	x, c   *G.Node
 	xd, cd []float32 // backing of the values bound to x and c
 	out    *G.Node
@@ -22,14 +22,14 @@ func buildForward(m Model, batch int) (*fwdGraph, error) {
 		return nil, fmt.Errorf("nn: batch size %d < 1", batch)
 	}
 	f := &fwdGraph{g: G.NewGraph()}
-	f.b = newBinder(f.g)
+	f.b = NewBinder(f.g)
 	f.xd = make([]float32, batch*m.In())
 	f.cd = make([]float32, batch)
 	xt := tensor.New(tensor.WithShape(batch, m.In()), tensor.WithBacking(f.xd))
 	ct := tensor.New(tensor.WithShape(batch), tensor.WithBacking(f.cd))
 	f.x = G.NewMatrix(f.g, tensor.Float32, G.WithShape(batch, m.In()), G.WithName("x"), G.WithValue(xt))
 	f.c = G.NewVector(f.g, tensor.Float32, G.WithShape(batch), G.WithName("c"), G.WithValue(ct))
-	out, err := m.Forward(f.g, f.x, f.c, f.b.node)
+	out, err := m.Forward(f.g, f.x, f.c, f.b.Node)
 	if err != nil {
 		return nil, fmt.Errorf("nn: building forward graph: %w", err)
 	}

@@ -107,18 +107,22 @@ func SetParams(m Model, v [][]float32) error {
 	return nil
 }
 
-// binder creates, once per graph, the node of each Param, bound to the
-// Param's shared value.
-type binder struct {
+// Binder creates, once per graph, the node of each Param, bound to the
+// Param's shared value. Its Node method is the p argument of Model.Forward;
+// code that builds its own graphs (a GAN's two losses, say) uses a Binder to
+// share parameters with Trainers and Predictors.
+type Binder struct {
 	g     *G.ExprGraph
 	nodes map[*Param]*G.Node
 }
 
-func newBinder(g *G.ExprGraph) *binder {
-	return &binder{g: g, nodes: make(map[*Param]*G.Node)}
+// NewBinder returns a Binder for g.
+func NewBinder(g *G.ExprGraph) *Binder {
+	return &Binder{g: g, nodes: make(map[*Param]*G.Node)}
 }
 
-func (b *binder) node(p *Param) *G.Node {
+// Node returns the node of p in the Binder's graph, creating it on first use.
+func (b *Binder) Node(p *Param) *G.Node {
 	if n, ok := b.nodes[p]; ok {
 		return n
 	}
@@ -128,4 +132,10 @@ func (b *binder) node(p *Param) *G.Node {
 	n := G.NewTensor(b.g, tensor.Float32, len(p.Shape), G.WithShape(p.Shape...), G.WithName(name), G.WithValue(p.Value))
 	b.nodes[p] = n
 	return n
+}
+
+// Bound returns the node of p if it has been created.
+func (b *Binder) Bound(p *Param) (*G.Node, bool) {
+	n, ok := b.nodes[p]
+	return n, ok
 }

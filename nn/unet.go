@@ -10,7 +10,7 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// resBlock is the residual block of the U-Net, with noise-embedding
+// ResBlock is the residual block of the U-Net, with noise-embedding
 // injection (the DDPM++/EDM UNetBlock without attention or adaptive scale):
 //
 //	h = Conv₂(SiLU(GN₂(Conv₁(SiLU(GN₁(x))) + A·e)))
@@ -19,71 +19,75 @@ import (
 // where A is a linear map of the embedding e to the output channels (added
 // to every pixel) and S is the identity, or a 1×1 convolution when the
 // channel count changes.
-type resBlock struct {
-	norm1, norm2 *normLayer
-	conv1, conv2 *convLayer
-	emb          *denseLayer
-	skip         *convLayer // nil when cin == cout
+type ResBlock struct {
+	Norm1, Norm2 *Norm
+	Conv1, Conv2 *Conv
+	Emb          *Dense
+	Skip         *Conv // nil when cin == cout
 }
 
-// newResBlock initialises Conv₁, A and S He-normal and Conv₂ at 1e-5 of
+// NewResBlock makes a block cin→cout taking an embedding of width embed, with
+// GroupsFor(·, maxGroups) groups in each GroupNorm. It initialises Conv₁, A and S He-normal and Conv₂ at 1e-5 of
 // He-normal (EDM's init_zero for the block's last convolution), so each block
 // starts close to its skip path.
-func newResBlock(name string, cin, cout, embed, maxGroups int, rng *rand.Rand) *resBlock {
-	r := &resBlock{
-		norm1: newNorm(name+".norm1", cin, groupsFor(cin, maxGroups)),
-		conv1: newConv(name+".conv1", cin, cout, 3, 1, 1, rng),
-		emb:   newDense(name+".emb", embed, cout, 1, rng),
-		norm2: newNorm(name+".norm2", cout, groupsFor(cout, maxGroups)),
-		conv2: newConv(name+".conv2", cout, cout, 3, 1, 1e-5, rng),
+func NewResBlock(name string, cin, cout, embed, maxGroups int, rng *rand.Rand) *ResBlock {
+	r := &ResBlock{
+		Norm1: NewNorm(name+".norm1", cin, GroupsFor(cin, maxGroups)),
+		Conv1: NewConv(name+".conv1", cin, cout, 3, 1, 1, rng),
+		Emb:   NewDense(name+".emb", embed, cout, 1, rng),
+		Norm2: NewNorm(name+".norm2", cout, GroupsFor(cout, maxGroups)),
+		Conv2: NewConv(name+".conv2", cout, cout, 3, 1, 1e-5, rng),
 	}
 	if cin != cout {
-		r.skip = newConv(name+".skip", cin, cout, 1, 1, 1, rng)
+		r.Skip = NewConv(name+".skip", cin, cout, 1, 1, 1, rng)
 	}
 	return r
 }
 
-func (r *resBlock) params() []*Param {
-	ps := append(r.norm1.params(), r.conv1.params()...)
-	ps = append(ps, r.emb.params()...)
-	ps = append(ps, r.norm2.params()...)
-	ps = append(ps, r.conv2.params()...)
-	if r.skip != nil {
-		ps = append(ps, r.skip.params()...)
+// Params returns the block's parameters in a fixed order.
+func (r *ResBlock) Params() []*Param {
+	ps := append(r.Norm1.Params(), r.Conv1.Params()...)
+	ps = append(ps, r.Emb.Params()...)
+	ps = append(ps, r.Norm2.Params()...)
+	ps = append(ps, r.Conv2.Params()...)
+	if r.Skip != nil {
+		ps = append(ps, r.Skip.Params()...)
 	}
 	return ps
 }
 
-func (r *resBlock) apply(x, e *G.Node, p func(*Param) *G.Node) (*G.Node, error) {
-	h, err := r.norm1.apply(x, p)
+// Apply adds the block to the graph for x (N×cin×H×W) and the embedding e
+// (N×embed), returning N×cout×H×W.
+func (r *ResBlock) Apply(x, e *G.Node, p func(*Param) *G.Node) (*G.Node, error) {
+	h, err := r.Norm1.Apply(x, p)
 	if err != nil {
 		return nil, err
 	}
 	if h, err = SiLU(h); err != nil {
 		return nil, err
 	}
-	if h, err = r.conv1.apply(h, p); err != nil {
+	if h, err = r.Conv1.Apply(h, p); err != nil {
 		return nil, err
 	}
-	a, err := r.emb.apply(e, p)
+	a, err := r.Emb.Apply(e, p)
 	if err != nil {
 		return nil, err
 	}
 	if h, err = AddChannel(h, a); err != nil {
 		return nil, err
 	}
-	if h, err = r.norm2.apply(h, p); err != nil {
+	if h, err = r.Norm2.Apply(h, p); err != nil {
 		return nil, err
 	}
 	if h, err = SiLU(h); err != nil {
 		return nil, err
 	}
-	if h, err = r.conv2.apply(h, p); err != nil {
+	if h, err = r.Conv2.Apply(h, p); err != nil {
 		return nil, err
 	}
 	s := x
-	if r.skip != nil {
-		if s, err = r.skip.apply(x, p); err != nil {
+	if r.Skip != nil {
+		if s, err = r.Skip.Apply(x, p); err != nil {
 			return nil, err
 		}
 	}
@@ -96,10 +100,10 @@ func (r *resBlock) apply(x, e *G.Node, p func(*Param) *G.Node) (*G.Node, error) 
 	return h, nil
 }
 
-// groupsFor returns the GroupNorm group count for ch channels: the largest
+// GroupsFor returns the GroupNorm group count for ch channels: the largest
 // g ≤ min(maxGroups, ch/4) dividing ch (EDM: 32 groups of at least 4
 // channels), and at least 1.
-func groupsFor(ch, maxGroups int) int {
+func GroupsFor(ch, maxGroups int) int {
 	g := min(maxGroups, ch/4)
 	for g > 1 && ch%g != 0 {
 		g--
@@ -136,17 +140,17 @@ type UNetConfig struct {
 //	h  = U₀([h, s₀], e)                                   3ch → ch
 //	F  = Conv_out(SiLU(GN(h)))                            ch → C
 //
-// R, M, U are residual blocks (see resBlock) with the embedding injected,
+// R, M, U are residual blocks (see ResBlock) with the embedding injected,
 // [·,·] concatenates channels (skip connections), GN is GroupNorm. All
 // convolutions are 3×3 with padding 1. Conv_out is zero-initialised, so
 // F ≡ 0 at step 0.
 type UNet struct {
 	cfg                       UNetConfig
 	freqs                     *Param
-	map1, map2                *denseLayer
-	convIn, down, up, convOut *convLayer
-	r0, r1, mid, u1, u0       *resBlock
-	normOut                   *normLayer
+	map1, map2                *Dense
+	convIn, down, up, convOut *Conv
+	r0, r1, mid, u1, u0       *ResBlock
+	normOut                   *Norm
 }
 
 var _ Model = (*UNet)(nil)
@@ -180,18 +184,18 @@ func NewUNet(cfg UNetConfig, rng *rand.Rand) (*UNet, error) {
 	u.freqs = newParam("unet.fourier.freqs", 1, cfg.Fourier)
 	u.freqs.Frozen = true
 	normalFill(u.freqs.Data(), cfg.FourierScale, rng)
-	u.map1 = newDense("unet.map1", 2*cfg.Fourier, e, 1, rng)
-	u.map2 = newDense("unet.map2", e, e, 1, rng)
-	u.convIn = newConv("unet.conv_in", cfg.C, ch, 3, 1, 1, rng)
-	u.r0 = newResBlock("unet.enc0", ch, ch, e, g, rng)
-	u.down = newConv("unet.down", ch, ch, 3, 2, 1, rng)
-	u.r1 = newResBlock("unet.enc1", ch, 2*ch, e, g, rng)
-	u.mid = newResBlock("unet.mid", 2*ch, 2*ch, e, g, rng)
-	u.u1 = newResBlock("unet.dec1", 4*ch, 2*ch, e, g, rng)
-	u.up = newConv("unet.up", 2*ch, 2*ch, 3, 1, 1, rng)
-	u.u0 = newResBlock("unet.dec0", 3*ch, ch, e, g, rng)
-	u.normOut = newNorm("unet.norm_out", ch, groupsFor(ch, g))
-	u.convOut = newConv("unet.conv_out", ch, cfg.C, 3, 1, 0, rng)
+	u.map1 = NewDense("unet.map1", 2*cfg.Fourier, e, 1, rng)
+	u.map2 = NewDense("unet.map2", e, e, 1, rng)
+	u.convIn = NewConv("unet.conv_in", cfg.C, ch, 3, 1, 1, rng)
+	u.r0 = NewResBlock("unet.enc0", ch, ch, e, g, rng)
+	u.down = NewConv("unet.down", ch, ch, 3, 2, 1, rng)
+	u.r1 = NewResBlock("unet.enc1", ch, 2*ch, e, g, rng)
+	u.mid = NewResBlock("unet.mid", 2*ch, 2*ch, e, g, rng)
+	u.u1 = NewResBlock("unet.dec1", 4*ch, 2*ch, e, g, rng)
+	u.up = NewConv("unet.up", 2*ch, 2*ch, 3, 1, 1, rng)
+	u.u0 = NewResBlock("unet.dec0", 3*ch, ch, e, g, rng)
+	u.normOut = NewNorm("unet.norm_out", ch, GroupsFor(ch, g))
+	u.convOut = NewConv("unet.conv_out", ch, cfg.C, 3, 1, 0, rng)
 	return u, nil
 }
 
@@ -207,18 +211,18 @@ func (u *UNet) Out() int { return u.In() }
 // Params returns every parameter in a fixed order (frequencies first).
 func (u *UNet) Params() []*Param {
 	ps := []*Param{u.freqs}
-	ps = append(ps, u.map1.params()...)
-	ps = append(ps, u.map2.params()...)
-	ps = append(ps, u.convIn.params()...)
-	ps = append(ps, u.r0.params()...)
-	ps = append(ps, u.down.params()...)
-	ps = append(ps, u.r1.params()...)
-	ps = append(ps, u.mid.params()...)
-	ps = append(ps, u.u1.params()...)
-	ps = append(ps, u.up.params()...)
-	ps = append(ps, u.u0.params()...)
-	ps = append(ps, u.normOut.params()...)
-	ps = append(ps, u.convOut.params()...)
+	ps = append(ps, u.map1.Params()...)
+	ps = append(ps, u.map2.Params()...)
+	ps = append(ps, u.convIn.Params()...)
+	ps = append(ps, u.r0.Params()...)
+	ps = append(ps, u.down.Params()...)
+	ps = append(ps, u.r1.Params()...)
+	ps = append(ps, u.mid.Params()...)
+	ps = append(ps, u.u1.Params()...)
+	ps = append(ps, u.up.Params()...)
+	ps = append(ps, u.u0.Params()...)
+	ps = append(ps, u.normOut.Params()...)
+	ps = append(ps, u.convOut.Params()...)
 	return ps
 }
 
@@ -238,8 +242,8 @@ func (u *UNet) forward(x, c *G.Node, p func(*Param) *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, l := range []*denseLayer{u.map1, u.map2} {
-		if e, err = l.apply(e, p); err != nil {
+	for _, l := range []*Dense{u.map1, u.map2} {
+		if e, err = l.Apply(e, p); err != nil {
 			return nil, err
 		}
 		if e, err = SiLU(e); err != nil {
@@ -250,48 +254,48 @@ func (u *UNet) forward(x, c *G.Node, p func(*Param) *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reshape input: %w", err)
 	}
-	if h, err = u.convIn.apply(h, p); err != nil {
+	if h, err = u.convIn.Apply(h, p); err != nil {
 		return nil, err
 	}
-	s0, err := u.r0.apply(h, e, p)
+	s0, err := u.r0.Apply(h, e, p)
 	if err != nil {
 		return nil, err
 	}
-	if h, err = u.down.apply(s0, p); err != nil {
+	if h, err = u.down.Apply(s0, p); err != nil {
 		return nil, err
 	}
-	s1, err := u.r1.apply(h, e, p)
+	s1, err := u.r1.Apply(h, e, p)
 	if err != nil {
 		return nil, err
 	}
-	if h, err = u.mid.apply(s1, e, p); err != nil {
+	if h, err = u.mid.Apply(s1, e, p); err != nil {
 		return nil, err
 	}
 	if h, err = G.Concat(1, h, s1); err != nil {
 		return nil, fmt.Errorf("skip 1: %w", err)
 	}
-	if h, err = u.u1.apply(h, e, p); err != nil {
+	if h, err = u.u1.Apply(h, e, p); err != nil {
 		return nil, err
 	}
 	if h, err = Upsample2x(h); err != nil {
 		return nil, err
 	}
-	if h, err = u.up.apply(h, p); err != nil {
+	if h, err = u.up.Apply(h, p); err != nil {
 		return nil, err
 	}
 	if h, err = G.Concat(1, h, s0); err != nil {
 		return nil, fmt.Errorf("skip 0: %w", err)
 	}
-	if h, err = u.u0.apply(h, e, p); err != nil {
+	if h, err = u.u0.Apply(h, e, p); err != nil {
 		return nil, err
 	}
-	if h, err = u.normOut.apply(h, p); err != nil {
+	if h, err = u.normOut.Apply(h, p); err != nil {
 		return nil, err
 	}
 	if h, err = SiLU(h); err != nil {
 		return nil, err
 	}
-	if h, err = u.convOut.apply(h, p); err != nil {
+	if h, err = u.convOut.Apply(h, p); err != nil {
 		return nil, err
 	}
 	if h, err = G.Reshape(h, tensor.Shape{n, u.In()}); err != nil {
@@ -303,15 +307,15 @@ func (u *UNet) forward(x, c *G.Node, p func(*Param) *G.Node) (*G.Node, error) {
 // Clone returns a deep copy with its own parameter storage.
 func (u *UNet) Clone() Model {
 	c := *u
-	cp := func(d *denseLayer) *denseLayer { return &denseLayer{w: d.w.clone(), b: d.b.clone()} }
-	cc := func(l *convLayer) *convLayer { return &convLayer{w: l.w.clone(), b: l.b.clone(), stride: l.stride} }
-	cn := func(l *normLayer) *normLayer {
-		return &normLayer{scale: l.scale.clone(), bias: l.bias.clone(), groups: l.groups}
+	cp := func(d *Dense) *Dense { return &Dense{W: d.W.clone(), B: d.B.clone()} }
+	cc := func(l *Conv) *Conv { return &Conv{W: l.W.clone(), B: l.B.clone(), Stride: l.Stride} }
+	cn := func(l *Norm) *Norm {
+		return &Norm{Scale: l.Scale.clone(), Bias: l.Bias.clone(), Groups: l.Groups}
 	}
-	cr := func(r *resBlock) *resBlock {
-		q := &resBlock{norm1: cn(r.norm1), conv1: cc(r.conv1), emb: cp(r.emb), norm2: cn(r.norm2), conv2: cc(r.conv2)}
-		if r.skip != nil {
-			q.skip = cc(r.skip)
+	cr := func(r *ResBlock) *ResBlock {
+		q := &ResBlock{Norm1: cn(r.Norm1), Conv1: cc(r.Conv1), Emb: cp(r.Emb), Norm2: cn(r.Norm2), Conv2: cc(r.Conv2)}
+		if r.Skip != nil {
+			q.Skip = cc(r.Skip)
 		}
 		return q
 	}

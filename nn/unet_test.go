@@ -38,32 +38,32 @@ func silu64(v []float64) []float32 {
 	return o
 }
 
-// resBlockRef evaluates a resBlock in float64 (inputs rounded to float32
+// resBlockRef evaluates a ResBlock in float64 (inputs rounded to float32
 // between stages, as the graph does).
-func resBlockRef(r *resBlock, x []float32, e []float64, n, cin, cout, h, w int) []float64 {
+func resBlockRef(r *ResBlock, x []float32, e []float64, n, cin, cout, h, w int) []float64 {
 	x64 := make([]float64, len(x))
 	for i, v := range x {
 		x64[i] = float64(v)
 	}
-	a := gnRef(x64, n, cin, h*w, r.norm1.groups, r.norm1.scale.Data(), r.norm1.bias.Data())
-	h1, _, _ := conv2dRef(silu64(a), n, cin, h, w, r.conv1.w.Data(), cout, 3, r.conv1.b.Data(), 1)
+	a := gnRef(x64, n, cin, h*w, r.Norm1.Groups, r.Norm1.Scale.Data(), r.Norm1.Bias.Data())
+	h1, _, _ := conv2dRef(silu64(a), n, cin, h, w, r.Conv1.W.Data(), cout, 3, r.Conv1.B.Data(), 1)
 	embed := len(e) / n
 	for in := 0; in < n; in++ {
 		for o := 0; o < cout; o++ {
-			s := float64(r.emb.b.Data()[o])
+			s := float64(r.Emb.B.Data()[o])
 			for q := 0; q < embed; q++ {
-				s += e[in*embed+q] * float64(r.emb.w.Data()[q*cout+o])
+				s += e[in*embed+q] * float64(r.Emb.W.Data()[q*cout+o])
 			}
 			for k := 0; k < h*w; k++ {
 				h1[(in*cout+o)*h*w+k] += s
 			}
 		}
 	}
-	a = gnRef(h1, n, cout, h*w, r.norm2.groups, r.norm2.scale.Data(), r.norm2.bias.Data())
-	h2, _, _ := conv2dRef(silu64(a), n, cout, h, w, r.conv2.w.Data(), cout, 3, r.conv2.b.Data(), 1)
+	a = gnRef(h1, n, cout, h*w, r.Norm2.Groups, r.Norm2.Scale.Data(), r.Norm2.Bias.Data())
+	h2, _, _ := conv2dRef(silu64(a), n, cout, h, w, r.Conv2.W.Data(), cout, 3, r.Conv2.B.Data(), 1)
 	skip := x64
-	if r.skip != nil {
-		skip, _, _ = conv2dRef(x, n, cin, h, w, r.skip.w.Data(), cout, 1, r.skip.b.Data(), 1)
+	if r.Skip != nil {
+		skip, _, _ = conv2dRef(x, n, cin, h, w, r.Skip.W.Data(), cout, 1, r.Skip.B.Data(), 1)
 	}
 	for i := range h2 {
 		h2[i] = (h2[i] + skip[i]) * math.Sqrt(0.5)
@@ -75,8 +75,8 @@ func TestResBlockForwardMatchesFloat64Reference(t *testing.T) {
 	const n, h, w, embed = 2, 4, 4, 3
 	for _, tc := range []struct{ cin, cout int }{{4, 4}, {8, 4}} {
 		rng := newRand(44)
-		r := newResBlock("rb", tc.cin, tc.cout, embed, 2, rng)
-		m := &layerModel{in: tc.cin * h * w, out: tc.cout * h * w, ps: r.params(),
+		r := NewResBlock("rb", tc.cin, tc.cout, embed, 2, rng)
+		m := &layerModel{in: tc.cin * h * w, out: tc.cout * h * w, ps: r.Params(),
 			fwd: func(x, c *G.Node, p func(*Param) *G.Node) (*G.Node, error) {
 				xr, err := reshape(x, n, tc.cin, h, w)
 				if err != nil {
@@ -91,7 +91,7 @@ func TestResBlockForwardMatchesFloat64Reference(t *testing.T) {
 				if err != nil {
 					return nil, err
 				}
-				y, err := r.apply(xr, e, p)
+				y, err := r.Apply(xr, e, p)
 				if err != nil {
 					return nil, err
 				}
