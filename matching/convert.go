@@ -32,6 +32,12 @@ func FMapFromP2P(p2p21 []int, b1, b2 *Basis, k1, k2 int) *mat.Dense {
 // found exactly with a k-d tree over the rows of Φ₁C₁₂ᵀ. With adjoint set it
 // compares Φ₂[y,:]C₁₂ with Φ₁[x,:] instead.
 func P2PFromFMap(c12 *mat.Dense, b1, b2 *Basis, adjoint bool) []int {
+	return P2PFromFMapFrom(c12, b1, b2, adjoint, nil)
+}
+
+// P2PFromFMapFrom is P2PFromFMap with starting guesses for the exact
+// nearest-neighbour search (e.g. the previous ZoomOut map; nil: none).
+func P2PFromFMapFrom(c12 *mat.Dense, b1, b2 *Basis, adjoint bool, guess []int) []int {
 	k2, k1 := c12.Dims()
 	e1 := b1.Vectors.Slice(0, b1.N(), 0, k1)
 	e2 := b2.Vectors.Slice(0, b2.N(), 0, k2)
@@ -44,7 +50,7 @@ func P2PFromFMap(c12 *mat.Dense, b1, b2 *Basis, adjoint bool) []int {
 		q.CloneFrom(e2)
 	}
 	t := NewKDTree(ref.RawMatrix().Data, ref.RawMatrix().Cols)
-	return t.NearestAll(q.RawMatrix().Data)
+	return t.NearestAllFrom(q.RawMatrix().Data, guess)
 }
 
 // ZoomOut refines C₁₂ (k×k) spectrally upsampling it (Melzi et al. 2019,
@@ -60,13 +66,14 @@ func ZoomOut(ctx context.Context, c12 *mat.Dense, b1, b2 *Basis, kEnd, step int)
 		step = 1
 	}
 	c := c12
+	var p2p []int
 	for k1 < kEnd || k2 < kEnd {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
 		}
-		p2p := P2PFromFMap(c, b1, b2, false)
+		p2p = P2PFromFMapFrom(c, b1, b2, false, p2p)
 		k1, k2 = min(k1+step, kEnd), min(k2+step, kEnd)
 		c = FMapFromP2P(p2p, b1, b2, k1, k2)
 	}
-	return c, P2PFromFMap(c, b1, b2, false), nil
+	return c, P2PFromFMapFrom(c, b1, b2, false, p2p), nil
 }

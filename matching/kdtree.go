@@ -10,10 +10,11 @@ import (
 // KDTree is an exact nearest-neighbour index over n points in R^d (rows of a
 // row-major n×d slice), split at the median of the widest coordinate.
 type KDTree struct {
-	d     int
-	pts   []float64
-	idx   []int
-	nodes []kdNode
+	d      int
+	pts    []float64
+	idx    []int
+	sorted []float64 // the points in idx order, so leaves are contiguous
+	nodes  []kdNode
 }
 
 type kdNode struct {
@@ -37,6 +38,10 @@ func NewKDTree(pts []float64, d int) *KDTree {
 	}
 	if n > 0 {
 		t.build(0, n)
+	}
+	t.sorted = make([]float64, len(pts))
+	for r, i := range t.idx {
+		copy(t.sorted[r*d:(r+1)*d], pts[i*d:(i+1)*d])
 	}
 	return t
 }
@@ -72,27 +77,40 @@ func (t *KDTree) build(lo, hi int) int {
 }
 
 // Nearest returns the index of the row nearest to q in Euclidean distance
-// and the squared distance (ties: the first found).
-func (t *KDTree) Nearest(q []float64) (int, float64) {
+// and the squared distance.
+func (t *KDTree) Nearest(q []float64) (int, float64) { return t.NearestFrom(q, -1) }
+
+// NearestFrom is Nearest with a starting guess (a row index, or −1): the
+// search starts from the guess's distance, so a good guess (the previous
+// ZoomOut iteration's match) lets most candidates be rejected after a few
+// coordinates. The result is exact either way.
+func (t *KDTree) NearestFrom(q []float64, guess int) (int, float64) {
 	if len(q) != t.d {
 		panic("matching: KDTree.Nearest: query dimension mismatch")
 	}
 	best, bi := math.Inf(1), -1
+	if guess >= 0 {
+		best, bi = 0, guess
+		for c, v := range t.pts[guess*t.d : (guess+1)*t.d] {
+			e := v - q[c]
+			best += e * e
+		}
+	}
 	var rec func(id int)
 	rec = func(id int) {
 		nd := &t.nodes[id]
 		if nd.dim < 0 {
-			for _, i := range t.idx[nd.lo:nd.hi] {
-				p := t.pts[i*t.d : (i+1)*t.d]
+			for r := nd.lo; r < nd.hi; r++ {
+				p := t.sorted[r*t.d : (r+1)*t.d]
 				s := 0.0
 				for c, v := range p {
 					e := v - q[c]
 					s += e * e
-					if s >= best {
+					if s > best {
 						break
 					}
 				}
-				if s < best || (s == best && i < bi) {
+				if i := t.idx[r]; s < best || (s == best && i < bi) {
 					best, bi = s, i
 				}
 			}
@@ -104,7 +122,7 @@ func (t *KDTree) Nearest(q []float64) (int, float64) {
 			near, far = far, near
 		}
 		rec(near)
-		if diff*diff < best {
+		if diff*diff <= best {
 			rec(far)
 		}
 	}
@@ -116,8 +134,14 @@ func (t *KDTree) Nearest(q []float64) (int, float64) {
 
 // NearestAll returns the nearest row index for each of the m rows of the
 // row-major m×d queries, using all CPUs.
-func (t *KDTree) NearestAll(queries []float64) []int {
+func (t *KDTree) NearestAll(queries []float64) []int { return t.NearestAllFrom(queries, nil) }
+
+// NearestAllFrom is NearestAll with per-query starting guesses (nil: none).
+func (t *KDTree) NearestAllFrom(queries []float64, guess []int) []int {
 	m := len(queries) / t.d
+	if guess != nil && len(guess) != m {
+		panic("matching: KDTree.NearestAllFrom: one guess per query")
+	}
 	out := make([]int, m)
 	w := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
@@ -126,7 +150,11 @@ func (t *KDTree) NearestAll(queries []float64) []int {
 		go func(g int) {
 			defer wg.Done()
 			for i := g; i < m; i += w {
-				out[i], _ = t.Nearest(queries[i*t.d : (i+1)*t.d])
+				gs := -1
+				if guess != nil {
+					gs = guess[i]
+				}
+				out[i], _ = t.NearestFrom(queries[i*t.d:(i+1)*t.d], gs)
 			}
 		}(g)
 	}

@@ -261,7 +261,13 @@ func TestKDTreeExact(t *testing.T) {
 		for i := range q {
 			q[i] = rng.NormFloat64() / float64(1+i%d)
 		}
-		got := NewKDTree(pts, d).NearestAll(q)
+		tr := NewKDTree(pts, d)
+		got := tr.NearestAll(q)
+		guess := make([]int, m)
+		for i := range guess {
+			guess[i] = rng.IntN(n)
+		}
+		got2 := tr.NearestAllFrom(q, guess)
 		for i := 0; i < m; i++ {
 			best, bi := math.Inf(1), -1
 			for j := 0; j < n; j++ {
@@ -274,8 +280,8 @@ func TestKDTreeExact(t *testing.T) {
 					best, bi = s, j
 				}
 			}
-			if got[i] != bi {
-				t.Fatalf("d=%d query %d: kd-tree %d, brute force %d", d, i, got[i], bi)
+			if got[i] != bi || got2[i] != bi {
+				t.Fatalf("d=%d query %d: kd-tree %d (from a guess %d), brute force %d", d, i, got[i], got2[i], bi)
 			}
 		}
 	}
