@@ -30,8 +30,13 @@ const experiment = "matching"
 
 func main() { internal.Main(experiment, run) }
 
-// Methods that solve the initial map; each is also reported after ZoomOut.
-var allMethods = []string{"lsq", "commutativity", "resolvent", "oracle"}
+// Methods that solve the initial map; each is also reported after ZoomOut:
+// lsq (plain least squares), commutativity (Laplacian mask, μ = 1e-3),
+// resolvent (ULRSSM mask, μ = 100, γ = 0.5), axiomatic (the commutativity
+// maps of both directions refined by L-BFGS with orthogonality and
+// bijectivity terms, weights WAxiom) and oracle (the ground-truth map
+// projected on the k-dimensional bases: the floor of the representation).
+var allMethods = []string{"lsq", "commutativity", "resolvent", "axiomatic", "oracle"}
 
 // allPairs are the pair sources: blob (re-posed blob, icosphere → permuted
 // cube-sphere), blob-same (same tessellation, permuted) and CGAL meshes.
@@ -39,7 +44,7 @@ var allPairs = []string{"blob", "blob-same", "pig", "hand", "elephant", "cow", "
 
 func preset(p internal.Preset) (Config, []string) {
 	c := Config{K: 20, KEig: 60, ZoomEnd: 60, ZoomStep: 1, DescrNum: 100, DescrNEv: 50, DescrStep: 5,
-		MuLap: 1e-3, MuRes: 100, Gamma: 0.5, SrcLevel: 3, TgtCube: 10, MaxAngle: 0.6, MaxBend: 0.15,
+		MuLap: 1e-3, MuRes: 100, Gamma: 0.5, WAxiom: 0.1, SrcLevel: 3, TgtCube: 10, MaxAngle: 0.6, MaxBend: 0.15,
 		DefBend: 0.6, DefAngle: 0.6, MaxEval: 1000, Methods: allMethods, CGALDir: "data/cgal/meshes"}
 	pairs := []string{"blob", "pig", "hand", "elephant", "cow"}
 	switch p {
@@ -60,7 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	pairs := internal.Strings{Allowed: allPairs}
 	fs.Var(&pairs, "pairs", "comma list of pair sources: "+strings.Join(allPairs, ", ")+" (one pair per seed)")
 	methods := internal.Strings{Allowed: append(append([]string{}, allMethods...), "zoomout")}
-	fs.Var(&methods, "method", "comma list of methods: lsq, commutativity, resolvent, oracle (each also after ZoomOut); zoomout = commutativity")
+	fs.Var(&methods, "method", "comma list of methods: lsq, commutativity, resolvent, axiomatic, oracle (each also after ZoomOut); zoomout = commutativity")
 	var noise internal.Floats
 	fs.Var(&noise, "noise", "comma list of target vertex jitter levels, fraction of √area (default 0)")
 	k := fs.Int("k", 0, "functional map size k (0: the preset's, 20)")

@@ -31,6 +31,7 @@ type Config struct {
 	MuLap     float64  `json:"mu_lap"`     // μ of the Laplacian mask (DiffuMatch lap_mask: 1e-3)
 	MuRes     float64  `json:"mu_res"`     // μ of the resolvent mask (ULRSSM: 100)
 	Gamma     float64  `json:"gamma"`      // resolvent γ
+	WAxiom    float64  `json:"w_axiom"`    // orthogonality and bijectivity weight of "axiomatic"
 	SrcLevel  int      `json:"src_level"`  // blob source icosphere level
 	TgtCube   int      `json:"tgt_cube"`   // blob target cube-sphere resolution
 	MaxAngle  float64  `json:"max_angle"`  // blob articulation range (rad)
@@ -166,6 +167,18 @@ func runTask(ctx context.Context, cfg Config, d *results.Dir) (map[string]float6
 			C, err = matching.SolveFMap(A, B, matching.LaplacianMask(b1.Values, b2.Values, k, k, false), cfg.MuLap)
 		case "resolvent":
 			C, err = matching.SolveFMap(A, B, matching.ResolventMask(b1.Values, b2.Values, k, k, cfg.Gamma), cfg.MuRes)
+		case "axiomatic":
+			W12 := matching.LaplacianMask(b1.Values, b2.Values, k, k, false)
+			W21 := matching.LaplacianMask(b2.Values, b1.Values, k, k, false)
+			var C21 *mat.Dense
+			if C, err = matching.SolveFMap(A, B, W12, cfg.MuLap); err != nil {
+				break
+			}
+			if C21, err = matching.SolveFMap(B, A, W21, cfg.MuLap); err != nil {
+				break
+			}
+			e := &matching.MapEnergy{A: A, B: B, W12: W12, W21: W21, Mu: cfg.MuLap, WOrtho: cfg.WAxiom, WBij: cfg.WAxiom}
+			C, _, err = e.Minimize(ctx, C, C21, 300)
 		case "oracle":
 			C = matching.FMapFromP2P(p.GT, b1, b2, k, k)
 		default:
