@@ -22,6 +22,8 @@ import (
 	"sort"
 	"strings"
 
+	"gonum.org/v1/gonum/stat/distuv"
+
 	"genlab/experiments/internal"
 	"genlab/results"
 )
@@ -204,6 +206,9 @@ func summaryFigures(dir string, t *results.Table) error {
 			return err
 		}
 	}
+	if err := writeTable(filepath.Join(dir, "table.md"), t, names, groups); err != nil {
+		return err
+	}
 	var series []results.Series
 	for _, n := range curveOrder {
 		series = append(series, *curves[n])
@@ -228,4 +233,70 @@ func addPoint(s *results.Series, x float64, ys []float64) {
 		s.X = append(s.X, x)
 		s.Y = append(s.Y, ys)
 	}
+}
+
+// meanCI95 returns the mean of v and the half-width t_{0.975,n−1}·s/√n of its
+// 95% Student-t interval (0 for one value).
+func meanCI95(v []float64) (mean, half float64) {
+	n := float64(len(v))
+	for _, x := range v {
+		mean += x
+	}
+	mean /= n
+	if len(v) < 2 {
+		return mean, 0
+	}
+	ss := 0.0
+	for _, x := range v {
+		ss += (x - mean) * (x - mean)
+	}
+	q := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: n - 1}.Quantile(0.975)
+	return mean, q * math.Sqrt(ss/(n-1)/n)
+}
+
+// writeTable writes table.md: per pair group, the mean geodesic error ×100
+// ± 95% CI over pairs of each method before and after ZoomOut, and for
+// blobs the share of pairs whose map is left/right flipped (flip rate > ½).
+func writeTable(path string, t *results.Table, names []string, groups map[string][]int) error {
+	var b strings.Builder
+	b.WriteString("| pairs | n | vertices (src/tgt) | method | error ×100 | after ZoomOut | flipped maps (raw → ZO) |\n")
+	b.WriteString("|---|---|---|---|---|---|---|\n")
+	get := func(rows []int, col string) []float64 {
+		var v []float64
+		for _, i := range rows {
+			if x, err := t.Float(i, col); err == nil {
+				v = append(v, x)
+			}
+		}
+		return v
+	}
+	for _, g := range names {
+		rows := groups[g]
+		ns, _ := meanCI95(get(rows, "n_src"))
+		nt, _ := meanCI95(get(rows, "n_tgt"))
+		for _, m := range allMethods {
+			raw := get(rows, m+"_err")
+			if len(raw) == 0 {
+				continue
+			}
+			mr, hr := meanCI95(raw)
+			zo := "–"
+			if v := get(rows, m+"_zo_err"); len(v) > 0 {
+				mz, hz := meanCI95(v)
+				zo = fmt.Sprintf("%.2f ± %.2f", mz, hz)
+			}
+			fl := "–"
+			if v := get(rows, m+"_flipped"); len(v) > 0 {
+				fr, _ := meanCI95(v)
+				fz := "–"
+				if w := get(rows, m+"_zo_flipped"); len(w) > 0 {
+					x, _ := meanCI95(w)
+					fz = fmt.Sprintf("%.0f%%", 100*x)
+				}
+				fl = fmt.Sprintf("%.0f%% → %s", 100*fr, fz)
+			}
+			fmt.Fprintf(&b, "| %s | %d | %.0f/%.0f | %s | %.2f ± %.2f | %s | %s |\n", g, len(raw), ns, nt, m, mr, hr, zo, fl)
+		}
+	}
+	return results.WriteFileAtomic(path, []byte(b.String()))
 }
