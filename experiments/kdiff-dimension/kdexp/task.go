@@ -272,7 +272,7 @@ func loadMNIST(cfg Config) (*Dataset, error) {
 	rs := func(stream uint64) *rand.Rand { return rand.New(rand.NewPCG(cfg.Seed, stream)) }
 	train := tr.Shuffled(rs(streamTrain)).Head(min(cfg.NTrain, tr.N))
 	held := te.Shuffled(rs(streamHeldA))
-	a := held.Head(min(cfg.NEval, held.N / 2))
+	a := held.Head(min(cfg.NEval, held.N/2))
 	b := held.Subset(seq(held.N/2, held.N/2+min(cfg.NEval, held.N/2)))
 	if f > 1 {
 		train, a, b = train.Downsample(f), a.Downsample(f), b.Downsample(f)
