@@ -11,22 +11,61 @@ import (
 
 // Conv2d returns the 2-D cross-correlation of x (N×Cin×H×W, NCHW) with the
 // filters w (Cout×Cin×k×k), zero padding (k−1)/2 on every side, and the given
-// stride, plus a per-channel bias b (1×Cout×1×1; may be nil):
+// stride, plus a per-channel bias b (1×Cout×1×1; nil means none):
 //
 //	y[n,o,i,j] = b[o] + Σ_{c,u,v} w[o,c,u,v]·x[n,c, s·i+u−p, s·j+v−p].
 //
 // The output is N×Cout×⌊(H+2p−k)/s⌋+1×⌊(W+2p−k)/s⌋+1: for k = 3, stride 1
-// keeps H×W and stride 2 halves an even H×W. Only odd k is allowed.
+// keeps H×W and stride 2 halves an even H×W. Only odd k and float32 are
+// allowed. It uses genlab's im2col/GEMM op (convop.go), about twice as fast
+// as gorgonia.Conv2d here; GorgoniaConv2d is the same map through gorgonia's
+// op, kept as an independent route for tests.
 func Conv2d(x, w, b *G.Node, stride int) (*G.Node, error) {
-	ws := w.Shape()
-	if ws.Dims() != 4 || ws[2] != ws[3] || ws[2]%2 == 0 {
-		return nil, fmt.Errorf("nn: conv2d: filter shape %v, want Cout×Cin×k×k with odd k", ws)
+	g, err := convGeometry(x, w, stride)
+	if err != nil {
+		return nil, err
+	}
+	if b == nil {
+		b = G.NewConstant(newF32(1, g.cout, 1, 1), G.WithName(fmt.Sprintf("zero_bias_%d", g.cout)))
+	}
+	if !b.Shape().Eq(tensor.Shape{1, g.cout, 1, 1}) {
+		return nil, fmt.Errorf("nn: conv2d: bias shape %v, want 1×%d×1×1", b.Shape(), g.cout)
+	}
+	y, err := G.ApplyOp(convOp{g}, x, w, b)
+	if err != nil {
+		return nil, fmt.Errorf("nn: conv2d %v: %w", g, err)
+	}
+	return y, nil
+}
+
+func convGeometry(x, w *G.Node, stride int) (convGeom, error) {
+	xs, ws := x.Shape(), w.Shape()
+	if xs.Dims() != 4 || ws.Dims() != 4 || ws[2] != ws[3] || ws[2]%2 == 0 || ws[1] != xs[1] || stride < 1 {
+		return convGeom{}, fmt.Errorf("nn: conv2d: input %v, filter %v, stride %d: want N×Cin×H×W, Cout×Cin×k×k with odd k", xs, ws, stride)
+	}
+	if x.Dtype() != tensor.Float32 || w.Dtype() != tensor.Float32 {
+		return convGeom{}, fmt.Errorf("nn: conv2d: dtypes %v, %v: want float32", x.Dtype(), w.Dtype())
 	}
 	k := ws[2]
-	p := (k - 1) / 2
-	y, err := G.Conv2d(x, w, tensor.Shape{k, k}, []int{p, p}, []int{stride, stride}, []int{1, 1})
+	g := convGeom{n: xs[0], cin: xs[1], h: xs[2], w: xs[3], cout: ws[0], k: k, stride: stride, pad: (k - 1) / 2}
+	g.ho = (g.h+2*g.pad-k)/stride + 1
+	g.wo = (g.w+2*g.pad-k)/stride + 1
+	if g.ho < 1 || g.wo < 1 {
+		return convGeom{}, fmt.Errorf("nn: conv2d: empty output for %v", g)
+	}
+	return g, nil
+}
+
+// GorgoniaConv2d is Conv2d computed with gorgonia.Conv2d and a broadcast bias
+// add (b may be nil).
+func GorgoniaConv2d(x, w, b *G.Node, stride int) (*G.Node, error) {
+	g, err := convGeometry(x, w, stride)
 	if err != nil {
-		return nil, fmt.Errorf("nn: conv2d %v*%v: %w", x.Shape(), ws, err)
+		return nil, err
+	}
+	y, err := G.Conv2d(x, w, tensor.Shape{g.k, g.k}, []int{g.pad, g.pad}, []int{stride, stride}, []int{1, 1})
+	if err != nil {
+		return nil, fmt.Errorf("nn: conv2d %v: %w", g, err)
 	}
 	if b == nil {
 		return y, nil

@@ -269,3 +269,56 @@ func TestResBlockGradient(t *testing.T) {
 		gradCheck(t, m, n, x, c, randSlice(n*tc.cout*h*w, 1, rng), ones(n), 1e-2, 12, rng)
 	}
 }
+
+func TestConv2dAgreesWithGorgoniaConv2d(t *testing.T) {
+	const n, cin, h, w, cout = 5, 3, 7, 6, 4
+	for _, stride := range []int{1, 2} {
+		rng := newRand(45)
+		conv := NewConv("c", cin, cout, 3, stride, 1, rng)
+		copy(conv.B.Data(), randSlice(cout, 1, rng))
+		ho, wo := (h-1)/stride+1, (w-1)/stride+1
+		mk := func(f func(x, w, b *G.Node, stride int) (*G.Node, error)) *layerModel {
+			return &layerModel{in: cin * h * w, out: cout * ho * wo, ps: conv.Params(),
+				fwd: func(x, _ *G.Node, p func(*Param) *G.Node) (*G.Node, error) {
+					xr, err := reshape(x, n, cin, h, w)
+					if err != nil {
+						return nil, err
+					}
+					y, err := f(xr, p(conv.W), p(conv.B), stride)
+					if err != nil {
+						return nil, err
+					}
+					// a second layer so that ∂x of the first is exercised too
+					if y, err = SiLU(y); err != nil {
+						return nil, err
+					}
+					return reshape(y, n, cout*ho*wo)
+				}}
+		}
+		x, c, target := randSlice(n*cin*h*w, 1, rng), make([]float32, n), randSlice(n*cout*ho*wo, 1, rng)
+		var grads [2][][]float32
+		var losses [2]float64
+		for i, f := range []func(x, w, b *G.Node, stride int) (*G.Node, error){Conv2d, GorgoniaConv2d} {
+			tr, err := NewTrainer(mk(f), n, AdamConfig{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			losses[i], grads[i], err = tr.Gradients(x, c, target, ones(n))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr.Close()
+		}
+		if math.Abs(losses[0]-losses[1]) > 1e-5*losses[1] {
+			t.Fatalf("stride %d: loss %v vs gorgonia %v", stride, losses[0], losses[1])
+		}
+		for pi := range grads[0] {
+			for j := range grads[0][pi] {
+				a, b := float64(grads[0][pi][j]), float64(grads[1][pi][j])
+				if math.Abs(a-b) > 1e-4*(1+math.Abs(b)) {
+					t.Fatalf("stride %d: grad %d[%d] = %v, gorgonia %v", stride, pi, j, a, b)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,393 @@
+package nn
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"runtime"
+	"sync"
+
+	"github.com/chewxy/hm"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// This file holds genlab's own float32 convolution op for gorgonia. Per image
+// n it forms the im2col matrix col_n (K×P, K = Cin·k², P = Ho·Wo) and
+//
+//	y_n   = W·col_n + b           (Cout×P, written straight into NCHW)
+//	∂W   += ∂y_n·col_nᵀ
+//	∂x_n  = col2im(Wᵀ·∂y_n)
+//	∂b    = Σ_{n,p} ∂y_n
+//
+// with W viewed as Cout×K. Compared with gorgonia.Conv2d it needs no
+// transposes of the activations, reuses one column buffer per worker, and
+// spreads images over GOMAXPROCS goroutines; the matrix products go through
+// blas32 (gonum, or OpenBLAS with -tags openblas).
+
+// convGeom is the geometry of one convolution.
+type convGeom struct {
+	n, cin, h, w, cout, k, stride, pad, ho, wo int
+}
+
+func (g convGeom) kk() int { return g.cin * g.k * g.k }
+func (g convGeom) p() int  { return g.ho * g.wo }
+
+// direct reports whether col_n is x_n itself (1×1, stride 1, no padding).
+func (g convGeom) direct() bool { return g.k == 1 && g.stride == 1 && g.pad == 0 }
+
+func (g convGeom) String() string {
+	return fmt.Sprintf("%dx%dx%dx%d*%dx%dx%dx%d/s%d/p%d", g.n, g.cin, g.h, g.w, g.cout, g.cin, g.k, g.k, g.stride, g.pad)
+}
+
+// im2col writes col (K×P) for one image x (Cin×H×W).
+func (g convGeom) im2col(col, x []float32) {
+	P := g.p()
+	for c := 0; c < g.cin; c++ {
+		xc := x[c*g.h*g.w : (c+1)*g.h*g.w]
+		for u := 0; u < g.k; u++ {
+			for v := 0; v < g.k; v++ {
+				row := col[((c*g.k+u)*g.k+v)*P:][:P]
+				for i := 0; i < g.ho; i++ {
+					yy := g.stride*i + u - g.pad
+					dst := row[i*g.wo : (i+1)*g.wo]
+					if yy < 0 || yy >= g.h {
+						clear(dst)
+						continue
+					}
+					src := xc[yy*g.w : (yy+1)*g.w]
+					for j := range dst {
+						xx := g.stride*j + v - g.pad
+						if xx < 0 || xx >= g.w {
+							dst[j] = 0
+						} else {
+							dst[j] = src[xx]
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im adds col (K×P) into one image dx (Cin×H×W).
+func (g convGeom) col2im(dx, col []float32) {
+	P := g.p()
+	for c := 0; c < g.cin; c++ {
+		dc := dx[c*g.h*g.w : (c+1)*g.h*g.w]
+		for u := 0; u < g.k; u++ {
+			for v := 0; v < g.k; v++ {
+				row := col[((c*g.k+u)*g.k+v)*P:][:P]
+				for i := 0; i < g.ho; i++ {
+					yy := g.stride*i + u - g.pad
+					if yy < 0 || yy >= g.h {
+						continue
+					}
+					dst := dc[yy*g.w : (yy+1)*g.w]
+					src := row[i*g.wo : (i+1)*g.wo]
+					for j, s := range src {
+						xx := g.stride*j + v - g.pad
+						if xx >= 0 && xx < g.w {
+							dst[xx] += s
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// parallelImages runs f(worker, n) for every image n, spreading images over
+// at most GOMAXPROCS workers.
+func parallelImages(n int, f func(worker, img int)) int {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			f(0, i)
+		}
+		return 1
+	}
+	var wg sync.WaitGroup
+	for wk := 0; wk < workers; wk++ {
+		wg.Add(1)
+		go func(wk int) {
+			defer wg.Done()
+			for i := wk; i < n; i += workers {
+				f(wk, i)
+			}
+		}(wk)
+	}
+	wg.Wait()
+	return workers
+}
+
+func f32data(v G.Value, what string) ([]float32, error) {
+	d, ok := v.Data().([]float32)
+	if !ok {
+		return nil, fmt.Errorf("nn: conv %s: want float32 data, got %T", what, v.Data())
+	}
+	return d, nil
+}
+
+func newF32(shape ...int) *tensor.Dense {
+	n := 1
+	for _, s := range shape {
+		n *= s
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(make([]float32, n)))
+}
+
+func opHash(s string) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(s))
+	return h.Sum32()
+}
+
+func fourD() G.TensorType { return G.TensorType{Dims: 4, Of: hm.TypeVariable('a')} }
+
+// ---- forward: y = conv(x, W) + b ----
+
+type convOp struct{ g convGeom }
+
+func (op convOp) Arity() int { return 3 }
+func (op convOp) Type() hm.Type {
+	t := fourD()
+	return hm.NewFnType(t, t, t, t)
+}
+func (op convOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.g.n, op.g.cout, op.g.ho, op.g.wo}, nil
+}
+func (op convOp) ReturnsPtr() bool      { return false }
+func (op convOp) CallsExtern() bool     { return false }
+func (op convOp) OverwritesInput() int  { return -1 }
+func (op convOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "genlab.conv(%v)", op.g) }
+func (op convOp) Hashcode() uint32      { return opHash(op.String()) }
+func (op convOp) String() string        { return fmt.Sprintf("Conv(%v)", op.g) }
+
+func (op convOp) Do(in ...G.Value) (G.Value, error) {
+	if len(in) != 3 {
+		return nil, fmt.Errorf("nn: conv: %d inputs", len(in))
+	}
+	x, err := f32data(in[0], "x")
+	if err != nil {
+		return nil, err
+	}
+	w, err := f32data(in[1], "w")
+	if err != nil {
+		return nil, err
+	}
+	b, err := f32data(in[2], "b")
+	if err != nil {
+		return nil, err
+	}
+	g := op.g
+	K, P := g.kk(), g.p()
+	out := newF32(g.n, g.cout, g.ho, g.wo)
+	y := out.Data().([]float32)
+	bl := blas32.Implementation()
+	cols := make([][]float32, runtime.GOMAXPROCS(0))
+	parallelImages(g.n, func(wk, i int) {
+		xi := x[i*g.cin*g.h*g.w : (i+1)*g.cin*g.h*g.w]
+		col := xi
+		if !g.direct() {
+			if cols[wk] == nil {
+				cols[wk] = make([]float32, K*P)
+			}
+			col = cols[wk]
+			g.im2col(col, xi)
+		}
+		yi := y[i*g.cout*P : (i+1)*g.cout*P]
+		for o := 0; o < g.cout; o++ {
+			row := yi[o*P : (o+1)*P]
+			for j := range row {
+				row[j] = b[o]
+			}
+		}
+		bl.Sgemm(blas.NoTrans, blas.NoTrans, g.cout, P, K, 1, w, K, col, P, 1, yi, P)
+	})
+	return out, nil
+}
+
+func (op convOp) DiffWRT(int) []bool { return []bool{true, true, true} }
+
+func (op convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	x, w := inputs[0], inputs[1]
+	dx, err := G.ApplyOp(convGradXOp{op.g}, w, grad)
+	if err != nil {
+		return nil, err
+	}
+	dw, err := G.ApplyOp(convGradWOp{op.g}, x, grad)
+	if err != nil {
+		return nil, err
+	}
+	db, err := G.ApplyOp(channelSumOp{op.g}, grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{dx, dw, db}, nil
+}
+
+// ---- ∂x = col2im(Wᵀ·∂y) ----
+
+type convGradXOp struct{ g convGeom }
+
+func (op convGradXOp) Arity() int { return 2 }
+func (op convGradXOp) Type() hm.Type {
+	t := fourD()
+	return hm.NewFnType(t, t, t)
+}
+func (op convGradXOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.g.n, op.g.cin, op.g.h, op.g.w}, nil
+}
+func (op convGradXOp) ReturnsPtr() bool      { return false }
+func (op convGradXOp) CallsExtern() bool     { return false }
+func (op convGradXOp) OverwritesInput() int  { return -1 }
+func (op convGradXOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "genlab.convdx(%v)", op.g) }
+func (op convGradXOp) Hashcode() uint32      { return opHash(op.String()) }
+func (op convGradXOp) String() string        { return fmt.Sprintf("ConvGradX(%v)", op.g) }
+func (op convGradXOp) DiffWRT(int) []bool    { return []bool{false, false} }
+func (op convGradXOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+	return nil, fmt.Errorf("nn: second derivative of a convolution is not implemented")
+}
+
+func (op convGradXOp) Do(in ...G.Value) (G.Value, error) {
+	w, err := f32data(in[0], "w")
+	if err != nil {
+		return nil, err
+	}
+	dy, err := f32data(in[1], "dy")
+	if err != nil {
+		return nil, err
+	}
+	g := op.g
+	K, P := g.kk(), g.p()
+	out := newF32(g.n, g.cin, g.h, g.w)
+	dx := out.Data().([]float32)
+	bl := blas32.Implementation()
+	cols := make([][]float32, runtime.GOMAXPROCS(0))
+	parallelImages(g.n, func(wk, i int) {
+		dyi := dy[i*g.cout*P : (i+1)*g.cout*P]
+		dxi := dx[i*g.cin*g.h*g.w : (i+1)*g.cin*g.h*g.w]
+		if g.direct() {
+			bl.Sgemm(blas.Trans, blas.NoTrans, K, P, g.cout, 1, w, K, dyi, P, 0, dxi, P)
+			return
+		}
+		if cols[wk] == nil {
+			cols[wk] = make([]float32, K*P)
+		}
+		col := cols[wk]
+		bl.Sgemm(blas.Trans, blas.NoTrans, K, P, g.cout, 1, w, K, dyi, P, 0, col, P)
+		g.col2im(dxi, col)
+	})
+	return out, nil
+}
+
+// ---- ∂W = Σ_n ∂y_n·col_nᵀ ----
+
+type convGradWOp struct{ g convGeom }
+
+func (op convGradWOp) Arity() int { return 2 }
+func (op convGradWOp) Type() hm.Type {
+	t := fourD()
+	return hm.NewFnType(t, t, t)
+}
+func (op convGradWOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.g.cout, op.g.cin, op.g.k, op.g.k}, nil
+}
+func (op convGradWOp) ReturnsPtr() bool      { return false }
+func (op convGradWOp) CallsExtern() bool     { return false }
+func (op convGradWOp) OverwritesInput() int  { return -1 }
+func (op convGradWOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "genlab.convdw(%v)", op.g) }
+func (op convGradWOp) Hashcode() uint32      { return opHash(op.String()) }
+func (op convGradWOp) String() string        { return fmt.Sprintf("ConvGradW(%v)", op.g) }
+func (op convGradWOp) DiffWRT(int) []bool    { return []bool{false, false} }
+func (op convGradWOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+	return nil, fmt.Errorf("nn: second derivative of a convolution is not implemented")
+}
+
+func (op convGradWOp) Do(in ...G.Value) (G.Value, error) {
+	x, err := f32data(in[0], "x")
+	if err != nil {
+		return nil, err
+	}
+	dy, err := f32data(in[1], "dy")
+	if err != nil {
+		return nil, err
+	}
+	g := op.g
+	K, P := g.kk(), g.p()
+	nw := runtime.GOMAXPROCS(0)
+	cols := make([][]float32, nw)
+	parts := make([][]float32, nw)
+	bl := blas32.Implementation()
+	parallelImages(g.n, func(wk, i int) {
+		xi := x[i*g.cin*g.h*g.w : (i+1)*g.cin*g.h*g.w]
+		col := xi
+		if !g.direct() {
+			if cols[wk] == nil {
+				cols[wk] = make([]float32, K*P)
+			}
+			col = cols[wk]
+			g.im2col(col, xi)
+		}
+		if parts[wk] == nil {
+			parts[wk] = make([]float32, g.cout*K)
+		}
+		dyi := dy[i*g.cout*P : (i+1)*g.cout*P]
+		bl.Sgemm(blas.NoTrans, blas.Trans, g.cout, K, P, 1, dyi, P, col, P, 1, parts[wk], K)
+	})
+	out := newF32(g.cout, g.cin, g.k, g.k)
+	dw := out.Data().([]float32)
+	for _, p := range parts {
+		for j, v := range p {
+			dw[j] += v
+		}
+	}
+	return out, nil
+}
+
+// ---- ∂b = Σ_{n,i,j} ∂y[n,·,i,j], shaped 1×C×1×1 ----
+
+type channelSumOp struct{ g convGeom }
+
+func (op channelSumOp) Arity() int { return 1 }
+func (op channelSumOp) Type() hm.Type {
+	t := fourD()
+	return hm.NewFnType(t, t)
+}
+func (op channelSumOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{1, op.g.cout, 1, 1}, nil
+}
+func (op channelSumOp) ReturnsPtr() bool      { return false }
+func (op channelSumOp) CallsExtern() bool     { return false }
+func (op channelSumOp) OverwritesInput() int  { return -1 }
+func (op channelSumOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "genlab.chsum(%v)", op.g) }
+func (op channelSumOp) Hashcode() uint32      { return opHash(op.String()) }
+func (op channelSumOp) String() string        { return fmt.Sprintf("ChannelSum(%v)", op.g) }
+func (op channelSumOp) DiffWRT(int) []bool    { return []bool{false} }
+func (op channelSumOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+	return nil, fmt.Errorf("nn: second derivative of a convolution is not implemented")
+}
+
+func (op channelSumOp) Do(in ...G.Value) (G.Value, error) {
+	dy, err := f32data(in[0], "dy")
+	if err != nil {
+		return nil, err
+	}
+	g := op.g
+	P := g.p()
+	out := newF32(1, g.cout, 1, 1)
+	db := out.Data().([]float32)
+	for i := 0; i < g.n; i++ {
+		for o := 0; o < g.cout; o++ {
+			var s float32
+			for _, v := range dy[(i*g.cout+o)*P : (i*g.cout+o+1)*P] {
+				s += v
+			}
+			db[o] += s
+		}
+	}
+	return out, nil
+}
