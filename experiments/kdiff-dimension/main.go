@@ -260,7 +260,7 @@ func summaryFigures(dir string, t *results.Table, base kx.Config, order []string
 			continue
 		}
 		series := kx.SeriesBy(t, rows, "k", order, kx.KLabel, "N", p.col)
-		if len(series) == 0 {
+		if !kx.Plottable(series) {
 			continue
 		}
 		if err := results.MetricVsParam(filepath.Join(dir, p.file), results.SweepPlot{
@@ -296,7 +296,7 @@ func summaryFigures(dir string, t *results.Table, base kx.Config, order []string
 	}
 	// Learned k against N, with k* = N/(N+n).
 	learned := kx.SeriesBy(t, rows, "k", []string{"learn"}, func(string) string { return "learned k (mean of last 20%)" }, "N", "k_tail")
-	if len(learned) > 0 && base.NIntr > 0 {
+	if kx.Plottable(learned) && base.NIntr > 0 {
 		star := results.Series{Name: "k* = N/(N+n)"}
 		for _, n := range Ns {
 			star.X = append(star.X, n)
@@ -326,7 +326,7 @@ func summaryFigures(dir string, t *results.Table, base kx.Config, order []string
 				series = append(series, s)
 			}
 		}
-		if len(series) > 0 {
+		if kx.Plottable(series) {
 			if err := results.MetricVsParam(filepath.Join(dir, "tfmse_vs_s.png"), results.SweepPlot{
 				Title: fmt.Sprintf("teacher-forced E‖x̂−x‖² vs s at N=%s (%s)", nMax, tag), XLabel: "s (1 = clean)",
 				YLabel: "E‖x̂−x‖²", LogY: true, Series: series,

@@ -167,3 +167,15 @@ func Filter2(t *results.Table, rows []int, want map[string]string) []int {
 	}
 	return out
 }
+
+// Plottable reports whether series span at least two distinct x values (a
+// sweep plot of one point has a degenerate axis).
+func Plottable(series []results.Series) bool {
+	xs := map[float64]bool{}
+	for _, s := range series {
+		for _, x := range s.X {
+			xs[x] = true
+		}
+	}
+	return len(xs) >= 2
+}
