@@ -274,7 +274,7 @@ func summarise(root string, datas []string) error {
 	for _, name := range datas {
 		for _, m := range sweepMetrics {
 			ser, err := pfgmexp.SeriesFor(t, "data", name, "data", "", "D", m.key)
-			if err != nil || len(ser) == 0 {
+			if err != nil || !pfgmexp.Plottable(ser) {
 				continue
 			}
 			ser[0].Name = "model"

@@ -27,14 +27,14 @@ var presets = map[string]preset{
 		train: func(dim int) pfgmexp.TrainConfig { return pfgmexp.DefaultTrain(dim, "quick") },
 	},
 	"default": {
-		Data:  []string{"ring8", "t2-2d", "t3-10d", "pareto-2d", pfgmexp.TwoClusterName},
+		Data:  []string{"ring8", "t2-2d", "t3-10d", pfgmexp.TwoCluster100Name},
 		Ds:    []float64{1, 2, 4, 8, 32, 128, inf},
 		Seeds: []uint64{0, 1, 2},
 		NEval: 2000, NRef: 20000, NMMD: 1000, Heun: 18,
 		train: func(dim int) pfgmexp.TrainConfig { return pfgmexp.DefaultTrain(dim, "default") },
 	},
 	"full": {
-		Data:  []string{"ring8", "moons", "t2-2d", "t3-2d", "t2-10d", "t3-10d", "pareto-2d", "pareto-10d", pfgmexp.TwoClusterName},
+		Data:  []string{"ring8", "moons", "t2-2d", "t3-2d", "t2-10d", "t3-10d", "pareto-2d", "pareto-10d", pfgmexp.TwoCluster100Name, pfgmexp.TwoClusterName},
 		Ds:    []float64{1, 2, 4, 8, 32, 128, 1000, inf},
 		Seeds: []uint64{0, 1, 2, 3, 4},
 		NEval: 10000, NRef: 100000, NMMD: 2000, Heun: 18,

@@ -37,8 +37,24 @@ var heavySets = map[string]heavySpec{
 // variance is infinite (ν = 2) or dominated by the tail.
 const HeavyScale = 0.5
 
-// TwoClusterName is the official 10-D two-cluster toy mapped to 1000-D.
-const TwoClusterName = "twocluster1000"
+// TwoClusterName is the official 10-D two-cluster toy mapped to 1000-D;
+// TwoCluster100Name is the same toy mapped to 100-D (see DefaultTrain for
+// why the default preset uses it).
+const (
+	TwoClusterName    = "twocluster1000"
+	TwoCluster100Name = "twocluster100"
+)
+
+// twoClusterDim returns the ambient dimension of a two-cluster name, or 0.
+func twoClusterDim(name string) int {
+	switch name {
+	case TwoClusterName:
+		return 1000
+	case TwoCluster100Name:
+		return 100
+	}
+	return 0
+}
 
 // DataNames lists every accepted -data value.
 func DataNames() []string {
@@ -52,7 +68,7 @@ func DataNames() []string {
 	}
 	sort.Strings(hs)
 	out = append(out, hs...)
-	return append(out, TwoClusterName, "mnist")
+	return append(out, TwoCluster100Name, TwoClusterName, "mnist")
 }
 
 // CheckData reports whether name is a known data set that can be loaded.
@@ -105,8 +121,8 @@ func LoadData(name string, seed uint64, nTrain, nRef, nFloor int) (*DataSet, err
 	ds := &DataSet{Name: name}
 	var draw func(n int, rng *rand.Rand) *mat.Dense
 	switch {
-	case name == TwoClusterName:
-		tc := data.NewTwoCluster(1000, rand.New(rand.NewPCG(0, streamW)))
+	case twoClusterDim(name) > 0:
+		tc := data.NewTwoCluster(twoClusterDim(name), rand.New(rand.NewPCG(0, streamW)))
 		// Per-coordinate variance of z·W + e with z = ±1 + 0.2g:
 		// Σ_k W_kj²·(1 + 0.2²) + 0.01², averaged over j; scale it to σ_d = 0.5.
 		var v float64
@@ -116,7 +132,7 @@ func LoadData(name string, seed uint64, nTrain, nRef, nFloor int) (*DataSet, err
 		}
 		v = v/float64(tc.Ambient())*(1+data.TwoClusterStd*data.TwoClusterStd) + data.TwoClusterNoise*data.TwoClusterNoise
 		tc.Scale = 0.5 / math.Sqrt(v)
-		ds.Cluster, ds.Dim, ds.SigmaData = tc, 1000, 0.5
+		ds.Cluster, ds.Dim, ds.SigmaData = tc, tc.Ambient(), 0.5
 		draw = func(n int, rng *rand.Rand) *mat.Dense { y, _ := tc.Sample(n, rng); return y }
 	default:
 		if h, ok := heavySets[name]; ok {

@@ -274,3 +274,15 @@ func PlotSamples(path, title string, ds *DataSet, ev *Evaluator, x *mat.Dense) e
 	xs, _ := finiteRows(x)
 	return results.Scatter2D(path, title, ds.Project2D(xs), ds.Project2D(ref))
 }
+
+// Plottable reports whether series hold at least two distinct x values
+// (a sweep over a single D has nothing to draw against).
+func Plottable(ser []results.Series) bool {
+	xs := map[float64]bool{}
+	for _, s := range ser {
+		for _, x := range s.X {
+			xs[x] = true
+		}
+	}
+	return len(xs) >= 2
+}
