@@ -358,7 +358,10 @@ func Run(ctx context.Context, cfg Config, dir *results.Dir, progress func(step i
 			},
 			Progress: progress,
 		})
-	res := map[string]float64{"k_star": KStar(cfg.N, cfg.NIntr), "diverged": 0}
+	res := map[string]float64{"diverged": 0}
+	if cfg.NIntr > 0 { // MNIST has no known intrinsic dimension
+		res["k_star"] = KStar(cfg.N, cfg.NIntr)
+	}
 	if errors.Is(err, diffusion.ErrNonFinite) {
 		res["diverged"] = 1
 		for _, m := range []string{"k", "sw1", "off_rms", "tf_mse_mean"} {
