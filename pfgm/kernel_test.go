@@ -50,9 +50,11 @@ func TestRadiusLaw(t *testing.T) {
 					b[i] = v / (v + r2)
 				}
 				ref := distuv.Beta{Alpha: float64(dim) / 2, Beta: d / 2}
-				if s := ks1(b, ref.CDF); s > ks1Crit(n) {
+				s := ks1(b, ref.CDF)
+				if s > ks1Crit(n) {
 					t.Errorf("KS vs Beta(N/2, D/2) = %.4f > %.4f", s, ks1Crit(n))
 				}
+				t.Logf("KS = %.4f (critical %.4f at α = 0.001)", s, ks1Crit(n))
 			})
 		}
 	}
@@ -75,6 +77,7 @@ func TestMeanRho2(t *testing.T) {
 			if math.Abs(m-want) > 5*se {
 				t.Errorf("N=%d D=%v: mean ρ² = %.4f, want %.4f ± %.3g", dim, d, m, want, 5*se)
 			}
+			t.Logf("N=%d D=%v: mean ρ² = %.4f, σ²ND/(D−2) = %.4f (SE %.3g)", dim, d, m, want, se)
 		}
 	}
 	if got := (Kernel{D: 2}).MeanRho2(3, 1); !math.IsInf(got, 1) {
@@ -120,9 +123,11 @@ func TestCVTable(t *testing.T) {
 		}
 		m /= n
 		cv := math.Sqrt(m2/n-m*m) / m
-		if want := k.CVRho2(c.n); math.Abs(cv-want) > 0.06*want {
+		want := k.CVRho2(c.n)
+		if math.Abs(cv-want) > 0.06*want {
 			t.Errorf("N=%d D=%v: empirical CV %.4f, closed form %.4f", c.n, c.d, cv, want)
 		}
+		t.Logf("N=%d D=%v: empirical CV(ρ²) %.4f, closed form %.4f", c.n, c.d, cv, want)
 	}
 }
 
@@ -138,6 +143,7 @@ func TestTailExponent(t *testing.T) {
 			h += 0.5 * math.Log(rho2[i]/rho2[top])
 		}
 		alpha := top / h
+		t.Logf("D=%v: Hill tail index %.3f", d, alpha)
 		if math.Abs(alpha-d) > 0.1*d {
 			t.Errorf("D=%v: Hill tail index %.3f, want %v", d, alpha, d)
 		}
@@ -160,9 +166,11 @@ func TestBetaRouteMatchesGamma(t *testing.T) {
 	}{{2, 4}, {2, 8}, {784, 16}, {784, 128}, {100, 1000}} {
 		a := rho2s(Kernel{D: c.d}, c.n, n, sigma, 21)
 		b := rho2s(Kernel{D: c.d, ClipLikeOfficial: true}, c.n, n, sigma, 22)
-		if s := ks2(a, b); s > ks2Crit(n, n) {
+		s := ks2(a, b)
+		if s > ks2Crit(n, n) {
 			t.Errorf("N=%d D=%v: two-sample KS = %.4f > %.4f", c.n, c.d, s, ks2Crit(n, n))
 		}
+		t.Logf("Beta vs Gamma route, N=%d D=%v: KS = %.4f (critical %.4f)", c.n, c.d, s, ks2Crit(n, n))
 	}
 	// Where the clip bites: N = 2, D = 2048 puts P(B < 1e-3) ≈ 64% of the
 	// draws at ρ = r·√(q_clip); N = 784, D = 1 puts P(B > 0.999) ≈ 62% at the
@@ -192,6 +200,7 @@ func TestBetaRouteMatchesGamma(t *testing.T) {
 			want = ref.Survival(1 - BetaClip)
 		}
 		got := float64(hit) / n
+		t.Logf("clip, N=%d D=%v: clipped share %.4f, Beta law %.4f", c.n, c.d, got, want)
 		if se := math.Sqrt(want * (1 - want) / n); math.Abs(got-want) > 5*se {
 			t.Errorf("N=%d D=%v: clipped share %.4f, want %.4f", c.n, c.d, got, want)
 		}
@@ -208,9 +217,11 @@ func TestGaussianLimit(t *testing.T) {
 	for _, dim := range []int{2, 784} {
 		a := rho2s(Kernel{D: 1e6}, dim, n, sigma, 31)
 		b := rho2s(Kernel{D: inf}, dim, n, sigma, 32)
-		if s := ks2(a, b); s > ks2Crit(n, n) {
+		s := ks2(a, b)
+		if s > ks2Crit(n, n) {
 			t.Errorf("N=%d: KS(ρ², D=1e6 vs inf) = %.4f > %.4f", dim, s, ks2Crit(n, n))
 		}
+		t.Logf("N=%d: KS(ρ², D=1e6 vs inf) = %.4f (critical %.4f)", dim, s, ks2Crit(n, n))
 		// The Gaussian route itself: ρ²/σ² ~ χ²_N.
 		chi := distuv.ChiSquared{K: float64(dim)}
 		sc := make([]float64, n)
@@ -272,6 +283,7 @@ func TestPriorNormLaw(t *testing.T) {
 			if s > ks1Crit(n) {
 				t.Errorf("N=%d D=%v: prior norm KS = %.4f > %.4f", dim, d, s, ks1Crit(n))
 			}
+			t.Logf("N=%d D=%v: prior norm KS = %.4f (critical %.4f)", dim, d, s, ks1Crit(n))
 			// Clip does not apply to the prior.
 			kc := Kernel{D: d, ClipLikeOfficial: true}
 			pert := rho2s(Kernel{D: d}, dim, n, sigmaMax, 42)

@@ -59,6 +59,7 @@ func TestIdealSamplerMemorises(t *testing.T) {
 				for i := 0; i < nSamp; i++ {
 					worst = math.Max(worst, nearest(train, x.RawRowView(i)))
 				}
+				t.Logf("farthest of %d samples: %.3g from the training set (NFE %d)", nSamp, worst, nfe)
 				if worst > 1e-2 {
 					t.Errorf("farthest sample is %.3g from the training set, want ≤ 1e-2", worst)
 				}
