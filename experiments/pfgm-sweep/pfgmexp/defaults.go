@@ -14,6 +14,9 @@ func DimOf(name string) int {
 	if h, ok := heavySets[name]; ok {
 		return h.dim
 	}
+	if side := mnistSide(name); side > 0 {
+		return side * side
+	}
 	return 2
 }
 

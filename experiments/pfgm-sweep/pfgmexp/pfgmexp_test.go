@@ -11,10 +11,8 @@ import (
 
 func TestLoadDataEveryName(t *testing.T) {
 	for _, name := range DataNames() {
-		if name == "mnist" {
-			if CheckData(name) == nil {
-				t.Error("mnist accepted before its loader exists")
-			}
+		if mnistSide(name) > 0 && CheckData(name) != nil {
+			t.Logf("%s: %v (skipped)", name, CheckData(name))
 			continue
 		}
 		ds, err := LoadData(name, 3, 50, 40, 30)

@@ -260,6 +260,18 @@ func (ds *DataSet) Project2D(x *mat.Dense) *mat.Dense {
 // heavy-tailed sets the reference is cut at its 99th norm percentile so the
 // bulk stays visible (samples beyond the box are counted in the title).
 func PlotSamples(path, title string, ds *DataSet, ev *Evaluator, x *mat.Dense) error {
+	if ds.Side > 0 {
+		n, _ := x.Dims()
+		var imgs [][]float64
+		for i := 0; i < min(n, 64); i++ {
+			img := make([]float64, ds.Dim)
+			for j, v := range x.RawRowView(i) {
+				img[j] = (v + 1) / 2
+			}
+			imgs = append(imgs, img)
+		}
+		return results.ImageGrid(path, imgs, ds.Side, ds.Side, 8, 8)
+	}
 	ref := ds.Ref
 	if ds.Heavy {
 		n, c := ref.Dims()
