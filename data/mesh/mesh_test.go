@@ -266,3 +266,23 @@ func TestCGALMeshes(t *testing.T) {
 		}
 	}
 }
+
+func TestMirrorMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	b := RandomBlob(rng, false)
+	m := OnSphere(Icosphere(3), b.Apply)
+	sym, res := MirrorMap(m)
+	if res > 1e-9 {
+		t.Errorf("symmetric blob: residual %g, want 0", res)
+	}
+	for i, j := range sym {
+		p, q := m.V[i], m.V[j]
+		if math.Abs(p[0]-q[0]) > 1e-9 || math.Abs(p[1]+q[1]) > 1e-9 || math.Abs(p[2]-q[2]) > 1e-9 {
+			t.Fatalf("vertex %d %v mirrors to %v, want y → −y", i, p, q)
+		}
+	}
+	b.TailH, b.TailW, b.TailDir = 0.4, 0.25, Normalize([3]float64{-1, 0.5, 0.3})
+	if _, res := MirrorMap(OnSphere(Icosphere(3), b.Apply)); res < 1e-3 {
+		t.Errorf("asymmetric blob: residual %g, want clearly > 0", res)
+	}
+}

@@ -266,3 +266,36 @@ func DeformPair(m *Mesh, d Deformation, permute bool, noise float64, normalArea 
 	}
 	return Pair{Src: src, Tgt: tgt, GT: gt}
 }
+
+// MirrorMap finds the extrinsic bilateral symmetry of m: for each of the
+// three planes through the vertex centroid orthogonal to a principal axis,
+// it reflects every vertex and takes the nearest vertex of m. It returns the
+// map of the plane with the smallest mean reflection residual (mean distance
+// from reflected vertex to its nearest vertex, divided by √area); a residual
+// of a few 1e-3 means the shape is mirror-symmetric and sym is its symmetry.
+func MirrorMap(m *Mesh) (sym []int, residual float64) {
+	c, ax := PrincipalAxes(m)
+	s := 1 / math.Sqrt(m.Area())
+	residual = math.Inf(1)
+	for a := 0; a < 3; a++ {
+		cand := make([]int, len(m.V))
+		tot := 0.0
+		for i, p := range m.V {
+			d := Dot(Sub(p, c), ax[a])
+			r := Sub(p, Scale(2*d, ax[a]))
+			best, bi := math.Inf(1), 0
+			for j, q := range m.V {
+				e := Sub(q, r)
+				if v := Dot(e, e); v < best {
+					best, bi = v, j
+				}
+			}
+			cand[i] = bi
+			tot += math.Sqrt(best)
+		}
+		if res := tot / float64(len(m.V)) * s; res < residual {
+			residual, sym = res, cand
+		}
+	}
+	return sym, residual
+}

@@ -39,6 +39,7 @@ type Config struct {
 	DefBend   float64  `json:"def_bend"`   // CGAL deformation bend range
 	DefAngle  float64  `json:"def_angle"`  // CGAL deformation joint angle range (rad)
 	MaxEval   int      `json:"max_eval"`   // evaluated target vertices (random subset; 0: all)
+	SymTol    float64  `json:"sym_tol"`    // CGAL: mirror residual/√area below which the source counts as symmetric
 	Methods   []string `json:"methods"`
 	CGALDir   string   `json:"cgal_dir"`
 }
@@ -53,8 +54,9 @@ const (
 var curveThresholds = []float64{0, 0.0125, 0.025, 0.0375, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.25}
 
 type pairData struct {
-	p   mesh.Pair
-	sym []int // mirror map on the source (blobs only)
+	p      mesh.Pair
+	sym    []int   // mirror map on the source (nil: no symmetry known)
+	symRes float64 // mirror residual / √area (0 for blobs: exact by construction)
 }
 
 func makePair(cfg Config) (pairData, error) {
@@ -82,7 +84,14 @@ func makePair(cfg Config) (pairData, error) {
 	}
 	m, _ = m.Clean()
 	d := mesh.RandomDeformation(rng, cfg.DefBend, cfg.DefAngle)
-	return pairData{p: mesh.DeformPair(m, d, true, cfg.Noise, true, rng)}, nil
+	pd := pairData{p: mesh.DeformPair(m, d, true, cfg.Noise, true, rng)}
+	// extrinsic bilateral symmetry of the source, for the flip rate
+	sym, res := mesh.MirrorMap(pd.p.Src)
+	pd.symRes = res
+	if res < cfg.SymTol {
+		pd.sym = sym
+	}
+	return pd, nil
 }
 
 func runTask(ctx context.Context, cfg Config, d *results.Dir) (map[string]float64, error) {
@@ -92,7 +101,7 @@ func runTask(ctx context.Context, cfg Config, d *results.Dir) (map[string]float6
 		return nil, err
 	}
 	p := pd.p
-	res := map[string]float64{"n_src": float64(len(p.Src.V)), "n_tgt": float64(len(p.Tgt.V))}
+	res := map[string]float64{"n_src": float64(len(p.Src.V)), "n_tgt": float64(len(p.Tgt.V)), "sym_residual": pd.symRes}
 	eo := matching.EigenOptions{Rng: internal.NewRand(cfg.Seed, streamEigen)}
 	b1, err := matching.LaplaceBeltrami(p.Src, cfg.KEig, false, eo)
 	if err != nil {
