@@ -82,16 +82,41 @@ func GorgoniaConv2d(x, w, b *G.Node, stride int) (*G.Node, error) {
 //	y = γ_c·(x − μ_{n,g})/√(σ²_{n,g} + ε) + β_c,
 //
 // with μ, σ² the mean and (biased) variance over the group's channels and
-// pixels, γ = scale and β = bias of shape 1×C×1×1. It is composed from mean,
-// matrix-product and broadcast ops: per-channel pixel means (N×C) times the
-// C×C group-averaging matrix P (P_ij = groups/C when channels i and j share a
-// group) give each channel its group's mean; the variance is formed the same
-// way from the centred values (two passes, no E[x²]−μ² cancellation).
+// pixels, γ = scale and β = bias of shape 1×C×1×1. For float32 it is one
+// fused op (statistics in float64, two passes) with the gradient
 //
-// x itself is never reshaped: gorgonia's Reshape shares memory with its
-// input, and the TapeMachine may later overwrite the reshaped register in
+//	∂x = r·(ĝ − mean_g(ĝ) − x̂·mean_g(ĝ·x̂)),  ĝ = ∂y·γ, x̂ = (x−μ)·r, r = 1/√(σ²+ε),
+//	∂γ_c = Σ ∂y·x̂,  ∂β_c = Σ ∂y.
+//
+// The composed fallback forms per-channel pixel means (N×C) times the C×C
+// group-averaging matrix P (P_ij = groups/C when channels i and j share a
+// group); it never reshapes x, because gorgonia's Reshape shares memory with
+// its input and the TapeMachine may later overwrite the reshaped register in
 // place, corrupting x for its other consumers (the residual path).
 func GroupNorm(x, scale, bias *G.Node, groups int, eps float64) (*G.Node, error) {
+	s := x.Shape()
+	if s.Dims() != 4 || groups < 1 || s[1]%groups != 0 {
+		return nil, fmt.Errorf("nn: groupnorm: shape %v with %d groups", s, groups)
+	}
+	cs := tensor.Shape{1, s[1], 1, 1}
+	if !scale.Shape().Eq(cs) || !bias.Shape().Eq(cs) {
+		return nil, fmt.Errorf("nn: groupnorm: scale %v, bias %v, want %v", scale.Shape(), bias.Shape(), cs)
+	}
+	if x.Dtype() != tensor.Float32 {
+		return groupNormComposed(x, scale, bias, groups, eps)
+	}
+	op := groupNormOp{opBase: opBase{name: "GroupNorm", arity: 3, in: []int{4, 4, 4}, out: s.Clone()},
+		g: gnGeom{n: s[0], c: s[1], hw: s[2] * s[3], groups: groups}, eps: eps}
+	y, err := G.ApplyOp(op, x, scale, bias)
+	if err != nil {
+		return nil, fmt.Errorf("nn: groupnorm: %w", err)
+	}
+	return y, nil
+}
+
+// groupNormComposed is GroupNorm composed from gorgonia ops (the route used
+// for non-float32 inputs, and a cross-check of the fused op in tests).
+func groupNormComposed(x, scale, bias *G.Node, groups int, eps float64) (*G.Node, error) {
 	s := x.Shape()
 	if s.Dims() != 4 || groups < 1 || s[1]%groups != 0 {
 		return nil, fmt.Errorf("nn: groupnorm: shape %v with %d groups", s, groups)
@@ -176,9 +201,22 @@ func meanHW(v *G.Node) (*G.Node, error) {
 }
 
 // Upsample2x returns the nearest-neighbour ×2 up-sampling of x (N×C×H×W →
-// N×C×2H×2W): y[n,c,i,j] = x[n,c,⌊i/2⌋,⌊j/2⌋].
+// N×C×2H×2W): y[n,c,i,j] = x[n,c,⌊i/2⌋,⌊j/2⌋]; its adjoint sums 2×2 blocks.
 func Upsample2x(x *G.Node) (*G.Node, error) {
-	y, err := G.Upsample2D(x, 2)
+	s := x.Shape()
+	if s.Dims() != 4 {
+		return nil, fmt.Errorf("nn: upsample: shape %v, want N×C×H×W", s)
+	}
+	if x.Dtype() != tensor.Float32 {
+		y, err := G.Upsample2D(x, 2)
+		if err != nil {
+			return nil, fmt.Errorf("nn: upsample: %w", err)
+		}
+		return y, nil
+	}
+	op := upsampleOp{opBase: opBase{name: "Upsample2x", arity: 1, in: []int{4}, out: tensor.Shape{s[0], s[1], 2 * s[2], 2 * s[3]}},
+		nc: s[0] * s[1], h: s[2], w: s[3]}
+	y, err := G.ApplyOp(op, x)
 	if err != nil {
 		return nil, fmt.Errorf("nn: upsample: %w", err)
 	}
@@ -187,8 +225,25 @@ func Upsample2x(x *G.Node) (*G.Node, error) {
 
 // AddChannel adds a per-sample, per-channel vector e (N×C) to every pixel of
 // x (N×C×H×W): y[n,c,i,j] = x[n,c,i,j] + e[n,c]. It injects the noise
-// embedding into a residual block.
+// embedding into a residual block. Gradients: ∂x = ∂y, ∂e[n,c] = Σ_{i,j} ∂y.
 func AddChannel(x, e *G.Node) (*G.Node, error) {
+	s := x.Shape()
+	if s.Dims() != 4 || !e.Shape().Eq(tensor.Shape{s[0], s[1]}) {
+		return nil, fmt.Errorf("nn: add channel: x %v, e %v", s, e.Shape())
+	}
+	if x.Dtype() != tensor.Float32 {
+		return addChannelComposed(x, e)
+	}
+	op := addChannelOp{opBase: opBase{name: "AddChannel", arity: 2, in: []int{4, 2}, out: s.Clone()}, n: s[0], c: s[1], hw: s[2] * s[3]}
+	y, err := G.ApplyOp(op, x, e)
+	if err != nil {
+		return nil, fmt.Errorf("nn: add channel: %w", err)
+	}
+	return y, nil
+}
+
+// addChannelComposed is AddChannel from Reshape and BroadcastAdd.
+func addChannelComposed(x, e *G.Node) (*G.Node, error) {
 	s := x.Shape()
 	er, err := G.Reshape(e, tensor.Shape{s[0], s[1], 1, 1})
 	if err != nil {

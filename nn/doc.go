@@ -13,6 +13,18 @@
 // model binds the same *tensor.Dense of each Param, so an update written into
 // Param.Value is seen by every Trainer and Predictor of that model.
 //
+// Two gorgonia hazards shape the code. Reshape shares memory with its input
+// and the TapeMachine may later overwrite the reshaped register in place, so
+// a node that has other consumers is never reshaped (GroupNorm reduces with
+// Mean instead), and parameter nodes are never reshaped at all (biases are
+// stored in their broadcast shapes, e.g. 1×C×1×1). Input nodes are
+// deduplicated by name, so Binder gives every parameter node a unique name.
+// Multi-axis reductions of tensor v0.9.24 index out of range for some
+// shapes; reductions here go one axis at a time.
+//
+// Graphs of other shapes (a GAN's generator and discriminator losses, say)
+// can share a model's parameters through a Binder and train them with Adam.
+//
 // Randomness: every random draw (initial weights, Fourier frequencies) comes
 // from an explicitly passed *rand.Rand (math/rand/v2); the same seed gives
 // bit-identical weights.

@@ -27,8 +27,21 @@ func Linear(x, w, b *G.Node) (*G.Node, error) {
 }
 
 // SiLU returns x·σ(x) elementwise, σ(x) = 1/(1+e^(−x)) (the "swish" unit;
-// gorgonia has no SiLU op).
+// gorgonia has no SiLU op). For float32 it is one fused op whose gradient is
+// ∂x = ∂y·σ(x)·(1 + x·(1−σ(x))); otherwise it is composed as x ⊙ Sigmoid(x).
 func SiLU(x *G.Node) (*G.Node, error) {
+	if x.Dtype() != tensor.Float32 {
+		return composedSiLU(x)
+	}
+	y, err := G.ApplyOp(newSiLUOp(x.Shape()), x)
+	if err != nil {
+		return nil, fmt.Errorf("nn: silu: %w", err)
+	}
+	return y, nil
+}
+
+// composedSiLU is SiLU from gorgonia's Sigmoid and HadamardProd.
+func composedSiLU(x *G.Node) (*G.Node, error) {
 	s, err := G.Sigmoid(x)
 	if err != nil {
 		return nil, fmt.Errorf("nn: silu sigmoid: %w", err)

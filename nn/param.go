@@ -110,7 +110,8 @@ func SetParams(m Model, v [][]float32) error {
 // Binder creates, once per graph, the node of each Param, bound to the
 // Param's shared value. Its Node method is the p argument of Model.Forward;
 // code that builds its own graphs (a GAN's two losses, say) uses a Binder to
-// share parameters with Trainers and Predictors.
+// share parameters with Trainers and Predictors. Never Reshape a parameter
+// node: gorgonia may reshape the shared value in place.
 type Binder struct {
 	g     *G.ExprGraph
 	nodes map[*Param]*G.Node
