@@ -45,6 +45,7 @@ const (
 	streamHeldB
 	streamInit
 	streamMMD
+	streamLinear
 )
 
 // sharedDirs are the sliced-Wasserstein directions, identical for every task
@@ -94,8 +95,12 @@ func runTask(ctx context.Context, cfg Config, dir *results.Dir, progress func(st
 	}
 	trainSec := time.Since(t0).Seconds()
 
+	// The loss the best linear denoiser would reach: a network pinned near
+	// it has learned nothing beyond the data covariance.
+	lin := diffusion.LinearLevel(diffusion.CovEigen(train), target, meth.Sigma, 20000, rs(streamLinear))
 	res := map[string]float64{
 		"sigma_data": sd, "final_loss": tr.FinalLoss, "train_seconds": trainSec,
+		"linear_level": lin, "loss_over_linear": tr.FinalLoss / lin,
 		"resumed_from": float64(tr.Resumed), "n_eval": float64(cfg.NEval),
 	}
 	dirs := sharedDirs()
