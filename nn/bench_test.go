@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"testing"
+	"time"
 )
 
 // BenchmarkTrainStepMLP times one EDM-style training step of the MLP
@@ -59,9 +60,11 @@ func BenchmarkTrainStepMLP(b *testing.B) {
 				step()
 			}
 			b.ResetTimer()
+			cpu0 := processCPU()
 			for i := 0; i < b.N; i++ {
 				step()
 			}
+			reportCPU(b, cpu0)
 		})
 	}
 }
@@ -86,10 +89,23 @@ func BenchmarkTrainStepUNet(b *testing.B) {
 	for i := range w {
 		w[i] = 1
 	}
+	if _, _, err := tr.Step(x, c, target, w); err != nil {
+		b.Fatal(err)
+	}
 	b.ResetTimer()
+	cpu0 := processCPU()
 	for i := 0; i < b.N; i++ {
 		if _, _, err := tr.Step(x, c, target, w); err != nil {
 			b.Fatal(err)
 		}
+	}
+	reportCPU(b, cpu0)
+}
+
+// reportCPU adds the process CPU time per op (user+system, all threads) as
+// "cpu-ms/op": on a shared machine it varies less than wall time.
+func reportCPU(b *testing.B, cpu0 time.Duration) {
+	if d := processCPU() - cpu0; d > 0 {
+		b.ReportMetric(float64(d.Milliseconds())/float64(b.N), "cpu-ms/op")
 	}
 }
