@@ -143,14 +143,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // 95% CI over seeds) with the held-out floor as its own series, and a bar
 // chart of the network sampler, the exact-denoiser sampler and the floor.
 func summaryFigures(dir string, t *results.Table) error {
-	// Tasks that differ only in their seed form one group.
+	// Tasks that differ only in their seed form one group, labelled by the
+	// settings that vary across groups.
+	varying := []string{"toy"}
+	for _, c := range []string{"target", "steps", "hidden", "layers", "batch", "lr", "n_train"} {
+		for i := range t.Rows {
+			if t.Get(i, c) != t.Get(0, c) {
+				varying = append(varying, c)
+				break
+			}
+		}
+	}
 	byToy := map[string][]int{}
 	for i := range t.Rows {
 		g := t.Get(i, "toy")
-		for _, c := range []string{"target", "steps", "hidden", "layers", "batch"} {
-			if v := t.Get(i, c); !(c == "target" && v == "edm") {
-				g += " " + c + "=" + v
-			}
+		for _, c := range varying[1:] {
+			g += " " + c + "=" + t.Get(i, c)
 		}
 		byToy[g] = append(byToy[g], i)
 	}
