@@ -123,7 +123,12 @@ func parallelImages(n int, f func(worker, img int)) int {
 	return workers
 }
 
+// f32data returns the row-major float32 data of v, materialising views so
+// that the slice always has v's logical layout.
 func f32data(v G.Value, what string) ([]float32, error) {
+	if t, ok := v.(*tensor.Dense); ok && t.IsView() {
+		v = t.Materialize().(*tensor.Dense)
+	}
 	d, ok := v.Data().([]float32)
 	if !ok {
 		return nil, fmt.Errorf("nn: conv %s: want float32 data, got %T", what, v.Data())
