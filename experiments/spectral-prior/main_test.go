@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"genlab/experiments/internal"
+)
+
+func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = internal.Run(context.Background(), experiment, args, &o, &e, run)
+	return code, o.String(), e.String()
+}
+
+func TestBadFlagsExit2(t *testing.T) {
+	out := t.TempDir()
+	for _, args := range [][]string{
+		{"-prior", "magic"}, {"-regime", "dirty"}, {"-method", "oracle"}, {"-sets", "teapot"}, {"-k", "1"}, {"-npairs", "-1"},
+		{"-net-steps", "-3"},
+	} {
+		code, _, stderr := runCmd(t, append(args, "-out", out)...)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, stderr)
+		}
+		if lines := strings.Split(strings.TrimSpace(stderr), "\n"); len(lines) != 1 {
+			t.Errorf("%v: stderr %q: want one line", args, stderr)
+		}
+	}
+}
+
+// One quick blob pair end to end: the contract's files, the oracle floor
+// below the Laplacian mask, the Laplacian mask (after ZoomOut) far below
+// plain least squares, the exact prior's samples on training maps and the
+// Gaussian prior's off them, and a re-run that skips the finished task.
+func TestQuickPair(t *testing.T) {
+	out := t.TempDir()
+	args := []string{"-preset", "quick", "-sets", "blob", "-npairs", "1", "-regime", "clean,partial", "-prior", "exact,gaussian", "-out", out}
+	code, stdout, stderr := runCmd(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var line struct {
+		Key    string             `json:"key"`
+		Result map[string]float64 `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(stdout)), &line); err != nil {
+		t.Fatalf("stdout %q: %v", stdout, err)
+	}
+	for _, f := range []string{"config.json", "meta.json", "result.json", "clean_lap_fmap.png", "clean_refine_exact_zo_corr.png", "oracle_fmap.png"} {
+		if _, err := os.Stat(filepath.Join(out, experiment, line.Key, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	for _, f := range []string{"summary.csv", "table.md", "signtest.md", "error_blob_k12.png", "samples_exact_k12_seed0.png", "samples_gaussian_k12_seed0.png"} {
+		if _, err := os.Stat(filepath.Join(out, experiment, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	r := line.Result
+	t.Logf("oracle %.2f, lap %.2f → ZO %.2f, lsq → ZO %.2f, distilled(exact) → ZO %.2f, samples: exact %.2g gaussian %.2g",
+		r["oracle_err"], r["clean_lap_err"], r["clean_lap_zo_err"], r["clean_lsq_zo_err"], r["clean_distilled_exact_zo_err"],
+		r["sample_nn_rel_exact"], r["sample_nn_rel_gaussian"])
+	if !(r["oracle_err"] < r["clean_lap_err"]) {
+		t.Errorf("oracle %.2f not below the Laplacian mask %.2f", r["oracle_err"], r["clean_lap_err"])
+	}
+	if !(r["clean_lsq_zo_err"] > 2*r["clean_lap_zo_err"]) || r["clean_lap_zo_err"] > 10 {
+		t.Errorf("lsq %.2f vs lap %.2f after ZoomOut", r["clean_lsq_zo_err"], r["clean_lap_zo_err"])
+	}
+	if v := r["clean_distilled_exact_zo_err"]; math.IsNaN(v) || v > 10 {
+		t.Errorf("distilled mask (exact prior) after ZoomOut: %.2f", v)
+	}
+	if !(r["sample_nn_rel_exact"] < 1e-3) || !(r["sample_nn_rel_gaussian"] > 0.1) {
+		t.Errorf("sample distances to the training set: exact %.3g (want ≈ 0), Gaussian %.3g (want > 0.1)",
+			r["sample_nn_rel_exact"], r["sample_nn_rel_gaussian"])
+	}
+	code, stdout, _ = runCmd(t, args...)
+	if code != 0 || !strings.Contains(stdout, `"cached":true`) {
+		t.Errorf("re-run: exit %d, stdout %q: want the cached task", code, stdout)
+	}
+}
+
+func TestSignTest(t *testing.T) {
+	// 9 wins of 10 (one tie dropped): p = 2·(1+10)/2¹⁰
+	a := []float64{1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 2}
+	b := []float64{2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2}
+	w, l, p, _ := signTest(a, b)
+	if w != 9 || l != 1 || math.Abs(p-22.0/1024) > 1e-12 {
+		t.Errorf("wins %d losses %d p %g, want 9, 1, %g", w, l, p, 22.0/1024)
+	}
+}
