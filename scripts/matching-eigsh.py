@@ -13,8 +13,12 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import eigsh
 
 d = sys.argv[1]
-for lf in sorted(glob.glob(os.path.join(d, "L_*.txt")), key=lambda s: int(s.split("_")[-1][:-4])):
-    n = int(lf.split("_")[-1][:-4])
+def size(path):
+    return int(os.path.basename(path)[2:-4])  # L_<n>.txt
+
+
+for lf in sorted(glob.glob(os.path.join(d, "L_*.txt")), key=size):
+    n = size(lf)
     t = np.loadtxt(lf)
     L = sp.csc_matrix((t[:, 2], (t[:, 0].astype(int), t[:, 1].astype(int))), shape=(n, n))
     M = sp.diags(np.loadtxt(os.path.join(d, f"M_{n}.txt"))).tocsc()
