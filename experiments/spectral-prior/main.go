@@ -49,14 +49,15 @@ func names[T ~string](v []T) []string {
 	return out
 }
 
-// preset returns the base configuration, the test sets and pairs per set.
-func preset(p internal.Preset) (Config, []string, int) {
+// preset returns the base configuration, the test sets and the pairs per
+// set.
+func preset(p internal.Preset) (Config, []string, []int) {
 	refine := prior.RefineConfig{Steps: 100, LR: 1e-3, Beta1: 0.9, Beta2: 0.99, WDescr: 1, WProper: 1, WSDS: 1,
-		SDSSamples: 32, SDSSigmaMin: 0.01, SDSSigmaSpan: 1, TargetEvery: 20, ZoomExtra: 10}
+		SDSSamples: 16, SDSSigmaMin: 0.01, SDSSigmaSpan: 1, TargetEvery: 25, ZoomExtra: 10}
 	axiom := refine
 	axiom.WSDS, axiom.WLap, axiom.WOrtho, axiom.WBij = 0, 1, 1, 1
 	c := Config{K: 20, KEig: 60, ZoomEnd: 60, ZoomStep: 2,
-		Priors: allPriors, Regimes: names(prior.Regimes), Methods: names(prior.Methods),
+		Priors: []string{"exact", "net"}, Regimes: names(prior.Regimes), Methods: names(prior.Methods),
 		Map: MapCfg{K: 20, Bodies: 40, Poses: 4, Level: 3, MaxAngle: 0.6, MaxBend: 0.15,
 			CGAL: []string{"pig"}, CGALPoses: 6, DefBend: 0.6, DefAngle: 0.6},
 		Net:   NetCfg{Hidden: 256, Layers: 3, Fourier: 16, Steps: 3000, Batch: 64, LR: 1e-3, Warmup: 200, EMAHalfLife: 20000},
@@ -66,7 +67,7 @@ func preset(p internal.Preset) (Config, []string, int) {
 		SrcLevel: 3, TgtCube: 10, MaxAngle: 0.6, MaxBend: 0.15, DefBend: 0.6, DefAngle: 0.6,
 		MaxEval: 300, SymTol: 0.01, CGALDir: "data/cgal/meshes", Pictures: 1}
 	sets := []string{"blob", "shift3", "shift6", "hand"}
-	npairs := 8
+	npairs := []int{8, 2, 2, 2}
 	switch p {
 	case internal.Quick:
 		c.K, c.KEig, c.ZoomEnd, c.ZoomStep = 12, 30, 30, 2
@@ -78,12 +79,14 @@ func preset(p internal.Preset) (Config, []string, int) {
 		c.Refine.ZoomExtra, c.Axiom.ZoomExtra = 6, 6
 		c.WKSNEv = 30
 		c.SrcLevel, c.TgtCube, c.MaxEval, c.S = 2, 5, 150, 50
-		sets, npairs = []string{"blob", "shift3"}, 1
+		c.Priors = allPriors
+		sets, npairs = []string{"blob", "shift3"}, []int{1, 1}
 	case internal.Full:
 		c.Map.Bodies, c.Net.Steps, c.Tune.Pairs = 100, 10000, 6
 		c.Refine.Steps, c.Axiom.Steps, c.Refine.TargetEvery, c.Axiom.TargetEvery = 300, 300, 10, 10
 		c.ZoomStep, c.S = 1, 200
-		sets, npairs = []string{"blob", "shift3", "shift6", "hand", "elephant"}, 30
+		c.Priors, c.Refine.SDSSamples = allPriors, 32
+		sets, npairs = []string{"blob", "shift3", "shift6", "hand", "elephant"}, []int{30, 10, 10, 5, 5}
 	}
 	return c, sets, npairs
 }
@@ -102,7 +105,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Var(&sets, "sets", "comma list of test sets: blob (held out), shift3, shift6 (category shift), CGAL meshes")
 	var ks internal.Ints
 	fs.Var(&ks, "k", "comma list of map sizes k (prior and solve; default: the preset's, 20)")
-	npairs := fs.Int("npairs", 0, "test pairs per set (0: the preset's)")
+	npairs := fs.Int("npairs", 0, "test pairs per set (0: the preset's, e.g. default 8 blob, 2 per other set)")
 	netSteps := fs.Int("net-steps", 0, "training steps of the network prior (0: the preset's)")
 	if err := internal.Parse(fs, args, stderr); err != nil {
 		return err
@@ -117,14 +120,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(methods.Values) > 0 {
 		base.Methods = methods.Values
 	}
+	perSet := map[string]int{}
+	for i, s := range defSets {
+		perSet[s] = defPairs[i]
+	}
 	if len(sets.Values) == 0 {
 		sets.Values = defSets
 	}
 	if *npairs < 0 || *npairs > 1000 {
 		return internal.Usagef("-npairs %d: want 0..1000", *npairs)
 	}
-	if *npairs > 0 {
-		defPairs = *npairs
+	maxPairs := 0
+	for _, s := range sets.Values {
+		if *npairs > 0 || perSet[s] == 0 {
+			perSet[s] = max(*npairs, 1)
+		}
+		maxPairs = max(maxPairs, perSet[s])
 	}
 	if *netSteps < 0 {
 		return internal.Usagef("-net-steps %d: want ≥ 0", *netSteps)
@@ -148,7 +159,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	idx := make([]int, defPairs)
+	idx := make([]int, maxPairs)
 	for i := range idx {
 		idx[i] = i
 	}
@@ -165,6 +176,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// ragged grid: keep pair indices below the set's count, re-index
+	kept := tasks[:0]
+	for _, t := range tasks {
+		if t.Config.Pair < perSet[t.Config.Set] {
+			t.Index = len(kept)
+			kept = append(kept, t)
+		}
+	}
+	tasks = kept
 	// every k shares the training maps at the largest k
 	kmax := 0
 	for _, t := range tasks {

@@ -277,8 +277,8 @@ func supportMeans(c, m *mat.Dense, frac float64) (on, off float64) {
 }
 
 // A short diffusion.Train run of the network prior denoises held-in maps
-// far better than the identity (MSE σ²·k²) at a moderate σ, and close to
-// the exact Gaussian posterior mean's level.
+// far better than the identity (MSE σ²·k², the input's own error) at a
+// moderate σ; the Gaussian posterior mean is logged beside it.
 func TestNetPriorDenoises(t *testing.T) {
 	const k = 8
 	data := smallSet(t, k).Images(k)

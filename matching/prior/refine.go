@@ -64,7 +64,9 @@ type RefineConfig struct {
 //	w_s·sign(C)⊙g/k²,   g = mean_s [ |C| − D(|C| + σ_s n_s; σ_s) ],
 //
 // is added (the gradient of ½‖|C| − sg(D)‖²/k² averaged over noise draws).
-// It returns the refined pair; ctx is checked between steps.
+// Without the bijectivity term (w_b = 0) the directions do not interact and
+// only C₁₂ is optimised (C₂₁ comes back unchanged). It returns the refined
+// pair; ctx is checked between steps.
 func Refine(ctx context.Context, p *Problem, c12, c21 *mat.Dense, den diffusion.Denoiser, cfg RefineConfig, rng *rand.Rand) (*mat.Dense, *mat.Dense, error) {
 	k := p.K
 	x := [2]*mat.Dense{mat.DenseCopyOf(c12), mat.DenseCopyOf(c21)}
@@ -83,14 +85,20 @@ func Refine(ctx context.Context, p *Problem, c12, c21 *mat.Dense, den diffusion.
 		beta2 = 0.99
 	}
 	every := max(cfg.TargetEvery, 1)
-	e := energy{p: p, cfg: cfg}
+	// without the bijectivity coupling the two directions are independent
+	// problems: only C₁₂ is optimised and C₂₁ is returned unchanged
+	nd := 2
+	if cfg.WBij == 0 {
+		nd = 1
+	}
+	e := energy{p: p, cfg: cfg, dirs: nd}
 	var g [2]*mat.Dense
 	for step := 0; step < cfg.Steps; step++ {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
 		}
 		if cfg.WProper != 0 && step%every == 0 {
-			for d := range x {
+			for d := 0; d < nd; d++ {
 				z, _, err := matching.ZoomOut(ctx, x[d], bases[d][0], bases[d][1], k+cfg.ZoomExtra, 1)
 				if err != nil {
 					return nil, nil, fmt.Errorf("prior: refine step %d: proper target: %w", step, err)
@@ -100,14 +108,14 @@ func Refine(ctx context.Context, p *Problem, c12, c21 *mat.Dense, den diffusion.
 		}
 		_, g = e.eval(x, tgt, true)
 		if den != nil && cfg.WSDS != 0 {
-			for d := range x {
+			for d := 0; d < nd; d++ {
 				if err := sdsGrad(g[d], x[d], den, cfg, rng); err != nil {
 					return nil, nil, fmt.Errorf("prior: refine step %d: %w", step, err)
 				}
 			}
 		}
 		t := float64(step + 1)
-		for d := range x {
+		for d := 0; d < nd; d++ {
 			xd := x[d].RawMatrix().Data
 			for i, gi := range g[d].RawMatrix().Data {
 				m1[d][i] = beta1*m1[d][i] + (1-beta1)*gi
@@ -160,9 +168,10 @@ func sdsGrad(grad, c *mat.Dense, den diffusion.Denoiser, cfg RefineConfig, rng *
 
 // energy is the smooth part of Refine's objective (everything but SDS).
 type energy struct {
-	p   *Problem
-	cfg RefineConfig
-	lap [2]*mat.Dense // normalised Laplacian masks, built on first use
+	p    *Problem
+	cfg  RefineConfig
+	lap  [2]*mat.Dense // normalised Laplacian masks, built on first use
+	dirs int           // directions evaluated: 1 (C₁₂ only) or 2 (0 means 2)
 }
 
 // eval returns E and, with grad set, ∂E/∂C for both directions; tgt[d]
@@ -178,7 +187,11 @@ func (e *energy) eval(x [2]*mat.Dense, tgt [2]*mat.Dense, grad bool) (float64, [
 		e.lap[0] = matching.LaplacianMask(e.p.B1.Values, e.p.B2.Values, k, k, true)
 		e.lap[1] = matching.LaplacianMask(e.p.B2.Values, e.p.B1.Values, k, k, true)
 	}
-	for d := range x {
+	nd := e.dirs
+	if nd == 0 {
+		nd = 2
+	}
+	for d := 0; d < nd; d++ {
 		c := x[d]
 		g[d] = mat.NewDense(k, k, nil)
 		a, b := ins[d][0], ins[d][1]
@@ -229,7 +242,7 @@ func (e *energy) eval(x [2]*mat.Dense, tgt [2]*mat.Dense, grad bool) (float64, [
 			}
 		}
 	}
-	if cfg.WBij != 0 {
+	if cfg.WBij != 0 && nd == 2 {
 		for d := range x {
 			a, b := x[d], x[1-d] // term ‖a b − I‖², gradient w.r.t. a and b
 			var E mat.Dense
