@@ -1,0 +1,249 @@
+package fidlenet
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"genlab/data"
+)
+
+// randomImages returns n labelled random 28×28 images.
+func randomImages(n int, rng *rand.Rand) *data.Images {
+	im := &data.Images{N: n, H: Side, W: Side, Pix: make([]uint8, n*Side*Side), Labels: make([]uint8, n)}
+	for i := range im.Pix {
+		im.Pix[i] = uint8(rng.IntN(256))
+	}
+	for i := range im.Labels {
+		im.Labels[i] = uint8(rng.IntN(Classes))
+	}
+	return im
+}
+
+// refFeatures is an independent float64 forward pass of n for one 28×28
+// image (pixels mapped to [−1, 1]): direct-loop convolutions with zero
+// padding 2, ReLU, 2×2 max-pools, fc1 + ReLU. It returns the features.
+func refFeatures(n *Net, pix []uint8) []float64 {
+	conv := func(in []float64, cin, side int, w, b *param, cout int) []float64 {
+		out := make([]float64, cout*side*side)
+		for o := 0; o < cout; o++ {
+			for i := 0; i < side; i++ {
+				for j := 0; j < side; j++ {
+					s := float64(b.data[o])
+					for c := 0; c < cin; c++ {
+						for u := 0; u < 5; u++ {
+							for v := 0; v < 5; v++ {
+								y, x := i+u-2, j+v-2
+								if y < 0 || y >= side || x < 0 || x >= side {
+									continue
+								}
+								s += float64(w.data[((o*cin+c)*5+u)*5+v]) * in[(c*side+y)*side+x]
+							}
+						}
+					}
+					out[(o*side+i)*side+j] = max(s, 0)
+				}
+			}
+		}
+		return out
+	}
+	pool := func(in []float64, ch, side int) []float64 {
+		h := side / 2
+		out := make([]float64, ch*h*h)
+		for c := 0; c < ch; c++ {
+			for i := 0; i < h; i++ {
+				for j := 0; j < h; j++ {
+					m := math.Inf(-1)
+					for u := 0; u < 2; u++ {
+						for v := 0; v < 2; v++ {
+							m = max(m, in[(c*side+2*i+u)*side+2*j+v])
+						}
+					}
+					out[(c*h+i)*h+j] = m
+				}
+			}
+		}
+		return out
+	}
+	x := make([]float64, Side*Side)
+	for i, p := range pix {
+		x[i] = data.PixelToUnit(p)
+	}
+	c := n.cfg
+	h := pool(conv(x, 1, 28, n.w1, n.b1, c.C1), c.C1, 28)
+	h = pool(conv(h, c.C1, 14, n.w2, n.b2, c.C2), c.C2, 14)
+	f := make([]float64, c.Hidden)
+	for k := range f {
+		s := float64(n.b3.data[k])
+		for i, v := range h {
+			s += v * float64(n.w3.data[i*c.Hidden+k])
+		}
+		f[k] = max(s, 0)
+	}
+	return f
+}
+
+// refLoss is the mean cross-entropy of the float64 reference forward pass.
+func refLoss(n *Net, im *data.Images) float64 {
+	var s float64
+	for i := 0; i < im.N; i++ {
+		f := refFeatures(n, im.Image(i))
+		z := make([]float64, Classes)
+		m := math.Inf(-1)
+		for k := range z {
+			z[k] = float64(n.b4.data[k])
+			for j, v := range f {
+				z[k] += v * float64(n.w4.data[j*Classes+k])
+			}
+			m = max(m, z[k])
+		}
+		var se float64
+		for _, v := range z {
+			se += math.Exp(v - m)
+		}
+		s += m + math.Log(se) - z[im.Labels[i]]
+	}
+	return s / float64(im.N)
+}
+
+// TestForwardMatchesFloat64Reference: the compiled feature graph agrees with
+// the direct float64 loops.
+func TestForwardMatchesFloat64Reference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 1))
+	n, err := New(Config{C1: 3, C2: 4, Hidden: 16}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := randomImages(5, rng)
+	ex, err := n.NewExtractor(2) // 5 = 2+2+1: exercises the padded last batch
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ex.Close()
+	f, err := ex.Features(im)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < im.N; i++ {
+		for k, want := range refFeatures(n, im.Image(i)) {
+			if got := f.At(i, k); math.Abs(got-want) > 1e-4*(1+math.Abs(want)) {
+				t.Fatalf("image %d feature %d: graph %v, reference %v", i, k, got, want)
+			}
+		}
+	}
+}
+
+// TestGradientsFiniteDifference checks the symbolic gradient of the
+// cross-entropy (through log-softmax, both max-pools and convolutions)
+// against central differences of the float64 reference loss with a step
+// (10⁻⁵ relative) far too small to cross a ReLU or max-pool kink.
+func TestGradientsFiniteDifference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	n, err := New(Config{C1: 2, C2: 3, Hidden: 8}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := randomImages(4, rng)
+	tr, err := NewTrainer(n, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	loss, gs, err := tr.Gradients(im, []int{0, 1, 2, 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l2 := refLoss(n, im); math.Abs(l2-loss) > 1e-5*math.Max(1, loss) {
+		t.Fatalf("graph loss %v, reference loss %v", loss, l2)
+	}
+	// The step actually applied is measured after rounding to float32.
+	for pi, p := range n.params() {
+		for trial := 0; trial < 6; trial++ {
+			j := rng.IntN(len(p.data))
+			old := p.data[j]
+			h := float32(1e-5) * max(1, float32(math.Abs(float64(old))))
+			p.data[j] = old + h
+			hp := float64(p.data[j]) - float64(old)
+			lp := refLoss(n, im)
+			p.data[j] = old - h
+			hm := float64(old) - float64(p.data[j])
+			lm := refLoss(n, im)
+			p.data[j] = old
+			fd := (lp - lm) / (hp + hm)
+			if g := float64(gs[pi][j]); math.Abs(fd-g) > 1e-4+1e-3*math.Abs(fd) {
+				t.Errorf("%s[%d]: gradient %v, finite difference %v", p.name, j, g, fd)
+			}
+		}
+	}
+}
+
+// TestTrainingLearnsSmallSet: a few hundred updates on 64 random images with
+// random labels must memorise most of them (a broken gradient or update
+// would stay near 10% accuracy).
+func TestTrainingLearnsSmallSet(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 1))
+	n, err := New(Config{C1: 4, C2: 8, Hidden: 32}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := randomImages(64, rng)
+	cfg := TrainConfig{Epochs: 60, Batch: 16, LR: 3e-3}
+	var last float64
+	if err := Train(t.Context(), n, im, cfg, rng, func(_, _ int, l float64) { last = l }); err != nil {
+		t.Fatal(err)
+	}
+	acc, _, err := n.Accuracy(im, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("train accuracy %.3f, last loss %.3f", acc, last)
+	if acc < 0.9 {
+		t.Errorf("accuracy on the memorised set %.3f < 0.9", acc)
+	}
+}
+
+func BenchmarkTrainStep(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	n, err := New(DefaultConfig, rng)
+	if err != nil {
+		b.Fatal(err)
+	}
+	im := randomImages(64, rng)
+	idx := make([]int, 64)
+	for i := range idx {
+		idx[i] = i
+	}
+	tr, err := NewTrainer(n, 64)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tr.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := tr.Step(im, idx, 1e-3, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(64*b.N)/b.Elapsed().Seconds(), "images/s")
+}
+
+func BenchmarkFeatures(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	n, err := New(DefaultConfig, rng)
+	if err != nil {
+		b.Fatal(err)
+	}
+	im := randomImages(DefaultExtractBatch, rng)
+	e, err := n.NewExtractor(DefaultExtractBatch)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := e.Features(im); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(im.N*b.N)/b.Elapsed().Seconds(), "images/s")
+}
