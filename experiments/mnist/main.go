@@ -1,0 +1,302 @@
+// Command mnist trains a denoiser on MNIST (EDM by default; PFGM++ with
+// -D), samples it with Heun on the EDM ρ-grid with per-sample seeds, and
+// evaluates the samples in the feature space of genlab's in-house LeNet
+// (package fidlenet): fid_lenet, KID×10³, precision/recall (k = 3), the
+// pixel-space Fréchet distance and the class histogram, beside the floor —
+// the same metrics for real training digits against the same real test
+// digits at the same sample count.
+//
+//	scripts/mnist-data.sh                         # once: copy the idx files
+//	go run ./experiments/mnist -preset quick      # a minute, tiny, labelled quick
+//	go run ./experiments/mnist -preset default    # the documented run
+//	go run ./experiments/mnist -net unet -res 28 -steps 20000 -seeds 0
+//
+// Each task writes samples.png (8×8 grid), real.png, loss.png, fid_steps.png
+// (fid_lenet over training checkpoints), fidlenet.json (the feature
+// network's SHA-256 and accuracy) and result.json.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"genlab/data"
+	"genlab/diffusion"
+	"genlab/experiments/internal"
+	"genlab/nn"
+	"genlab/pfgm"
+	"genlab/results"
+)
+
+const experiment = "mnist"
+
+func main() { internal.Main(experiment, run) }
+
+// preset returns the base configuration of a preset.
+func preset(p internal.Preset) Config {
+	c := Config{Net: "mlp", Res: 14, D: "inf", Target: "edm", SigmaData: 0.5, LR: 1e-3, Warmup: 500,
+		Fourier: 64, Channels: 32, HeunSteps: []int{18}}
+	switch p {
+	case internal.Quick:
+		c.NTrain, c.NEval, c.Steps, c.Batch, c.Hidden, c.Layers = 4000, 500, 400, 64, 256, 3
+		c.Warmup, c.EMAHalfLife, c.EvalEvery, c.EvalN = 100, 5000, 200, 250
+		c.HeunSteps = []int{12}
+		c.Quick = true
+	case internal.Default:
+		c.NTrain, c.NEval, c.Steps, c.Batch, c.Hidden, c.Layers = 0, 10000, 6000, 128, 512, 4
+		c.EMAHalfLife, c.EvalEvery, c.EvalN = 100000, 1500, 1000
+		c.HeunSteps = []int{18, 6, 10}
+	case internal.Full:
+		c.Net, c.Res = "unet", 28
+		c.NTrain, c.NEval, c.Steps, c.Batch = 0, 10000, 40000, 64
+		c.EMAHalfLife, c.EvalEvery, c.EvalN, c.LR = 500000, 5000, 2000, 2e-4
+		c.HeunSteps = []int{18, 6, 10, 32}
+	}
+	return c
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := internal.NewFlagSet(experiment)
+	// One seed unless -seeds says otherwise: a default task takes tens of
+	// minutes on 2 cores.
+	common := internal.Common{Seeds: internal.Seeds{0}}
+	common.Register(fs)
+	dataDir := fs.String("data-dir", "", "directory with the four MNIST idx(.gz) files (default: data/mnist of this checkout)")
+	netName := fs.String("net", "", "denoiser network: mlp or unet (default: the preset's)")
+	res := fs.Int("res", 0, "image side: 28, 14 (2×2 block means) or 7 (4×4) (0: the preset's)")
+	target := fs.String("target", "edm", "prediction target: edm, eps, v or x")
+	var ds pfgm.Ds
+	fs.Var(&ds, "D", "PFGM++ augmented dimensions, comma list (inf = EDM; default inf)")
+	noise := fs.String("noise", "edm", "noise kernel: edm (Gaussian) or pfgm (needs -D)")
+	steps := fs.Int("steps", 0, "training steps (0: the preset's)")
+	batch := fs.Int("batch", 0, "batch size (0: the preset's)")
+	hidden := fs.Int("hidden", 0, "MLP hidden width (0: the preset's)")
+	layers := fs.Int("layers", 0, "MLP hidden layers (0: the preset's)")
+	channels := fs.Int("channels", 0, "U-Net base channels (0: the preset's)")
+	lr := fs.Float64("lr", 0, "Adam learning rate (0: the preset's)")
+	nEval := fs.Int("n-eval", 0, "samples for the final metrics (0: the preset's; 10000 except quick)")
+	heun := internal.Ints{}
+	fs.Var(&heun, "heun-steps", "comma list of Heun step counts n (NFE 2n−1); the first is the headline")
+	if err := internal.Parse(fs, args, stderr); err != nil {
+		return err
+	}
+	base := preset(common.Preset)
+	if *netName != "" {
+		if *netName != "mlp" && *netName != "unet" {
+			return internal.Usagef("-net %q: want mlp or unet", *netName)
+		}
+		base.Net = *netName
+	}
+	if *res != 0 {
+		if *res != 28 && *res != 14 && *res != 7 {
+			return internal.Usagef("-res %d: want 28, 14 or 7", *res)
+		}
+		base.Res = *res
+	}
+	if _, err := diffusion.ParseTarget(*target, base.SigmaData); err != nil {
+		return internal.Usagef("-target %q: %v", *target, err)
+	}
+	base.Target = *target
+	switch *noise {
+	case "edm":
+		if len(ds) > 0 && !(len(ds) == 1 && pfgm.FormatD(ds[0]) == "inf") {
+			return internal.Usagef("-D %s needs -noise pfgm", ds.String())
+		}
+	case "pfgm":
+		if len(ds) == 0 {
+			return internal.Usagef("-noise pfgm: give -D (e.g. -D 64,inf)")
+		}
+	default:
+		return internal.Usagef("-noise %q: want edm or pfgm", *noise)
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+		dst  *int
+	}{{"steps", *steps, &base.Steps}, {"batch", *batch, &base.Batch}, {"hidden", *hidden, &base.Hidden},
+		{"layers", *layers, &base.Layers}, {"channels", *channels, &base.Channels}, {"n-eval", *nEval, &base.NEval}} {
+		if f.v < 0 {
+			return internal.Usagef("-%s %d: must be ≥ 0", f.name, f.v)
+		}
+		if f.v > 0 {
+			*f.dst = f.v
+		}
+	}
+	if *lr < 0 {
+		return internal.Usagef("-lr %g: must be ≥ 0", *lr)
+	}
+	if *lr > 0 {
+		base.LR = *lr
+	}
+	if len(heun) > 0 {
+		for _, n := range heun {
+			if n < 1 {
+				return internal.Usagef("-heun-steps %d: must be ≥ 1", n)
+			}
+		}
+		base.HeunSteps = heun
+	}
+	if base.NEval <= 3 {
+		return internal.Usagef("-n-eval %d: must be > 3", base.NEval)
+	}
+	dir := *dataDir
+	if dir == "" {
+		var err error
+		if dir, err = data.DefaultMNISTDir(); err != nil {
+			return internal.Usagef("-data-dir not given and %v", err)
+		}
+	}
+	Dvals := []string{"inf"}
+	if len(ds) > 0 {
+		Dvals = nil
+		for _, d := range ds {
+			Dvals = append(Dvals, pfgm.FormatD(d))
+		}
+	}
+	tasks, err := internal.Expand(base,
+		internal.Values("D", Dvals, func(c *Config, v string) { c.D = v }),
+		internal.Values("seed", []uint64(common.Seeds), func(c *Config, v uint64) { c.Seed = v }),
+	)
+	if err != nil {
+		return err
+	}
+	if common.Plan {
+		return internal.RunTasks(ctx, common.Runner(experiment, stdout, stderr), tasks, nil)
+	}
+	sets, err := loadSets(dir)
+	if err != nil {
+		return internal.Usagef("-data-dir %s: %v", dir, err)
+	}
+	r := common.Runner(experiment, stdout, stderr)
+	r.BLAS = nn.BLAS()
+	err = internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[Config], d *results.Dir) (map[string]float64, error) {
+		bar := internal.NewProgress(stderr, t.Config.Steps, fmt.Sprintf("mnist %s D=%s seed %d", t.Config.Net, t.Config.D, t.Config.Seed))
+		defer bar.Finish()
+		last := -1
+		return runTask(ctx, t.Config, sets, d, stderr, func(step int) {
+			if last < 0 {
+				last = step - 1
+			}
+			bar.Add(step - last)
+			last = step
+		})
+	})
+	if err != nil {
+		return err
+	}
+	return internal.Finish(r, func(t *results.Table) error {
+		return summaryFigures(filepath.Join(r.Out, experiment), t)
+	})
+}
+
+// summaryFigures draws fid_lenet against NFE (mean ± 95% CI over seeds) per
+// setting, with the floor as its own series, and fid_lenet against D when
+// several D were run.
+func summaryFigures(dir string, t *results.Table) error {
+	groups := map[string][]int{}
+	for i := range t.Rows {
+		g := fmt.Sprintf("%s %d² D=%s", t.Get(i, "net"), atoi(t.Get(i, "res")), t.Get(i, "D"))
+		if v := t.Get(i, "target"); v != "edm" {
+			g += " " + v
+		}
+		groups[g] = append(groups[g], i)
+	}
+	names := make([]string, 0, len(groups))
+	for k := range groups {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	nfeCols := map[float64]string{}
+	for _, c := range t.Columns {
+		if strings.HasPrefix(c, "nfe") && strings.HasSuffix(c, "_fid_lenet") {
+			if n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(c, "nfe"), "_fid_lenet")); err == nil {
+				nfeCols[float64(n)] = c
+			}
+		}
+	}
+	var series []results.Series
+	for _, g := range names {
+		s := results.Series{Name: g}
+		floor := results.Series{Name: g + " floor"}
+		xs := make([]float64, 0, len(nfeCols))
+		for x := range nfeCols {
+			xs = append(xs, x)
+		}
+		sort.Float64s(xs)
+		for _, x := range xs {
+			var ys, fl []float64
+			for _, i := range groups[g] {
+				if v, err := t.Float(i, nfeCols[x]); err == nil {
+					ys = append(ys, v)
+				}
+				if v, err := t.Float(i, "floor_fid_lenet"); err == nil {
+					fl = append(fl, v)
+				}
+			}
+			if len(ys) > 0 {
+				s.X, s.Y = append(s.X, x), append(s.Y, ys)
+				floor.X, floor.Y = append(floor.X, x), append(floor.Y, fl)
+			}
+		}
+		if len(s.X) > 0 {
+			series = append(series, s, floor)
+		}
+	}
+	if len(series) > 0 {
+		if err := results.MetricVsParam(filepath.Join(dir, "fid_vs_nfe.png"), results.SweepPlot{
+			Title: "MNIST: fid_lenet vs NFE (Heun)", XLabel: "NFE", YLabel: "fid_lenet",
+			LogX: true, LogY: true, Series: series,
+		}); err != nil {
+			return err
+		}
+	}
+	// fid_lenet against D (∞ = EDM), one line per network/resolution.
+	byNet := map[string]map[float64][]float64{}
+	for i := range t.Rows {
+		d, err := pfgm.ParseD(t.Get(i, "D"))
+		if err != nil {
+			continue
+		}
+		v, err := t.Float(i, "fid_lenet")
+		if err != nil {
+			continue
+		}
+		k := fmt.Sprintf("%s %d²", t.Get(i, "net"), atoi(t.Get(i, "res")))
+		if byNet[k] == nil {
+			byNet[k] = map[float64][]float64{}
+		}
+		byNet[k][d] = append(byNet[k][d], v)
+	}
+	var dSeries []results.Series
+	multi := false
+	for k, m := range byNet {
+		s := results.Series{Name: k}
+		xs := make([]float64, 0, len(m))
+		for x := range m {
+			xs = append(xs, x)
+		}
+		sort.Float64s(xs)
+		for _, x := range xs {
+			s.X, s.Y = append(s.X, x), append(s.Y, m[x])
+		}
+		multi = multi || len(xs) > 1
+		dSeries = append(dSeries, s)
+	}
+	sort.Slice(dSeries, func(a, b int) bool { return dSeries[a].Name < dSeries[b].Name })
+	if multi {
+		return results.MetricVsParam(filepath.Join(dir, "fid_vs_D.png"), results.SweepPlot{
+			Title: "MNIST: fid_lenet vs D (PFGM++)", XLabel: "D", YLabel: "fid_lenet", LogX: true, Series: dSeries,
+		})
+	}
+	return nil
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}

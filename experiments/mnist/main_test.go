@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"genlab/data"
+	"genlab/experiments/internal"
+)
+
+func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = internal.Run(context.Background(), experiment, args, &o, &e, run)
+	return code, o.String(), e.String()
+}
+
+func TestBadFlagsExit2WithOneLine(t *testing.T) {
+	out := t.TempDir()
+	for _, args := range [][]string{
+		{"-preset", "nope"}, {"-net", "resnet"}, {"-res", "9"}, {"-target", "z"}, {"-noise", "vp"},
+		{"-D", "0.5"}, {"-steps", "-3"}, {"-heun-steps", "0"}, {"-data-dir", "/nonexistent/mnist"},
+	} {
+		code, _, stderr := runCmd(t, append(args, "-out", out)...)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, stderr)
+		}
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		if len(lines) != 1 || !strings.Contains(lines[0], strings.TrimPrefix(args[0], "-")) || !strings.Contains(lines[0], args[1]) {
+			t.Errorf("%v: stderr %q: want one line naming the flag and value", args, stderr)
+		}
+	}
+}
+
+// A tiny run end to end: the contract's files are written, the metrics are
+// finite, an undertrained model is far from the train-vs-test floor, and a
+// re-run skips the finished task.
+func TestTinyEndToEndAndSkip(t *testing.T) {
+	if _, err := data.DefaultMNISTDir(); err != nil {
+		t.Skipf("MNIST not present (%v): run scripts/mnist-data.sh to enable this test", err)
+	}
+	out := t.TempDir()
+	args := []string{"-preset", "quick", "-seeds", "0", "-steps", "120", "-n-eval", "300", "-heun-steps", "6,3", "-out", out}
+	code, stdout, stderr := runCmd(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var line struct {
+		Key    string             `json:"key"`
+		Cached bool               `json:"cached"`
+		Result map[string]float64 `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(stdout)), &line); err != nil {
+		t.Fatalf("stdout %q: %v", stdout, err)
+	}
+	dir := filepath.Join(out, experiment, line.Key)
+	for _, f := range []string{"config.json", "meta.json", "metrics.jsonl", "result.json", "samples.png", "real.png",
+		"loss.png", "fid_steps.png", "fidlenet.json", "checkpoint.bin"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	r := line.Result
+	for _, k := range []string{"fid_lenet", "floor_fid_lenet", "kid_x1e3", "precision", "recall", "pixel_fd", "nfe11_fid_lenet", "nfe5_fid_lenet"} {
+		if v, ok := r[k]; !ok || math.IsNaN(v) || math.IsInf(v, 0) {
+			t.Errorf("result %s = %v (present %v)", k, v, ok)
+		}
+	}
+	if r["n_eval"] != 300 || r["floor_n"] != 300 || r["n"] != 300 || r["quick"] != 1 {
+		t.Errorf("sample counts n_eval %v, n %v, floor_n %v, quick %v", r["n_eval"], r["n"], r["floor_n"], r["quick"])
+	}
+	if !(r["fid_lenet"] > 3*r["floor_fid_lenet"]) {
+		t.Errorf("120-step model fid_lenet %.3g not far above the floor %.3g", r["fid_lenet"], r["floor_fid_lenet"])
+	}
+	if r["lenet_test_accuracy"] < 0.98 {
+		t.Errorf("lenet_test_accuracy %v", r["lenet_test_accuracy"])
+	}
+	if _, err := os.Stat(filepath.Join(out, "index.html")); err != nil {
+		t.Errorf("index.html: %v", err)
+	}
+	code, stdout, _ = runCmd(t, args...)
+	if code != 0 || !strings.Contains(stdout, `"cached":true`) {
+		t.Errorf("re-run: exit %d, stdout %q; want the cached result", code, stdout)
+	}
+}
