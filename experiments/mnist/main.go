@@ -194,9 +194,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	})
 }
 
-// summaryFigures draws fid_lenet against NFE (mean ± 95% CI over seeds) per
-// setting, with the floor as its own series, and fid_lenet against D when
-// several D were run.
+// summaryFigures draws the sample grids of every setting side by side,
+// fid_lenet against NFE (mean ± 95% CI over seeds) per setting, with the
+// floor as its own series, and fid_lenet against D when several D were run.
 func summaryFigures(dir string, t *results.Table) error {
 	groups := map[string][]int{}
 	for i := range t.Rows {
@@ -211,6 +211,9 @@ func summaryFigures(dir string, t *results.Table) error {
 		names = append(names, k)
 	}
 	sort.Strings(names)
+	if err := samplesBySetting(dir, t, names, groups); err != nil {
+		return err
+	}
 	nfeCols := map[float64]string{}
 	for _, c := range t.Columns {
 		if strings.HasPrefix(c, "nfe") && strings.HasSuffix(c, "_fid_lenet") {
