@@ -42,7 +42,22 @@ func (g convGeom) String() string {
 	return fmt.Sprintf("%dx%dx%dx%d*%dx%dx%dx%d/s%d/p%d", g.n, g.cin, g.h, g.w, g.cout, g.cin, g.k, g.k, g.stride, g.pad)
 }
 
-// im2col writes col (K×P) for one image x (Cin×H×W).
+// jRange returns the output columns [lo, hi) whose input column
+// stride·j + v − pad lies inside [0, w).
+func (g convGeom) jRange(v int) (lo, hi int) {
+	if d := g.pad - v; d > 0 {
+		lo = (d + g.stride - 1) / g.stride
+	}
+	num := g.w - 1 + g.pad - v
+	if num < 0 {
+		return lo, lo
+	}
+	hi = min(g.wo, num/g.stride+1)
+	return lo, max(hi, lo)
+}
+
+// im2col writes col (K×P) for one image x (Cin×H×W):
+// col[(c,u,v), (i,j)] = x[c, stride·i+u−pad, stride·j+v−pad], 0 outside.
 func (g convGeom) im2col(col, x []float32) {
 	P := g.p()
 	for c := 0; c < g.cin; c++ {
@@ -50,6 +65,8 @@ func (g convGeom) im2col(col, x []float32) {
 		for u := 0; u < g.k; u++ {
 			for v := 0; v < g.k; v++ {
 				row := col[((c*g.k+u)*g.k+v)*P:][:P]
+				lo, hi := g.jRange(v)
+				off := v - g.pad
 				for i := 0; i < g.ho; i++ {
 					yy := g.stride*i + u - g.pad
 					dst := row[i*g.wo : (i+1)*g.wo]
@@ -58,13 +75,14 @@ func (g convGeom) im2col(col, x []float32) {
 						continue
 					}
 					src := xc[yy*g.w : (yy+1)*g.w]
-					for j := range dst {
-						xx := g.stride*j + v - g.pad
-						if xx < 0 || xx >= g.w {
-							dst[j] = 0
-						} else {
-							dst[j] = src[xx]
-						}
+					clear(dst[:lo])
+					clear(dst[hi:])
+					if g.stride == 1 {
+						copy(dst[lo:hi], src[lo+off:hi+off])
+						continue
+					}
+					for j := lo; j < hi; j++ {
+						dst[j] = src[g.stride*j+off]
 					}
 				}
 			}
@@ -72,7 +90,7 @@ func (g convGeom) im2col(col, x []float32) {
 	}
 }
 
-// col2im adds col (K×P) into one image dx (Cin×H×W).
+// col2im adds col (K×P) into one image dx (Cin×H×W), the adjoint of im2col.
 func (g convGeom) col2im(dx, col []float32) {
 	P := g.p()
 	for c := 0; c < g.cin; c++ {
@@ -80,6 +98,8 @@ func (g convGeom) col2im(dx, col []float32) {
 		for u := 0; u < g.k; u++ {
 			for v := 0; v < g.k; v++ {
 				row := col[((c*g.k+u)*g.k+v)*P:][:P]
+				lo, hi := g.jRange(v)
+				off := v - g.pad
 				for i := 0; i < g.ho; i++ {
 					yy := g.stride*i + u - g.pad
 					if yy < 0 || yy >= g.h {
@@ -87,11 +107,15 @@ func (g convGeom) col2im(dx, col []float32) {
 					}
 					dst := dc[yy*g.w : (yy+1)*g.w]
 					src := row[i*g.wo : (i+1)*g.wo]
-					for j, s := range src {
-						xx := g.stride*j + v - g.pad
-						if xx >= 0 && xx < g.w {
-							dst[xx] += s
+					if g.stride == 1 {
+						d := dst[lo+off : hi+off]
+						for j, s := range src[lo:hi] {
+							d[j] += s
 						}
+						continue
+					}
+					for j := lo; j < hi; j++ {
+						dst[g.stride*j+off] += src[j]
 					}
 				}
 			}
