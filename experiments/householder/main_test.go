@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"genlab/experiments/internal"
+)
+
+func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = internal.Run(context.Background(), experiment, args, &o, &e, run)
+	return code, o.String(), e.String()
+}
+
+// Bad -k (0, larger than the HP layers' width), bad arms, bad fractions and
+// bad inits exit 2 with one line naming the flag and the value.
+func TestBadFlagsExit2(t *testing.T) {
+	out := t.TempDir()
+	for _, args := range [][]string{
+		{"-k", "0"}, {"-k", "17"}, {"-k", "3,99"}, {"-arms", "pca"}, {"-finetune-frac", "0"},
+		{"-init", "qr"}, {"-iters", "-1"}, {"-preset", "huge"},
+	} {
+		code, _, stderr := runCmd(t, append([]string{"-preset", "default"}, append(args, "-out", out)...)...)
+		if args[0] == "-preset" {
+			code, _, stderr = runCmd(t, append(args, "-out", out)...)
+		}
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, stderr)
+		}
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		last := args[1]
+		if i := strings.LastIndex(last, ","); i >= 0 {
+			last = last[i+1:]
+		}
+		if len(lines) != 1 || !strings.Contains(lines[0], strings.TrimPrefix(args[0], "-")) || !strings.Contains(lines[0], last) {
+			t.Errorf("%v: stderr %q: want one line naming the flag and value", args, stderr)
+		}
+	}
+	// In the quick preset the HP layers have C = 8 < d = 16, so k = 9 is too large.
+	if code, _, stderr := runCmd(t, "-preset", "quick", "-k", "9", "-out", out); code != 2 {
+		t.Errorf("quick -k 9: exit %d (%s)", code, stderr)
+	}
+}
+
+// The quick preset runs end to end on two arms, writes the pictures and
+// sane scores, and a re-run skips the finished task.
+func TestQuickEndToEnd(t *testing.T) {
+	out := t.TempDir()
+	code, stdout, stderr := runCmd(t, "-preset", "quick", "-arms", "sefa,hp", "-out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var line struct {
+		Key    string             `json:"key"`
+		Cached bool               `json:"cached"`
+		Result map[string]float64 `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(stdout)), &line); err != nil {
+		t.Fatalf("stdout %q: %v", stdout, err)
+	}
+	for _, f := range []string{"config.json", "meta.json", "metrics.jsonl", "result.json", "samples_g0.png",
+		"traversal_sefa.png", "traversal_hp.png", "intervention_sefa.png", "intervention_hp.png", "hp.ckpt"} {
+		if _, err := os.Stat(filepath.Join(out, experiment, line.Key, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	r := line.Result
+	for _, arm := range []string{"sefa", "hp"} {
+		for _, m := range []string{"purity", "completeness", "live", "dci_d", "fvae"} {
+			v, ok := r[arm+"_"+m]
+			if !ok || v < 0 || v > 1+1e-9 {
+				t.Errorf("%s_%s = %v (present %v), want in [0, 1]", arm, m, v, ok)
+			}
+		}
+		if c := r[arm+"_coverage"]; c < 0 || c > 5 || c != float64(int(c)) {
+			t.Errorf("%s_coverage = %v", arm, c)
+		}
+	}
+	// The floor is two real sets: far below any barely trained generator.
+	if !(r["fd_floor"] < r["g0_fd"]) {
+		t.Errorf("fd_floor %v ≥ g0_fd %v", r["fd_floor"], r["g0_fd"])
+	}
+	if _, ok := r["ganspace_purity"]; ok {
+		t.Error("ganspace ran although -arms excluded it")
+	}
+	if _, err := os.Stat(filepath.Join(out, experiment, "bars_purity.png")); err != nil {
+		t.Errorf("summary figure: %v", err)
+	}
+	code, stdout, _ = runCmd(t, "-preset", "quick", "-arms", "sefa,hp", "-out", out)
+	if code != 0 || !strings.Contains(stdout, `"cached":true`) {
+		t.Errorf("re-run: exit %d, stdout %q: want the cached result", code, stdout)
+	}
+}
