@@ -1,0 +1,27 @@
+//go:build openblas
+
+package nn
+
+import (
+	"testing"
+
+	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/netlib/blas/netlib"
+	G "gorgonia.org/gorgonia"
+)
+
+func TestBLASIsOpenBLAS(t *testing.T) {
+	if BLAS() != "openblas" {
+		t.Fatalf("BLAS() = %q", BLAS())
+	}
+	if _, ok := G.WhichBLAS().(netlib.Implementation); !ok {
+		t.Fatalf("gorgonia uses %T", G.WhichBLAS())
+	}
+	if _, ok := blas32.Implementation().(netlib.Implementation); !ok {
+		t.Fatalf("blas32 uses %T", blas32.Implementation())
+	}
+	if _, ok := blas64.Implementation().(netlib.Implementation); !ok {
+		t.Fatalf("blas64 uses %T", blas64.Implementation())
+	}
+}
