@@ -347,25 +347,29 @@ func (op convGradWOp) Do(in ...G.Value) (G.Value, error) {
 	}
 	g := op.g
 	K, P := g.kk(), g.p()
-	nw := runtime.GOMAXPROCS(0)
-	cols := make([][]float32, nw)
-	parts := make([][]float32, nw)
+	// Images are summed in fixed blocks of gradWBlock, each block by one
+	// worker, and the block sums are added in order: the result does not
+	// depend on GOMAXPROCS.
+	nb := (g.n + gradWBlock - 1) / gradWBlock
+	parts := make([][]float32, nb)
+	cols := make([][]float32, runtime.GOMAXPROCS(0))
 	bl := blas32.Implementation()
-	parallelImages(g.n, func(wk, i int) {
-		xi := x[i*g.cin*g.h*g.w : (i+1)*g.cin*g.h*g.w]
-		col := xi
-		if !g.direct() {
-			if cols[wk] == nil {
-				cols[wk] = make([]float32, K*P)
+	parallelImages(nb, func(wk, blk int) {
+		part := make([]float32, g.cout*K)
+		for i := blk * gradWBlock; i < min((blk+1)*gradWBlock, g.n); i++ {
+			xi := x[i*g.cin*g.h*g.w : (i+1)*g.cin*g.h*g.w]
+			col := xi
+			if !g.direct() {
+				if cols[wk] == nil {
+					cols[wk] = make([]float32, K*P)
+				}
+				col = cols[wk]
+				g.im2col(col, xi)
 			}
-			col = cols[wk]
-			g.im2col(col, xi)
+			dyi := dy[i*g.cout*P : (i+1)*g.cout*P]
+			bl.Sgemm(blas.NoTrans, blas.Trans, g.cout, K, P, 1, dyi, P, col, P, 1, part, K)
 		}
-		if parts[wk] == nil {
-			parts[wk] = make([]float32, g.cout*K)
-		}
-		dyi := dy[i*g.cout*P : (i+1)*g.cout*P]
-		bl.Sgemm(blas.NoTrans, blas.Trans, g.cout, K, P, 1, dyi, P, col, P, 1, parts[wk], K)
+		parts[blk] = part
 	})
 	out := newF32(g.cout, g.cin, g.k, g.k)
 	dw := out.Data().([]float32)
@@ -376,6 +380,10 @@ func (op convGradWOp) Do(in ...G.Value) (G.Value, error) {
 	}
 	return out, nil
 }
+
+// gradWBlock is the number of images whose weight gradients one worker sums
+// before the ordered reduction.
+const gradWBlock = 4
 
 // ---- ∂b = Σ_{n,i,j} ∂y[n,·,i,j], shaped 1×C×1×1 ----
 

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math"
+	"runtime"
 	"testing"
 )
 
@@ -50,6 +51,37 @@ func TestIm2colAgainstDefinition(t *testing.T) {
 		}
 		if math.Abs(a-b) > 1e-4*(1+math.Abs(a)) {
 			t.Fatalf("%+v: ⟨im2col x, y⟩ = %v, ⟨x, col2im y⟩ = %v", tc, a, b)
+		}
+	}
+}
+
+// TestConvGradientsIndependentOfGOMAXPROCS checks that the convolution's
+// gradients are bit-identical with 1 and 2 workers (fixed reduction order).
+func TestConvGradientsIndependentOfGOMAXPROCS(t *testing.T) {
+	u := tinyUNet(t, 8)
+	rng := newRand(9)
+	randomizeParams(u, 0.4, rng)
+	const n = 9
+	x, c, target := randSlice(n*16, 1, rng), randSlice(n, 1, rng), randSlice(n*16, 1, rng)
+	var grads [2][][]float32
+	for i, procs := range []int{1, 2} {
+		old := runtime.GOMAXPROCS(procs)
+		tr, err := NewTrainer(u, n, AdamConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, grads[i], err = tr.Gradients(x, c, target, ones(n))
+		tr.Close()
+		runtime.GOMAXPROCS(old)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for p := range grads[0] {
+		for j := range grads[0][p] {
+			if math.Float32bits(grads[0][p][j]) != math.Float32bits(grads[1][p][j]) {
+				t.Fatalf("param %d[%d]: %v with 1 worker, %v with 2", p, j, grads[0][p][j], grads[1][p][j])
+			}
 		}
 	}
 }
