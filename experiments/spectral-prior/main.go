@@ -230,6 +230,21 @@ func summary(dir string, t *results.Table, base Config) error {
 		}
 		g.rows = append(g.rows, i)
 	}
+	// pooled category shift: every set but the held-out blobs
+	for _, key := range append([]string{}, order...) {
+		g := gm[key]
+		if g.set == "blob" {
+			continue
+		}
+		pk := "shift-pooled k=" + g.k
+		pg, ok := gm[pk]
+		if !ok {
+			pg = &group{set: "shift-pooled", k: g.k}
+			gm[pk] = pg
+			order = append(order, pk)
+		}
+		pg.rows = append(pg.rows, g.rows...)
+	}
 	sort.Strings(order)
 	col := func(rows []int, c string) []float64 {
 		var v []float64
@@ -311,6 +326,63 @@ func summary(dir string, t *results.Table, base Config) error {
 		}
 	}
 	if err := results.WriteFileAtomic(filepath.Join(dir, "table.md"), []byte(tb.String())); err != nil {
+		return err
+	}
+	// matrix.md: method × regime per group, error after ZoomOut (raw in
+	// brackets), flipped shares, and the sign test against the Laplacian mask
+	var mb strings.Builder
+	for _, key := range order {
+		g := gm[key]
+		hdr := "| " + key + " (n = " + fmt.Sprint(len(g.rows)) + ") |"
+		sep := "|---|"
+		for _, r := range base.Regimes {
+			hdr += " " + r + " |"
+			sep += "---|"
+		}
+		cell := func(r, m, p, suffix string) []float64 { return col(g.rows, methodName(r, m, p)+suffix) }
+		mb.WriteString("### " + key + ": error ×100 after ZoomOut, mean ± 95% CI (before ZoomOut)\n\n" + hdr + "\n" + sep + "\n")
+		fmt.Fprintf(&mb, "| oracle C_gt |")
+		for range base.Regimes {
+			fmt.Fprintf(&mb, " %s (%s) |", ci(col(g.rows, "oracle_zo_err")), ci(col(g.rows, "oracle_err")))
+		}
+		mb.WriteString("\n")
+		var flips, signs strings.Builder
+		flips.WriteString("\n" + key + ": share of left/right-flipped maps after ZoomOut\n\n" + hdr + "\n" + sep + "\n")
+		signs.WriteString("\n" + key + ": paired sign test against the Laplacian mask after ZoomOut (wins/losses, two-sided p)\n\n" + hdr + "\n" + sep + "\n")
+		for _, m := range base.Methods {
+			pr := []string{""}
+			if prior.Method(m).UsesPrior() {
+				pr = base.Priors
+			}
+			for _, p := range pr {
+				label := m
+				if p != "" {
+					label += " (" + p + ")"
+				}
+				fmt.Fprintf(&mb, "| %s |", label)
+				fmt.Fprintf(&flips, "| %s |", label)
+				fmt.Fprintf(&signs, "| %s |", label)
+				for _, r := range base.Regimes {
+					fmt.Fprintf(&mb, " %s (%s) |", ci(cell(r, m, p, "_zo_err")), ci(cell(r, m, p, "_err")))
+					fmt.Fprintf(&flips, " %s |", share(cell(r, m, p, "_zo_flipped")))
+					zo, ref := cell(r, m, p, "_zo_err"), cell(r, string(prior.LapMask), "", "_zo_err")
+					if len(zo) == 0 || len(zo) != len(ref) {
+						signs.WriteString(" – |")
+						continue
+					}
+					w, l, pv, _ := signTest(zo, ref)
+					fmt.Fprintf(&signs, " %d/%d (p %.2g) |", w, l, pv)
+				}
+				mb.WriteString("\n")
+				flips.WriteString("\n")
+				signs.WriteString("\n")
+			}
+		}
+		mb.WriteString(flips.String())
+		mb.WriteString(signs.String())
+		mb.WriteString("\n")
+	}
+	if err := results.WriteFileAtomic(filepath.Join(dir, "matrix.md"), []byte(mb.String())); err != nil {
 		return err
 	}
 	return results.WriteFileAtomic(filepath.Join(dir, "signtest.md"), []byte(sb.String()))
