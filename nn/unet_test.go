@@ -178,7 +178,24 @@ func TestUNetGradientFiniteDifferences(t *testing.T) {
 	randomizeParams(u, 0.4, rng)
 	const n = 2
 	x, c := randSlice(n*16, 1, rng), randSlice(n, 1, rng)
-	gradCheck(t, u, n, x, c, randSlice(n*16, 1, rng), []float32{0.7, 1.3}, 1e-2, 4, rng)
+	target := randSlice(n*16, 1, rng)
+	gradCheck(t, u, n, x, c, target, []float32{0.7, 1.3}, 1e-2, 4, rng)
+	// The training graph's F (read before the update) equals the forward graph's.
+	want := predict(t, u, n, x, c)
+	tr, err := NewTrainer(u, n, AdamConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	_, out, err := tr.Step(x, c, target, ones(n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if math.Abs(float64(out[i]-want[i])) > 1e-6*(1+math.Abs(float64(want[i]))) {
+			t.Fatalf("training-graph out[%d] = %v, forward graph %v", i, out[i], want[i])
+		}
+	}
 }
 
 func TestUNetTrainerReducesLoss(t *testing.T) {
