@@ -162,11 +162,12 @@ func summaryFigures(dir string, t *results.Table) error {
 		names = append(names, g)
 	}
 	sort.Strings(names)
-	var labels []string
-	var vals [][]float64
 	curves := map[string]*results.Series{}
 	var curveOrder []string
+	short := map[string]string{"lsq": "lsq", "commutativity": "comm", "resolvent": "resolv", "axiomatic": "axiom", "oracle": "oracle"}
 	for _, g := range names {
+		var labels []string
+		var vals [][]float64
 		for _, m := range allMethods {
 			for _, suf := range []string{"", "_zo"} {
 				col := m + suf + "_err"
@@ -179,7 +180,7 @@ func summaryFigures(dir string, t *results.Table) error {
 				if len(v) == 0 {
 					continue
 				}
-				labels = append(labels, g+" "+m+strings.ReplaceAll(suf, "_zo", "+ZO"))
+				labels = append(labels, short[m]+strings.ReplaceAll(suf, "_zo", "+ZO"))
 				vals = append(vals, v)
 				name := m + strings.ReplaceAll(suf, "_zo", "+ZO")
 				s, ok := curves[name]
@@ -189,6 +190,9 @@ func summaryFigures(dir string, t *results.Table) error {
 					curveOrder = append(curveOrder, name)
 				}
 				for ti, th := range curveThresholds {
+					if !plotThreshold(th) {
+						continue
+					}
 					var ys []float64
 					for _, i := range groups[g] {
 						if x, err := t.Float(i, fmt.Sprintf("%s%s_cum%02d", m, suf, ti)); err == nil {
@@ -199,11 +203,12 @@ func summaryFigures(dir string, t *results.Table) error {
 				}
 			}
 		}
-	}
-	if len(labels) > 0 {
-		if err := results.BarsCI(filepath.Join(dir, "geodesic_error.png"), "matching: mean geodesic error ×100 per method",
-			"error ×100 (mean ± 95% CI over pairs)", labels, vals); err != nil {
-			return err
+		if len(labels) > 0 {
+			file := "geodesic_error_" + strings.NewReplacer(" ", "_", "=", "").Replace(g) + ".png"
+			if err := results.BarsCI(filepath.Join(dir, file), "matching: "+g+": mean geodesic error ×100",
+				"error ×100 (mean ± 95% CI over pairs)", labels, vals); err != nil {
+				return err
+			}
 		}
 	}
 	if err := writeTable(filepath.Join(dir, "table.md"), t, names, groups); err != nil {
@@ -300,4 +305,11 @@ func writeTable(path string, t *results.Table, names []string, groups map[string
 		}
 	}
 	return results.WriteFileAtomic(path, []byte(b.String()))
+}
+
+// plotThreshold reports whether the cumulative figure shows threshold th:
+// the 0.025-spaced ones, so that the tick labels do not collide.
+func plotThreshold(th float64) bool {
+	q := th / 0.025
+	return math.Abs(q-math.Round(q)) < 1e-9
 }

@@ -62,7 +62,7 @@ func TestQuickBlobPair(t *testing.T) {
 			t.Errorf("missing %s: %v", f, err)
 		}
 	}
-	for _, f := range []string{"summary.csv", "geodesic_error.png", "cumulative_error.png"} {
+	for _, f := range []string{"summary.csv", "table.md", "geodesic_error_blob.png", "cumulative_error.png"} {
 		if _, err := os.Stat(filepath.Join(out, experiment, f)); err != nil {
 			t.Errorf("missing %s: %v", f, err)
 		}
