@@ -286,3 +286,48 @@ func TestMirrorMap(t *testing.T) {
 		t.Errorf("asymmetric blob: residual %g, want clearly > 0", res)
 	}
 }
+
+// Edge flips re-tessellate without moving vertices: the mesh stays a
+// closed 2-manifold of the same genus, normals agree, and the area barely
+// changes.
+func TestFlipEdges(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	m := OnSphere(Icosphere(3), RandomBlob(rng, true).Apply)
+	f, n := FlipEdges(m, 1, 0.35, rng)
+	if n < len(m.F)/8 {
+		t.Errorf("%d flips on %d faces: too few", n, len(m.F))
+	}
+	r := f.Check()
+	if !r.OK() || r.BoundaryEdges != 0 {
+		t.Fatalf("flipped mesh: %s", r)
+	}
+	if chi := len(f.V) - len(f.Edges()) + len(f.F); chi != 2 {
+		t.Errorf("Euler characteristic %d, want 2", chi)
+	}
+	same := 0
+	old := map[Edge]bool{}
+	for _, e := range m.Edges() {
+		old[e] = true
+	}
+	for _, e := range f.Edges() {
+		if old[e] {
+			same++
+		}
+	}
+	if got := len(f.Edges()) - same; got != n {
+		t.Errorf("%d new edges, want one per flip (%d)", got, n)
+	}
+	if a, b := m.Area(), f.Area(); math.Abs(a-b) > 0.01*a {
+		t.Errorf("area %.5f → %.5f", a, b)
+	}
+	vol := func(m *Mesh) float64 {
+		v := 0.0
+		for _, t := range m.F {
+			v += Dot(m.V[t[0]], Cross(m.V[t[1]], m.V[t[2]])) / 6
+		}
+		return v
+	}
+	if a, b := vol(m), vol(f); math.Abs(a-b) > 0.01*a || b <= 0 {
+		t.Errorf("signed volume %.5f → %.5f (orientation kept?)", a, b)
+	}
+}

@@ -299,3 +299,72 @@ func MirrorMap(m *Mesh) (sym []int, residual float64) {
 	}
 	return sym, residual
 }
+
+// FlipEdges returns a re-tessellated copy of m with the same vertices:
+// interior edges, visited in random order, are flipped (the two triangles
+// (a,b,c), (b,a,d) become (a,d,c), (d,b,c)) with probability frac when the
+// two faces are nearly coplanar (normals within maxAngle radians), the flip
+// keeps both new faces facing the same way as the old pair and creates no
+// duplicate edge. Each face takes part in at most one flip. Because the
+// vertices are untouched the identity stays the exact correspondence while
+// the connectivity differs; the surface moves by at most the small fold
+// allowed by maxAngle. It returns the copy and the number of flips.
+func FlipEdges(m *Mesh, frac, maxAngle float64, rng *rand.Rand) (*Mesh, int) {
+	out := m.Clone()
+	type half struct{ f, opp int }
+	faces := map[Edge][]half{}
+	for f, t := range m.F {
+		for c := 0; c < 3; c++ {
+			e := mkEdge(t[c], t[(c+1)%3])
+			faces[e] = append(faces[e], half{f, t[(c+2)%3]})
+		}
+	}
+	edges := m.Edges()
+	exists := make(map[Edge]bool, len(edges))
+	for _, e := range edges {
+		exists[e] = true
+	}
+	used := make([]bool, len(m.F))
+	cosMax := math.Cos(maxAngle)
+	flips := 0
+	for _, i := range rng.Perm(len(edges)) {
+		e := edges[i]
+		h := faces[e]
+		if len(h) != 2 || used[h[0].f] || used[h[1].f] || rng.Float64() >= frac {
+			continue
+		}
+		// orient: face h[0] runs a→b→c
+		t := m.F[h[0].f]
+		var a, b int
+		for c := 0; c < 3; c++ {
+			if t[(c+2)%3] == h[0].opp {
+				a, b = t[c], t[(c+1)%3]
+			}
+		}
+		c, d := h[0].opp, h[1].opp
+		if c == d || exists[mkEdge(c, d)] {
+			continue
+		}
+		n1, n2 := m.FaceNormal(h[0].f), m.FaceNormal(h[1].f)
+		if Dot(n1, n2) < cosMax {
+			continue
+		}
+		nOld := Add(n1, n2)
+		t1, t2 := [3]int{a, d, c}, [3]int{d, b, c}
+		ok := true
+		for _, nt := range [][3]int{t1, t2} {
+			n := Cross(Sub(m.V[nt[1]], m.V[nt[0]]), Sub(m.V[nt[2]], m.V[nt[0]]))
+			if Dot(n, nOld) <= 0 {
+				ok = false
+			}
+		}
+		if !ok {
+			continue
+		}
+		out.F[h[0].f], out.F[h[1].f] = t1, t2
+		used[h[0].f], used[h[1].f] = true, true
+		exists[mkEdge(c, d)] = true
+		flips++
+	}
+	return out, flips
+}

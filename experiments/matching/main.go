@@ -70,6 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Var(&methods, "method", "comma list of methods: lsq, commutativity, resolvent, axiomatic, oracle (each also after ZoomOut); zoomout = commutativity")
 	var noise internal.Floats
 	fs.Var(&noise, "noise", "comma list of target vertex jitter levels, fraction of √area (default 0)")
+	flip := fs.Float64("flip", 0, "CGAL pairs: fraction in [0,1] of nearly flat edges flipped in the target, for a different tessellation")
 	k := fs.Int("k", 0, "functional map size k (0: the preset's, 20)")
 	zoom := fs.Int("zoomout", -1, "ZoomOut end size (0: off; default: the preset's)")
 	cgal := fs.String("cgal", "", "directory of CGAL meshes (default data/cgal/meshes)")
@@ -99,6 +100,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *k > 0 {
 		base.K = *k
 	}
+	if *flip < 0 || *flip > 1 {
+		return internal.Usagef("-flip %g: want a fraction in [0, 1]", *flip)
+	}
+	base.Flip = *flip
 	if *zoom >= 0 {
 		if *zoom > 0 && *zoom < base.K {
 			return internal.Usagef("-zoomout %d: must be 0 or ≥ k = %d", *zoom, base.K)

@@ -23,7 +23,7 @@ func TestBadFlagsExit2(t *testing.T) {
 	out := t.TempDir()
 	for _, args := range [][]string{
 		{"-pairs", "teapot"}, {"-method", "magic"}, {"-noise", "-1"}, {"-k", "-2"}, {"-zoomout", "5"},
-		{"-cgal", "/nonexistent"},
+		{"-cgal", "/nonexistent"}, {"-flip", "2"},
 	} {
 		a := append(args, "-out", out)
 		if args[0] == "-cgal" {

@@ -20,26 +20,27 @@ import (
 type Config struct {
 	Pair      string   `json:"pair"`
 	Seed      uint64   `json:"seed"`
-	Noise     float64  `json:"noise"`      // target jitter, fraction of √area
-	K         int      `json:"k"`          // functional map size
-	KEig      int      `json:"k_eig"`      // eigenpairs computed
-	ZoomEnd   int      `json:"zoom_end"`   // ZoomOut end size (0: off)
-	ZoomStep  int      `json:"zoom_step"`  // ZoomOut step
-	DescrNum  int      `json:"descr_num"`  // WKS energies (pyFM n_descr)
-	DescrNEv  int      `json:"descr_nev"`  // eigenpairs used by the WKS
-	DescrStep int      `json:"descr_step"` // keep every step-th descriptor
-	MuLap     float64  `json:"mu_lap"`     // μ of the Laplacian mask (DiffuMatch lap_mask: 1e-3)
-	MuRes     float64  `json:"mu_res"`     // μ of the resolvent mask (ULRSSM: 100)
-	Gamma     float64  `json:"gamma"`      // resolvent γ
-	WAxiom    float64  `json:"w_axiom"`    // orthogonality and bijectivity weight of "axiomatic"
-	SrcLevel  int      `json:"src_level"`  // blob source icosphere level
-	TgtCube   int      `json:"tgt_cube"`   // blob target cube-sphere resolution
-	MaxAngle  float64  `json:"max_angle"`  // blob articulation range (rad)
-	MaxBend   float64  `json:"max_bend"`   // blob bend range
-	DefBend   float64  `json:"def_bend"`   // CGAL deformation bend range
-	DefAngle  float64  `json:"def_angle"`  // CGAL deformation joint angle range (rad)
-	MaxEval   int      `json:"max_eval"`   // evaluated target vertices (random subset; 0: all)
-	SymTol    float64  `json:"sym_tol"`    // CGAL: mirror residual/√area below which the source counts as symmetric
+	Noise     float64  `json:"noise"`          // target jitter, fraction of √area
+	K         int      `json:"k"`              // functional map size
+	KEig      int      `json:"k_eig"`          // eigenpairs computed
+	ZoomEnd   int      `json:"zoom_end"`       // ZoomOut end size (0: off)
+	ZoomStep  int      `json:"zoom_step"`      // ZoomOut step
+	DescrNum  int      `json:"descr_num"`      // WKS energies (pyFM n_descr)
+	DescrNEv  int      `json:"descr_nev"`      // eigenpairs used by the WKS
+	DescrStep int      `json:"descr_step"`     // keep every step-th descriptor
+	MuLap     float64  `json:"mu_lap"`         // μ of the Laplacian mask (DiffuMatch lap_mask: 1e-3)
+	MuRes     float64  `json:"mu_res"`         // μ of the resolvent mask (ULRSSM: 100)
+	Gamma     float64  `json:"gamma"`          // resolvent γ
+	WAxiom    float64  `json:"w_axiom"`        // orthogonality and bijectivity weight of "axiomatic"
+	SrcLevel  int      `json:"src_level"`      // blob source icosphere level
+	TgtCube   int      `json:"tgt_cube"`       // blob target cube-sphere resolution
+	MaxAngle  float64  `json:"max_angle"`      // blob articulation range (rad)
+	MaxBend   float64  `json:"max_bend"`       // blob bend range
+	DefBend   float64  `json:"def_bend"`       // CGAL deformation bend range
+	DefAngle  float64  `json:"def_angle"`      // CGAL deformation joint angle range (rad)
+	MaxEval   int      `json:"max_eval"`       // evaluated target vertices (random subset; 0: all)
+	SymTol    float64  `json:"sym_tol"`        // CGAL: mirror residual/√area below which the source counts as symmetric
+	Flip      float64  `json:"flip,omitempty"` // CGAL: fraction of nearly flat edges flipped in the target (new tessellation)
 	Methods   []string `json:"methods"`
 	CGALDir   string   `json:"cgal_dir"`
 }
@@ -60,7 +61,12 @@ type pairData struct {
 	p      mesh.Pair
 	sym    []int   // mirror map on the source (nil: no symmetry known)
 	symRes float64 // mirror residual / √area (0 for blobs: exact by construction)
+	flips  int     // edges flipped in the target's tessellation
 }
+
+// flipAngle is the largest fold (radians) across an edge that FlipEdges
+// may flip: 20°.
+const flipAngle = 20 * math.Pi / 180
 
 func makePair(cfg Config) (pairData, error) {
 	rng := internal.NewRand(cfg.Seed, streamPair)
@@ -87,7 +93,16 @@ func makePair(cfg Config) (pairData, error) {
 	}
 	m, _ = m.Clean()
 	d := mesh.RandomDeformation(rng, cfg.DefBend, cfg.DefAngle)
-	pd := pairData{p: mesh.DeformPair(m, d, true, cfg.Noise, true, rng)}
+	tm, flips := m, 0
+	if cfg.Flip > 0 {
+		tm, flips = mesh.FlipEdges(m, cfg.Flip, flipAngle, rng)
+	}
+	pd := pairData{p: mesh.DeformPair(tm, d, true, cfg.Noise, true, rng), flips: flips}
+	if flips > 0 { // the source keeps the original tessellation
+		src := m.Clone()
+		src.NormalizeArea()
+		pd.p.Src = src
+	}
 	// extrinsic bilateral symmetry of the source, for the flip rate
 	// (MirrorMap is a brute-force O(n²) search: skipped on large meshes)
 	if len(m.V) > maxMirrorVertices {
@@ -110,6 +125,9 @@ func runTask(ctx context.Context, cfg Config, d *results.Dir) (map[string]float6
 	}
 	p := pd.p
 	res := map[string]float64{"n_src": float64(len(p.Src.V)), "n_tgt": float64(len(p.Tgt.V))}
+	if cfg.Flip > 0 {
+		res["flips"] = float64(pd.flips)
+	}
 	if !math.IsNaN(pd.symRes) {
 		res["sym_residual"] = pd.symRes
 	}
