@@ -230,10 +230,33 @@ func summary(dir string, t *results.Table, base Config) error {
 		}
 		g.rows = append(g.rows, i)
 	}
+	// held-out blobs split by body: even pair indices carry the
+	// symmetry-breaking tail, odd ones are exactly mirror-symmetric (their
+	// intrinsic descriptors cannot tell a map from its mirror image)
+	for _, key := range append([]string{}, order...) {
+		g := gm[key]
+		if g.set != "blob" {
+			continue
+		}
+		for _, i := range g.rows {
+			sub := "blob-asym"
+			if n, err := t.Float(i, "pair"); err == nil && int(n)%2 == 1 {
+				sub = "blob-sym"
+			}
+			sk := sub + " k=" + g.k
+			sg, ok := gm[sk]
+			if !ok {
+				sg = &group{set: sub, k: g.k}
+				gm[sk] = sg
+				order = append(order, sk)
+			}
+			sg.rows = append(sg.rows, i)
+		}
+	}
 	// pooled category shift: every set but the held-out blobs
 	for _, key := range append([]string{}, order...) {
 		g := gm[key]
-		if g.set == "blob" {
+		if strings.HasPrefix(g.set, "blob") {
 			continue
 		}
 		pk := "shift-pooled k=" + g.k
