@@ -683,7 +683,7 @@ func runTask(ctx context.Context, cfg Config, d *results.Dir, bs *bundles, logf 
 				if err := score(name, matching.P2PFromFMap(c, pd.b1, b2, false)); err != nil {
 					return nil, err
 				}
-				cz, pz, err := matching.ZoomOut(ctx, c, pd.b1, b2, cfg.ZoomEnd, cfg.ZoomStep)
+				_, pz, err := matching.ZoomOut(ctx, c, pd.b1, b2, cfg.ZoomEnd, cfg.ZoomStep)
 				if err != nil {
 					return nil, fmt.Errorf("%s ZoomOut: %w", name, err)
 				}
@@ -695,7 +695,6 @@ func runTask(ctx context.Context, cfg Config, d *results.Dir, bs *bundles, logf 
 					if err := matching.SavePNG(d.Path(name+"_fmap.png"), matching.MapImage(c, 8)); err != nil {
 						return nil, err
 					}
-					_ = cz
 					img := matching.Render([]*mesh.Mesh{pd.p.Src, pd.p.Tgt}, [][][3]float64{colors, matching.TransferColors(colors, pz)},
 						matching.DefaultView, 600, 300)
 					if err := matching.SavePNG(d.Path(name+"_zo_corr.png"), img); err != nil {
