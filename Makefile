@@ -10,14 +10,25 @@ export OPENBLAS_NUM_THREADS ?= 1
 
 EXPERIMENT_DIRS := $(patsubst %/main.go,%,$(wildcard experiments/*/main.go))
 
-.PHONY: all demo test test-openblas bench build lint data clean
+.PHONY: all demo reproduce test bench build lint data clean
 
 all: build
 
-## demo: run every experiment at its default preset and write $(OUT)/index.html
+## demo: the main jobs on their embedded defaults, about 15 minutes on 2 cores: toy2d and the
+## matching baseline at their default presets, every other experiment at its quick preset
+## (labelled quick in its result.json); writes $(OUT)/index.html
+QUICK_DEMOS := pfgm-sweep pfgm-robustness kdiff-dimension kdiff-learned mnist householder spectral-prior
 demo: data
 	$(GO) run $(GOFLAGS_TAGS) ./experiments/toy2d -preset default -out $(OUT)
+	$(GO) run $(GOFLAGS_TAGS) ./experiments/matching -preset default -out $(OUT)
+	@for e in $(QUICK_DEMOS); do \
+	  echo "== $$e (quick)"; $(GO) run $(GOFLAGS_TAGS) ./experiments/$$e -preset quick -out $(OUT) >/dev/null || exit 1; done
 	@echo "open $(OUT)/index.html"
+
+## reproduce: every experiment at its default preset, as in docs/REPRODUCTION.md (hours on 2 cores)
+reproduce: data
+	@for e in toy2d matching $(QUICK_DEMOS); do \
+	  echo "== $$e (default)"; $(GO) run $(GOFLAGS_TAGS) ./experiments/$$e -preset default -out $(OUT) >/dev/null || exit 1; done
 
 ## test: gofmt/vet, then every test in the pure-Go build (and the nn package with openblas when present)
 test: lint data
@@ -28,7 +39,7 @@ endif
 
 ## bench: the benchmarks in docs/PERFORMANCE.md
 bench:
-	$(GO) test $(GOFLAGS_TAGS) -run '^$$' -bench . -benchtime 20x ./nn/ ./diffusion/ ./metrics/
+	$(GO) test $(GOFLAGS_TAGS) -run '^$$' -bench . -benchtime 10x ./nn/ ./pfgm/ ./metrics/ ./matching/
 
 ## build: every experiment binary into bin/
 build:
