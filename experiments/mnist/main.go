@@ -200,9 +200,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func summaryFigures(dir string, t *results.Table) error {
 	groups := map[string][]int{}
 	for i := range t.Rows {
-		g := fmt.Sprintf("%s %d² D=%s", t.Get(i, "net"), atoi(t.Get(i, "res")), t.Get(i, "D"))
+		// Tasks that differ only in their seed form one group.
+		g := fmt.Sprintf("%s %d² D=%s %s steps", t.Get(i, "net"), atoi(t.Get(i, "res")), t.Get(i, "D"), t.Get(i, "steps"))
 		if v := t.Get(i, "target"); v != "edm" {
 			g += " " + v
+		}
+		for _, c := range []string{"hidden", "layers", "channels", "batch", "lr", "n_eval", "n_train"} {
+			if len(distinct(t, c)) > 1 {
+				g += " " + c + "=" + t.Get(i, c)
+			}
 		}
 		groups[g] = append(groups[g], i)
 	}
@@ -302,4 +308,13 @@ func summaryFigures(dir string, t *results.Table) error {
 func atoi(s string) int {
 	n, _ := strconv.Atoi(s)
 	return n
+}
+
+// distinct returns the distinct values of column c.
+func distinct(t *results.Table, c string) map[string]bool {
+	out := map[string]bool{}
+	for i := range t.Rows {
+		out[t.Get(i, c)] = true
+	}
+	return out
 }
