@@ -10,7 +10,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 
 EXPERIMENT_DIRS := $(patsubst %/main.go,%,$(wildcard experiments/*/main.go))
 
-.PHONY: all demo reproduce test bench build lint data clean
+.PHONY: all demo reproduce test bench build lint data lenet clean
 
 all: build
 
@@ -62,6 +62,10 @@ data/mnist/t10k-labels-idx1-ubyte.gz:
 data/cgal/meshes/pig.off:
 	sh scripts/cgal-meshes.sh || (apt-get update -qq && sh scripts/cgal-meshes.sh) || \
 	  echo "make: CGAL meshes unavailable; experiments fall back to procedural shapes" >&2
+
+## lenet: retrain the fid_lenet feature network and its reference statistics (only when asked; ~10 min)
+lenet: data
+	$(GO) run $(GOFLAGS_TAGS) ./fidlenet/cmd/trainlenet
 
 clean:
 	rm -rf bin
