@@ -248,6 +248,14 @@ func summaryFigures(dir string, t *results.Table, base kx.Config, order []string
 		tag += " (curved)"
 	}
 	tag += fmt.Sprintf(", %s-loss, %s s", base.Loss, base.TDist)
+	// Settings other than the default get their own figure names, so sweeps
+	// of different data or recipes in one run directory do not overwrite
+	// each other's figures.
+	prefix := ""
+	if base.Data != "ring8" || base.Embed != "linear" || base.Loss != "u" || base.TDist != "uniform" || base.Sampler != "heun" {
+		prefix = fmt.Sprintf("%s-%s-%s-%s-%s_", base.Data, base.Embed, base.Loss, base.TDist, base.Sampler)
+	}
+	name := func(f string) string { return filepath.Join(dir, prefix+f) }
 	plots := []struct{ col, file, ylabel string }{
 		{"sw1", "sw1_vs_N.png", "intrinsic sliced W1 to held-out"},
 		{"off_rms", "offman_vs_N.png", "off-manifold RMS ‖(I−PPᵀ)x‖/√N"},
@@ -263,7 +271,7 @@ func summaryFigures(dir string, t *results.Table, base kx.Config, order []string
 		if !kx.Plottable(series) {
 			continue
 		}
-		if err := results.MetricVsParam(filepath.Join(dir, p.file), results.SweepPlot{
+		if err := results.MetricVsParam(name(p.file), results.SweepPlot{
 			Title: fmt.Sprintf("k-Diff: %s vs N (%s)", p.col, tag), XLabel: "ambient dimension N", YLabel: p.ylabel,
 			LogX: true, LogY: true, Series: series,
 		}); err != nil {
@@ -289,7 +297,7 @@ func summaryFigures(dir string, t *results.Table, base kx.Config, order []string
 			ys = append(ys, kx.KLabel(k))
 			z = append(z, row)
 		}
-		if err := results.Heatmap(filepath.Join(dir, "heatmap_"+col+".png"), xs, ys, z,
+		if err := results.Heatmap(name("heatmap_"+col+".png"), xs, ys, z,
 			fmt.Sprintf("log10 %s, N × k (%s)", col, tag)); err != nil {
 			return err
 		}
@@ -302,7 +310,7 @@ func summaryFigures(dir string, t *results.Table, base kx.Config, order []string
 			star.X = append(star.X, n)
 			star.Y = append(star.Y, []float64{kx.KStar(int(n), base.NIntr)})
 		}
-		if err := results.MetricVsParam(filepath.Join(dir, "learned_k_vs_N.png"), results.SweepPlot{
+		if err := results.MetricVsParam(name("learned_k_vs_N.png"), results.SweepPlot{
 			Title: "learned k vs N (" + tag + ")", XLabel: "ambient dimension N", YLabel: "k",
 			LogX: true, Series: append(learned, star),
 		}); err != nil {
@@ -327,7 +335,7 @@ func summaryFigures(dir string, t *results.Table, base kx.Config, order []string
 			}
 		}
 		if kx.Plottable(series) {
-			if err := results.MetricVsParam(filepath.Join(dir, "tfmse_vs_s.png"), results.SweepPlot{
+			if err := results.MetricVsParam(name("tfmse_vs_s.png"), results.SweepPlot{
 				Title: fmt.Sprintf("teacher-forced E‖x̂−x‖² vs s at N=%s (%s)", nMax, tag), XLabel: "s (1 = clean)",
 				YLabel: "E‖x̂−x‖²", LogY: true, Series: series,
 			}); err != nil {
