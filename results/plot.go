@@ -286,6 +286,14 @@ func MetricVsParam(path string, spec SweepPlot) error {
 			d := 0.04 * (hi - lo)
 			p.X.Min, p.X.Max = lo-d, hi+d
 		}
+	} else {
+		// A single column (e.g. only D = ∞): give the axis a span around it,
+		// multiplicative on a log axis so it stays positive.
+		if spec.LogX {
+			p.X.Min, p.X.Max = lo/2, hi*2
+		} else {
+			p.X.Min, p.X.Max = lo-1, hi+1
+		}
 	}
 	return savePlot(p, path, FigWidth, FigHeight)
 }
