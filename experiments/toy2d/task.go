@@ -67,7 +67,7 @@ func runTask(ctx context.Context, cfg Config, dir *results.Dir, progress func(st
 
 	sd := cfg.SigmaData
 	if sd == 0 {
-		sd = pooledStd(train)
+		sd = data.PooledStd(train)
 	}
 	target, err := diffusion.ParseTarget(cfg.Target, sd)
 	if err != nil {
@@ -166,25 +166,6 @@ func runTask(ctx context.Context, cfg Config, dir *results.Dir, progress func(st
 		return nil, err
 	}
 	return res, nil
-}
-
-// pooledStd is the standard deviation of all coordinates of x about their
-// column means.
-func pooledStd(x *mat.Dense) float64 {
-	r, c := x.Dims()
-	var s float64
-	for j := 0; j < c; j++ {
-		col := mat.Col(nil, j, x)
-		var m float64
-		for _, v := range col {
-			m += v
-		}
-		m /= float64(r)
-		for _, v := range col {
-			s += (v - m) * (v - m)
-		}
-	}
-	return math.Sqrt(s / float64(r*c-c))
 }
 
 // bandwidths are the RBF bandwidths of the MMD: the median pairwise distance

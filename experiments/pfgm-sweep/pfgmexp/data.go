@@ -175,28 +175,9 @@ func LoadData(name string, seed uint64, nTrain, nRef, nFloor int) (*DataSet, err
 	ds.Ref = draw(nRef, rs(streamRef))
 	ds.Floor = draw(nFloor, rs(streamFloor))
 	if ds.SigmaData == 0 {
-		ds.SigmaData = pooledStd(ds.Train)
+		ds.SigmaData = data.PooledStd(ds.Train)
 	}
 	return ds, nil
-}
-
-// pooledStd is the standard deviation of all coordinates of x about their
-// column means.
-func pooledStd(x *mat.Dense) float64 {
-	r, c := x.Dims()
-	var s float64
-	for j := 0; j < c; j++ {
-		col := mat.Col(nil, j, x)
-		var m float64
-		for _, v := range col {
-			m += v
-		}
-		m /= float64(r)
-		for _, v := range col {
-			s += (v - m) * (v - m)
-		}
-	}
-	return math.Sqrt(s / float64(r*c-c))
 }
 
 // loadMNIST takes the training points from the shuffled training split and

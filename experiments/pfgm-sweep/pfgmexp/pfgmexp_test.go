@@ -43,7 +43,7 @@ func TestTwoClusterScale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := pooledStd(ds.Train); math.Abs(s-0.5) > 0.03 {
+	if s := data.PooledStd(ds.Train); math.Abs(s-0.5) > 0.03 {
 		t.Errorf("pooled std %.4f, want 0.5", s)
 	}
 }
