@@ -162,25 +162,6 @@ func (s scaledBlobs) Residual(y *mat.Dense) []float64 {
 	return res
 }
 
-// pooledStd is the standard deviation of all entries of x about their
-// column means.
-func pooledStd(x *mat.Dense) float64 {
-	r, c := x.Dims()
-	var s float64
-	for j := 0; j < c; j++ {
-		var m float64
-		for i := 0; i < r; i++ {
-			m += x.At(i, j)
-		}
-		m /= float64(r)
-		for i := 0; i < r; i++ {
-			d := x.At(i, j) - m
-			s += d * d
-		}
-	}
-	return math.Sqrt(s / float64(r*c))
-}
-
 // LoadData builds the task's data set.
 func LoadData(cfg Config) (*Dataset, error) {
 	rs := func(stream uint64) *rand.Rand { return rand.New(rand.NewPCG(cfg.Seed, stream)) }
@@ -203,7 +184,7 @@ func LoadData(cfg Config) (*Dataset, error) {
 		ft := draw(cfg.NTrain, rs(streamTrain))
 		rawTrain := scaledBlobs{b: b, mu: 0, sd: 1}.Embed(ft)
 		m := scaledBlobs{b: b, mu: mat.Sum(rawTrain) / float64(cfg.NTrain*cfg.N)}
-		m.sd = pooledStd(rawTrain)
+		m.sd = data.PooledStd(rawTrain)
 		fa, fb := draw(cfg.NEval, rs(streamHeldA)), draw(cfg.NEval, rs(streamHeldB))
 		return &Dataset{Train: m.Embed(ft), HeldA: m.Embed(fa), HeldB: m.Embed(fb), M: m, CoordsA: fa, CoordsB: fb,
 			ImgW: R, Lo: -m.mu / m.sd, Hi: (1.5 - m.mu) / m.sd}, nil
@@ -226,7 +207,7 @@ func LoadData(cfg Config) (*Dataset, error) {
 		sample = toy.Sample
 	}
 	xt := sample(cfg.NTrain, rs(streamTrain))
-	sd := pooledStd(xt)
+	sd := data.PooledStd(xt)
 	xt.Scale(1/sd, xt)
 	xa, xb := sample(cfg.NEval, rs(streamHeldA)), sample(cfg.NEval, rs(streamHeldB))
 	xa.Scale(1/sd, xa)
