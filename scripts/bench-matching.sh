@@ -1,6 +1,6 @@
 #!/bin/sh
 # bench-matching.sh — genlab's matching benchmarks and scipy's eigsh on the
-# same matrices, in one run (docs/performance/matching.md).
+# same matrices, in one run (docs/PERFORMANCE.md).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
