@@ -18,13 +18,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -32,6 +29,7 @@ import (
 	"time"
 
 	"genlab/diffusion"
+	"genlab/experiments/internal"
 	"genlab/experiments/pfgm-sweep/pfgmexp"
 	"genlab/nn"
 	"genlab/pfgm"
@@ -65,36 +63,16 @@ var deltaMetrics = []string{"sw1", "sw2", "mmd2", "q99_err", "far_share", "nonfi
 // plotMetrics get one figure per perturbation.
 var plotMetrics = []struct{ key, label string }{{"sw1", "Δ sliced W1"}, {"mmd2", "Δ MMD²"}}
 
-type usageError struct{ msg string }
+func main() { internal.Main(experiment, robustness) }
 
-func (e usageError) Error() string { return e.msg }
-
-func usageErr(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
-
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
-
+// run is the testable body of main: robustness with internal's exit codes
+// (0 ok, 2 bad flags or input with one line on stderr, 1 failure).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	err := robustness(ctx, args, stdout, stderr)
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, new(usageError)):
-		fmt.Fprintln(stderr, experiment+": "+err.Error())
-		return 2
-	default:
-		fmt.Fprintln(stderr, experiment+": "+err.Error())
-		return 1
-	}
+	return internal.Run(ctx, experiment, args, stdout, stderr, robustness)
 }
 
 func robustness(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet(experiment, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := internal.NewFlagSet(experiment)
 	preset := fs.String("preset", "quick", "quick|default|full")
 	out := fs.String("out", "runs", "run root directory")
 	threads := fs.Int("threads", 0, "GOMAXPROCS (0: all cores)")
@@ -103,25 +81,22 @@ func robustness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	clip := fs.Bool("clip-like-official", false, "train with the official clipped-Beta perturbation")
 	steps := fs.Int("train-steps", 0, "training steps (0: preset)")
 	var ds pfgm.Ds
-	var seeds pfgmexp.Uints
+	var seeds internal.Seeds
 	var datas pfgmexp.Names
-	var alphas pfgmexp.Floats
-	var bits, nsteps pfgmexp.Ints
+	var alphas internal.Floats
+	var bits, nsteps internal.Ints
 	fs.Var(&ds, "D", "augmented dimensions, comma list (inf = EDM)")
 	fs.Var(&seeds, "seeds", "seeds, comma list")
 	fs.Var(&datas, "data", "data sets, comma list")
 	fs.Var(&alphas, "alpha", "state-noise levels α, comma list")
 	fs.Var(&bits, "bits", "quantisation bit widths, comma list")
 	fs.Var(&nsteps, "steps", "Heun step counts, comma list")
-	if err := fs.Parse(args); err != nil {
-		return usageErr("%v", err)
-	}
-	if fs.NArg() > 0 {
-		return usageErr("unexpected argument %q", fs.Arg(0))
+	if err := internal.Parse(fs, args, stderr); err != nil {
+		return err
 	}
 	p, ok := presets[*preset]
 	if !ok {
-		return usageErr("invalid value %q for flag -preset: want quick, default or full", *preset)
+		return internal.Usagef("invalid value %q for flag -preset: want quick, default or full", *preset)
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -144,22 +119,22 @@ func robustness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		nsteps = p.Steps
 	}
 	for _, a := range alphas {
-		if a < 0 {
-			return usageErr("invalid value %v in -alpha: must be ≥ 0", a)
+		if a < 0 || math.IsInf(a, 0) {
+			return internal.Usagef("invalid value %v in -alpha: must be finite and ≥ 0", a)
 		}
 	}
 	for _, b := range bits {
 		if b < 1 || b > 16 {
-			return usageErr("invalid value %d in -bits: must be in 1…16", b)
+			return internal.Usagef("invalid value %d in -bits: must be in 1…16", b)
 		}
 	}
 	for _, n := range nsteps {
 		if n < 1 {
-			return usageErr("invalid value %d in -steps: must be ≥ 1", n)
+			return internal.Usagef("invalid value %d in -steps: must be ≥ 1", n)
 		}
 	}
 	if *steps < 0 || *threads < 0 || *jobs < 0 {
-		return usageErr("-train-steps, -threads and -jobs must be ≥ 0")
+		return internal.Usagef("-train-steps, -threads and -jobs must be ≥ 0")
 	}
 	if *threads > 0 {
 		runtime.GOMAXPROCS(*threads)
@@ -167,12 +142,6 @@ func robustness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *jobs == 0 {
 		*jobs = runtime.GOMAXPROCS(0)
 	}
-	if i, ok, err := pfgmexp.EnvTask(*taskIdx); err != nil {
-		return usageErr("%v", err)
-	} else if ok {
-		*taskIdx = i
-	}
-
 	var cfgs []Config
 	for _, name := range datas {
 		dim := pfgmexp.DimOf(name)
@@ -194,11 +163,10 @@ func robustness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	for i := range idx {
 		idx[i] = i
 	}
-	if *taskIdx >= 0 {
-		if *taskIdx >= len(cfgs) {
-			return usageErr("invalid value %d for flag -task: the sweep has %d tasks", *taskIdx, len(cfgs))
-		}
-		idx = []int{*taskIdx}
+	if i, ok, err := internal.SelectTask(*taskIdx, len(cfgs)); err != nil {
+		return err
+	} else if ok {
+		idx = []int{i}
 	}
 	fmt.Fprintf(stderr, "%s: %d tasks (%s preset), %d at once\n", experiment, len(idx), *preset, *jobs)
 	var outMu sync.Mutex

@@ -14,7 +14,7 @@ import (
 
 func TestBadFlagsExit2(t *testing.T) {
 	for _, args := range [][]string{
-		{"-D", "0"}, {"-D", "-1"}, {"-D", "abc"}, {"-alpha", "-0.1"}, {"-bits", "0"}, {"-steps", "0"}, {"-data", "nope"}, {"-preset", "x"},
+		{"-D", "0"}, {"-D", "-1"}, {"-D", "abc"}, {"-alpha", "-0.1"}, {"-alpha", "inf"}, {"-bits", "0"}, {"-steps", "0"}, {"-data", "nope"}, {"-preset", "x"},
 	} {
 		var out, errb bytes.Buffer
 		code := run(context.Background(), append(args, "-out", t.TempDir()), &out, &errb)

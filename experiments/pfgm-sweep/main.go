@@ -17,19 +17,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"sync"
 	"time"
 
 	"genlab/diffusion"
+	"genlab/experiments/internal"
 	"genlab/experiments/pfgm-sweep/pfgmexp"
 	"genlab/nn"
 	"genlab/pfgm"
@@ -53,37 +51,16 @@ type Config struct {
 	SigmaMax float64             `json:"sigma_max"`
 }
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { internal.Main(experiment, sweep) }
 
-// usageError marks bad flags or input (exit 2).
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
-
+// run is the testable body of main: sweep with internal's exit codes
+// (0 ok, 2 bad flags or input with one line on stderr, 1 failure).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	err := sweep(ctx, args, stdout, stderr)
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, new(usageError)):
-		fmt.Fprintln(stderr, experiment+": "+err.Error())
-		return 2
-	default:
-		fmt.Fprintln(stderr, experiment+": "+err.Error())
-		return 1
-	}
+	return internal.Run(ctx, experiment, args, stdout, stderr, sweep)
 }
-
-func usageErr(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
 
 func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet(experiment, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := internal.NewFlagSet(experiment)
 	preset := fs.String("preset", "quick", "quick|default|full")
 	out := fs.String("out", "runs", "run root directory")
 	threads := fs.Int("threads", 0, "GOMAXPROCS (0: all cores)")
@@ -93,20 +70,17 @@ func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	steps := fs.Int("steps", 0, "training steps (0: preset)")
 	heun := fs.Int("heun", 0, "Heun sampling steps n, NFE 2n−1 (0: preset)")
 	var ds pfgm.Ds
-	var seeds pfgmexp.Uints
+	var seeds internal.Seeds
 	var datas pfgmexp.Names
 	fs.Var(&ds, "D", "augmented dimensions, comma list (inf = EDM)")
 	fs.Var(&seeds, "seeds", "seeds, comma list")
 	fs.Var(&datas, "data", "data sets, comma list")
-	if err := fs.Parse(args); err != nil {
-		return usageErr("%v", err)
-	}
-	if fs.NArg() > 0 {
-		return usageErr("unexpected argument %q", fs.Arg(0))
+	if err := internal.Parse(fs, args, stderr); err != nil {
+		return err
 	}
 	p, ok := presets[*preset]
 	if !ok {
-		return usageErr("invalid value %q for flag -preset: want quick, default or full", *preset)
+		return internal.Usagef("invalid value %q for flag -preset: want quick, default or full", *preset)
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -120,7 +94,7 @@ func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		datas = p.Data
 	}
 	if *steps < 0 || *heun < 0 || *threads < 0 || *jobs < 0 {
-		return usageErr("-steps, -heun, -threads and -jobs must be ≥ 0")
+		return internal.Usagef("-steps, -heun, -threads and -jobs must be ≥ 0")
 	}
 	if *threads > 0 {
 		runtime.GOMAXPROCS(*threads)
@@ -128,12 +102,6 @@ func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *jobs == 0 {
 		*jobs = runtime.GOMAXPROCS(0)
 	}
-	if i, ok, err := pfgmexp.EnvTask(*taskIdx); err != nil {
-		return usageErr("%v", err)
-	} else if ok {
-		*taskIdx = i
-	}
-
 	var cfgs []Config
 	for _, name := range datas {
 		dim := pfgmexp.DimOf(name)
@@ -157,11 +125,10 @@ func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for i := range idx {
 		idx[i] = i
 	}
-	if *taskIdx >= 0 {
-		if *taskIdx >= len(cfgs) {
-			return usageErr("invalid value %d for flag -task: the sweep has %d tasks", *taskIdx, len(cfgs))
-		}
-		idx = []int{*taskIdx}
+	if i, ok, err := internal.SelectTask(*taskIdx, len(cfgs)); err != nil {
+		return err
+	} else if ok {
+		idx = []int{i}
 	}
 	fmt.Fprintf(stderr, "%s: %d tasks (%s preset), %d at once\n", experiment, len(idx), *preset, *jobs)
 	var outMu sync.Mutex

@@ -1,11 +1,5 @@
 package pfgmexp
 
-import (
-	"fmt"
-	"os"
-	"strconv"
-)
-
 // DimOf returns the dimension of a checked data-set name.
 func DimOf(name string) int {
 	if n := twoClusterDim(name); n > 0 {
@@ -57,21 +51,3 @@ func DefaultTrain(dim int, preset string) TrainConfig {
 // drawn from PCG(GenSeed(seed), i) at every D, so the latent directions are
 // shared across D.
 func GenSeed(seed uint64) uint64 { return seed*1000003 + 0x9e37 }
-
-// EnvTask returns the task index given by -task (if ≥ 0) or by the
-// SLURM_ARRAY_TASK_ID / JOB_COMPLETION_INDEX environment variables.
-func EnvTask(flagVal int) (int, bool, error) {
-	if flagVal >= 0 {
-		return flagVal, true, nil
-	}
-	for _, name := range []string{"SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"} {
-		if v := os.Getenv(name); v != "" {
-			i, err := strconv.Atoi(v)
-			if err != nil || i < 0 {
-				return 0, false, fmt.Errorf("invalid %s=%q", name, v)
-			}
-			return i, true, nil
-		}
-	}
-	return 0, false, nil
-}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -15,90 +14,6 @@ import (
 	"genlab/pfgm"
 	"genlab/results"
 )
-
-// Uints is a comma-separated list of non-negative integers, a flag.Value.
-type Uints []uint64
-
-func (u *Uints) String() string {
-	if u == nil {
-		return ""
-	}
-	s := make([]string, len(*u))
-	for i, v := range *u {
-		s[i] = strconv.FormatUint(v, 10)
-	}
-	return strings.Join(s, ",")
-}
-
-// Set parses "0,1,2".
-func (u *Uints) Set(s string) error {
-	var out Uints
-	for _, p := range strings.Split(s, ",") {
-		v, err := strconv.ParseUint(strings.TrimSpace(p), 10, 64)
-		if err != nil {
-			return fmt.Errorf("%q is not a non-negative integer", p)
-		}
-		out = append(out, v)
-	}
-	*u = out
-	return nil
-}
-
-// Floats is a comma-separated list of finite numbers, a flag.Value.
-type Floats []float64
-
-func (f *Floats) String() string {
-	if f == nil {
-		return ""
-	}
-	s := make([]string, len(*f))
-	for i, v := range *f {
-		s[i] = strconv.FormatFloat(v, 'g', -1, 64)
-	}
-	return strings.Join(s, ",")
-}
-
-// Set parses "0,0.05,0.1".
-func (f *Floats) Set(s string) error {
-	var out Floats
-	for _, p := range strings.Split(s, ",") {
-		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("%q is not a finite number", p)
-		}
-		out = append(out, v)
-	}
-	*f = out
-	return nil
-}
-
-// Ints is a comma-separated list of integers, a flag.Value.
-type Ints []int
-
-func (f *Ints) String() string {
-	if f == nil {
-		return ""
-	}
-	s := make([]string, len(*f))
-	for i, v := range *f {
-		s[i] = strconv.Itoa(v)
-	}
-	return strings.Join(s, ",")
-}
-
-// Set parses "3,4,5".
-func (f *Ints) Set(s string) error {
-	var out Ints
-	for _, p := range strings.Split(s, ",") {
-		v, err := strconv.Atoi(strings.TrimSpace(p))
-		if err != nil {
-			return fmt.Errorf("%q is not an integer", p)
-		}
-		out = append(out, v)
-	}
-	*f = out
-	return nil
-}
 
 // Names is a comma-separated list of data-set names, a flag.Value that
 // checks each.
