@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -14,9 +12,7 @@ import (
 
 func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var o, e bytes.Buffer
-	code = internal.Run(context.Background(), experiment, args, &o, &e, run)
-	return code, o.String(), e.String()
+	return internal.Capture(experiment, args, run)
 }
 
 // Bad -k (0, larger than the HP layers' width), bad arms, bad fractions and

@@ -512,3 +512,19 @@ func TestPlainProgress(t *testing.T) {
 	var _ Progress = NoProgress
 	var _ flag.Value = (*Floats)(nil)
 }
+
+func TestCaptureSplitsStreamsAndCodes(t *testing.T) {
+	run := func(_ context.Context, args []string, stdout, stderr io.Writer) error {
+		fmt.Fprintln(stdout, "out")
+		if len(args) > 0 {
+			return Usagef("-x %q: bad", args[0])
+		}
+		return nil
+	}
+	if code, o, e := Capture("exp", nil, run); code != 0 || o != "out\n" || e != "" {
+		t.Fatalf("ok run: %d %q %q", code, o, e)
+	}
+	if code, _, e := Capture("exp", []string{"v"}, run); code != 2 || e != "exp: -x \"v\": bad\n" {
+		t.Fatalf("usage error: %d %q", code, e)
+	}
+}

@@ -80,3 +80,12 @@ func oneLine(s string) string {
 	s = strings.TrimSpace(s)
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " | ")), " ")
 }
+
+// Capture runs run through Run with a background context and returns the
+// exit code and everything written to stdout and stderr: what a test of an
+// experiment binary checks.
+func Capture(name string, args []string, run RunFunc) (code int, stdout, stderr string) {
+	var o, e strings.Builder
+	code = Run(context.Background(), name, args, &o, &e, run)
+	return code, o.String(), e.String()
+}

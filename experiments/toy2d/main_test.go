@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -17,9 +16,7 @@ import (
 
 func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var o, e bytes.Buffer
-	code = internal.Run(context.Background(), experiment, args, &o, &e, run)
-	return code, o.String(), e.String()
+	return internal.Capture(experiment, args, run)
 }
 
 func TestBadFlagsExit2WithOneLine(t *testing.T) {
