@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"genlab/experiments/internal"
+	"genlab/experiments/internal/exptest"
 )
 
 func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -23,26 +24,18 @@ func TestBadFlagsExit2(t *testing.T) {
 		{"-k", "0"}, {"-k", "17"}, {"-k", "3,99"}, {"-arms", "pca"}, {"-finetune-frac", "0"},
 		{"-init", "qr"}, {"-iters", "-1"}, {"-preset", "huge"},
 	} {
-		code, _, stderr := runCmd(t, append([]string{"-preset", "default"}, append(args, "-out", out)...)...)
+		full := append([]string{"-preset", "default"}, append(args, "-out", out)...)
 		if args[0] == "-preset" {
-			code, _, stderr = runCmd(t, append(args, "-out", out)...)
+			full = append(args, "-out", out)
 		}
-		if code != 2 {
-			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, stderr)
-		}
-		lines := strings.Split(strings.TrimSpace(stderr), "\n")
 		last := args[1]
 		if i := strings.LastIndex(last, ","); i >= 0 {
 			last = last[i+1:]
 		}
-		if len(lines) != 1 || !strings.Contains(lines[0], strings.TrimPrefix(args[0], "-")) || !strings.Contains(lines[0], last) {
-			t.Errorf("%v: stderr %q: want one line naming the flag and value", args, stderr)
-		}
+		exptest.UsageError(t, experiment, run, full, strings.TrimPrefix(args[0], "-"), last)
 	}
 	// In the quick preset the HP layers have C = 8 < d = 16, so k = 9 is too large.
-	if code, _, stderr := runCmd(t, "-preset", "quick", "-k", "9", "-out", out); code != 2 {
-		t.Errorf("quick -k 9: exit %d (%s)", code, stderr)
-	}
+	exptest.UsageError(t, experiment, run, []string{"-preset", "quick", "-k", "9", "-out", out}, "k", "9")
 }
 
 // The quick preset runs end to end on two arms, writes the pictures and

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"genlab/experiments/internal"
+	"genlab/experiments/internal/exptest"
 )
 
 func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -24,14 +25,7 @@ func TestBadFlagsExit2(t *testing.T) {
 		{"-k-init", "1"}, {"-loss", "w"}, {"-tdist", "gamma"}, {"-data", "cifar"},
 		{"-embed", "twisted"}, {"-N", "x"}, {"-steps", "-1"}, {"-sampler", "rk4"},
 	} {
-		code, _, stderr := runCmd(t, append(args, "-out", out, "-preset", "quick")...)
-		if code != 2 {
-			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, stderr)
-		}
-		lines := strings.Split(strings.TrimSpace(stderr), "\n")
-		if len(lines) != 1 || !strings.Contains(lines[0], strings.TrimPrefix(args[0], "-")) || !strings.Contains(lines[0], args[1]) {
-			t.Errorf("%v: stderr %q: want one line naming the flag and value", args, stderr)
-		}
+		exptest.UsageError(t, experiment, run, append(args, "-out", out, "-preset", "quick"), strings.TrimPrefix(args[0], "-"), args[1])
 	}
 	// Blobs need a square N.
 	if code, _, stderr := runCmd(t, "-data", "blobs", "-N", "50", "-out", out); code != 2 {

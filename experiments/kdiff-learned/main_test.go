@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"genlab/experiments/internal"
+	"genlab/experiments/internal/exptest"
 )
 
 func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -22,14 +23,7 @@ func TestBadFlagsExit2(t *testing.T) {
 		{"-b", "3m"}, {"-recipes", "u/gamma"}, {"-recipes", "w/uniform"}, {"-widths", "0"},
 		{"-k-init", "0"}, {"-sweeps", "depth"},
 	} {
-		code, _, stderr := runCmd(t, append(args, "-out", out, "-preset", "quick")...)
-		if code != 2 {
-			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, stderr)
-		}
-		lines := strings.Split(strings.TrimSpace(stderr), "\n")
-		if len(lines) != 1 || !strings.Contains(lines[0], strings.TrimPrefix(args[0], "-")) || !strings.Contains(lines[0], args[1]) {
-			t.Errorf("%v: stderr %q: want one line naming the flag and value", args, stderr)
-		}
+		exptest.UsageError(t, experiment, run, append(args, "-out", out, "-preset", "quick"), strings.TrimPrefix(args[0], "-"), args[1])
 	}
 }
 

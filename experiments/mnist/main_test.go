@@ -10,6 +10,7 @@ import (
 
 	"genlab/data"
 	"genlab/experiments/internal"
+	"genlab/experiments/internal/exptest"
 )
 
 func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -23,14 +24,7 @@ func TestBadFlagsExit2WithOneLine(t *testing.T) {
 		{"-preset", "nope"}, {"-net", "resnet"}, {"-res", "9"}, {"-target", "z"}, {"-noise", "vp"},
 		{"-D", "0.5"}, {"-steps", "-3"}, {"-heun-steps", "0"}, {"-data-dir", "/nonexistent/mnist"},
 	} {
-		code, _, stderr := runCmd(t, append(args, "-out", out)...)
-		if code != 2 {
-			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, stderr)
-		}
-		lines := strings.Split(strings.TrimSpace(stderr), "\n")
-		if len(lines) != 1 || !strings.Contains(lines[0], strings.TrimPrefix(args[0], "-")) || !strings.Contains(lines[0], args[1]) {
-			t.Errorf("%v: stderr %q: want one line naming the flag and value", args, stderr)
-		}
+		exptest.UsageError(t, experiment, run, append(args, "-out", out), strings.TrimPrefix(args[0], "-"), args[1])
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"genlab/experiments/internal"
+	"genlab/experiments/internal/exptest"
 )
 
 func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -25,14 +26,7 @@ func TestBadFlagsExit2WithOneLine(t *testing.T) {
 		{"-preset", "nope"}, {"-seeds", "x"}, {"-toy", "unknown"}, {"-threads", "0"},
 		{"-target", "z"}, {"-steps", "-3"}, {"-heun-steps", "0"},
 	} {
-		code, _, stderr := runCmd(t, append(args, "-out", out)...)
-		if code != 2 {
-			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, stderr)
-		}
-		lines := strings.Split(strings.TrimSpace(stderr), "\n")
-		if len(lines) != 1 || !strings.Contains(lines[0], strings.TrimPrefix(args[0], "-")) || !strings.Contains(lines[0], args[1]) {
-			t.Errorf("%v: stderr %q: want one line naming the flag and value", args, stderr)
-		}
+		exptest.UsageError(t, experiment, run, append(args, "-out", out), strings.TrimPrefix(args[0], "-"), args[1])
 	}
 }
 
