@@ -409,3 +409,26 @@ var (
 	_ flag.Value = (*Floats)(nil)
 	_ flag.Value = (*Strings)(nil)
 )
+
+// IntOverride is a preset value that an integer flag may replace: a flag
+// value of 0 keeps the preset's value, a positive one replaces it, and a
+// negative one is bad input.
+type IntOverride struct {
+	Flag  string // flag name without the dash
+	Value int    // the flag's value
+	Dst   *int   // the preset field it overrides
+}
+
+// ApplyOverrides applies each override in order and returns a *UsageError
+// naming the first negative flag value.
+func ApplyOverrides(os ...IntOverride) error {
+	for _, o := range os {
+		if o.Value < 0 {
+			return Usagef("-%s %d: must be ≥ 0", o.Flag, o.Value)
+		}
+		if o.Value > 0 {
+			*o.Dst = o.Value
+		}
+	}
+	return nil
+}

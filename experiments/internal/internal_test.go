@@ -528,3 +528,15 @@ func TestCaptureSplitsStreamsAndCodes(t *testing.T) {
 		t.Fatalf("usage error: %d %q", code, e)
 	}
 }
+
+func TestApplyOverrides(t *testing.T) {
+	a, b := 5, 7
+	if err := ApplyOverrides(IntOverride{"a", 0, &a}, IntOverride{"b", 9, &b}); err != nil || a != 5 || b != 9 {
+		t.Fatalf("a=%d b=%d err=%v", a, b, err)
+	}
+	err := ApplyOverrides(IntOverride{"a", 3, &a}, IntOverride{"steps", -3, &b})
+	var ue *UsageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "-steps -3") || a != 3 || b != 9 {
+		t.Fatalf("negative value: err=%v a=%d b=%d", err, a, b)
+	}
+}

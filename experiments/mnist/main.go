@@ -114,18 +114,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	default:
 		return internal.Usagef("-noise %q: want edm or pfgm", *noise)
 	}
-	for _, f := range []struct {
-		name string
-		v    int
-		dst  *int
-	}{{"steps", *steps, &base.Steps}, {"batch", *batch, &base.Batch}, {"hidden", *hidden, &base.Hidden},
-		{"layers", *layers, &base.Layers}, {"channels", *channels, &base.Channels}, {"n-eval", *nEval, &base.NEval}} {
-		if f.v < 0 {
-			return internal.Usagef("-%s %d: must be ≥ 0", f.name, f.v)
-		}
-		if f.v > 0 {
-			*f.dst = f.v
-		}
+	if err := internal.ApplyOverrides(
+		internal.IntOverride{Flag: "steps", Value: *steps, Dst: &base.Steps},
+		internal.IntOverride{Flag: "batch", Value: *batch, Dst: &base.Batch},
+		internal.IntOverride{Flag: "hidden", Value: *hidden, Dst: &base.Hidden},
+		internal.IntOverride{Flag: "layers", Value: *layers, Dst: &base.Layers},
+		internal.IntOverride{Flag: "channels", Value: *channels, Dst: &base.Channels},
+		internal.IntOverride{Flag: "n-eval", Value: *nEval, Dst: &base.NEval},
+	); err != nil {
+		return err
 	}
 	if *lr < 0 {
 		return internal.Usagef("-lr %g: must be ≥ 0", *lr)

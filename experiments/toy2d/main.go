@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"genlab/data"
+	"genlab/diffusion"
 	"genlab/experiments/internal"
 	"genlab/nn"
 	"genlab/results"
@@ -76,23 +77,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(toys.Values) == 0 {
 		toys.Values = defToys
 	}
-	switch *target {
-	case "edm", "eps", "epsilon", "v", "v_prediction", "x", "sample":
-		base.Target = *target
-	default:
-		return internal.Usagef("-target %q: want edm, eps, v or x", *target)
+	if _, err := diffusion.ParseTarget(*target, 1); err != nil {
+		return internal.Usagef("-target %q: %v", *target, err)
 	}
-	for _, f := range []struct {
-		name string
-		v    int
-		dst  *int
-	}{{"steps", *steps, &base.Steps}, {"batch", *batch, &base.Batch}, {"hidden", *hidden, &base.Hidden}, {"layers", *layers, &base.Layers}} {
-		if f.v < 0 {
-			return internal.Usagef("-%s %d: must be ≥ 0", f.name, f.v)
-		}
-		if f.v > 0 {
-			*f.dst = f.v
-		}
+	base.Target = *target
+	if err := internal.ApplyOverrides(
+		internal.IntOverride{Flag: "steps", Value: *steps, Dst: &base.Steps},
+		internal.IntOverride{Flag: "batch", Value: *batch, Dst: &base.Batch},
+		internal.IntOverride{Flag: "hidden", Value: *hidden, Dst: &base.Hidden},
+		internal.IntOverride{Flag: "layers", Value: *layers, Dst: &base.Layers},
+	); err != nil {
+		return err
 	}
 	if *lr < 0 || *sigmaData < 0 {
 		return internal.Usagef("-lr %g / -sigma-data %g: must be ≥ 0", *lr, *sigmaData)
