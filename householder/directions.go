@@ -7,6 +7,8 @@ import (
 	"sort"
 
 	"gonum.org/v1/gonum/mat"
+
+	"genlab/data"
 )
 
 // eigDesc returns the eigenvalues of the symmetric s in descending order and
@@ -124,32 +126,13 @@ func Covariance(x *mat.Dense) *mat.SymDense {
 }
 
 // RandomOrthonormal returns k orthonormal directions in R^d (columns of a
-// d×k matrix), uniformly distributed (QR of a Gaussian matrix with the signs
-// of R's diagonal made positive).
+// d×k matrix), Haar-distributed: data.RandomOrthonormal, the Q factor of a
+// Gaussian matrix with the signs of R's diagonal made positive.
 func RandomOrthonormal(d, k int, rng *rand.Rand) *mat.Dense {
 	if k < 1 || k > d {
 		panic(fmt.Sprintf("householder: RandomOrthonormal: k = %d, d = %d", k, d))
 	}
-	g := mat.NewDense(d, k, nil)
-	for i := 0; i < d; i++ {
-		for j := 0; j < k; j++ {
-			g.Set(i, j, rng.NormFloat64())
-		}
-	}
-	var qr mat.QR
-	qr.Factorize(g)
-	var q, r mat.Dense
-	qr.QTo(&q)
-	qr.RTo(&r)
-	out := mat.DenseCopyOf(q.Slice(0, d, 0, k))
-	for j := 0; j < k; j++ {
-		if r.At(j, j) < 0 {
-			for i := 0; i < d; i++ {
-				out.Set(i, j, -out.At(i, j))
-			}
-		}
-	}
-	return out
+	return data.RandomOrthonormal(d, k, rng)
 }
 
 // RandomRotation returns a Haar-distributed k×k rotation (determinant +1).
