@@ -18,12 +18,10 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"math"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -73,49 +71,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func robustness(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := internal.NewFlagSet(experiment)
-	preset := fs.String("preset", "quick", "quick|default|full")
-	out := fs.String("out", "runs", "run root directory")
-	threads := fs.Int("threads", 0, "GOMAXPROCS (0: all cores)")
-	jobs := fs.Int("jobs", 0, "tasks run at once (0: GOMAXPROCS)")
-	taskIdx := fs.Int("task", -1, "run only task i (also SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX)")
-	clip := fs.Bool("clip-like-official", false, "train with the official clipped-Beta perturbation")
+	var fl pfgmexp.Flags
+	fl.Register(fs)
 	steps := fs.Int("train-steps", 0, "training steps (0: preset)")
-	var ds pfgm.Ds
-	var seeds internal.Seeds
-	var datas pfgmexp.Names
 	var alphas internal.Floats
 	var bits, nsteps internal.Ints
-	fs.Var(&ds, "D", "augmented dimensions, comma list (inf = EDM)")
-	fs.Var(&seeds, "seeds", "seeds, comma list")
-	fs.Var(&datas, "data", "data sets, comma list")
 	fs.Var(&alphas, "alpha", "state-noise levels α, comma list")
 	fs.Var(&bits, "bits", "quantisation bit widths, comma list")
 	fs.Var(&nsteps, "steps", "Heun step counts, comma list")
 	if err := internal.Parse(fs, args, stderr); err != nil {
 		return err
 	}
-	p, ok := presets[*preset]
+	p, ok := presets[fl.Preset]
 	if !ok {
-		return internal.Usagef("invalid value %q for flag -preset: want quick, default or full", *preset)
+		return internal.Usagef("invalid value %q for flag -preset: want quick, default or full", fl.Preset)
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if !set["D"] {
-		ds = p.Ds
+	if err := fl.Resolve(fs, p.Ds, p.Seeds, p.Data); err != nil {
+		return err
 	}
-	if !set["seeds"] {
-		seeds = p.Seeds
-	}
-	if !set["data"] {
-		datas = p.Data
-	}
-	if !set["alpha"] {
+	ds, seeds, datas := fl.Ds, fl.Seeds, fl.Data
+	if !internal.IsSet(fs, "alpha") {
 		alphas = p.Alphas
 	}
-	if !set["bits"] {
+	if !internal.IsSet(fs, "bits") {
 		bits = p.Bits
 	}
-	if !set["steps"] {
+	if !internal.IsSet(fs, "steps") {
 		nsteps = p.Steps
 	}
 	for _, a := range alphas {
@@ -133,14 +114,8 @@ func robustness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return internal.Usagef("invalid value %d in -steps: must be ≥ 1", n)
 		}
 	}
-	if *steps < 0 || *threads < 0 || *jobs < 0 {
-		return internal.Usagef("-train-steps, -threads and -jobs must be ≥ 0")
-	}
-	if *threads > 0 {
-		runtime.GOMAXPROCS(*threads)
-	}
-	if *jobs == 0 {
-		*jobs = runtime.GOMAXPROCS(0)
+	if *steps < 0 {
+		return internal.Usagef("-train-steps %d: must be ≥ 0", *steps)
 	}
 	var cfgs []Config
 	for _, name := range datas {
@@ -148,7 +123,7 @@ func robustness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		for _, d := range ds {
 			for _, s := range seeds {
 				tc := pfgmexp.DefaultTrain(dim, p.TrainPreset)
-				tc.Data, tc.D, tc.Seed, tc.ClipLikeOfficial = name, d, s, *clip
+				tc.Data, tc.D, tc.Seed, tc.ClipLikeOfficial = name, d, s, fl.Clip
 				if *steps > 0 {
 					tc.Steps = *steps
 				}
@@ -163,17 +138,17 @@ func robustness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	for i := range idx {
 		idx[i] = i
 	}
-	if i, ok, err := internal.SelectTask(*taskIdx, len(cfgs)); err != nil {
+	if i, ok, err := internal.SelectTask(fl.Task, len(cfgs)); err != nil {
 		return err
 	} else if ok {
 		idx = []int{i}
 	}
-	fmt.Fprintf(stderr, "%s: %d tasks (%s preset), %d at once\n", experiment, len(idx), *preset, *jobs)
+	fmt.Fprintf(stderr, "%s: %d tasks (%s preset), %d at once\n", experiment, len(idx), fl.Preset, fl.Jobs)
 	var outMu sync.Mutex
-	err := pfgmexp.RunParallel(idx, *jobs, func(i int) error {
+	err := pfgmexp.RunParallel(idx, fl.Jobs, func(i int) error {
 		c := cfgs[i]
 		t0 := time.Now()
-		key, res, cached, err := runTask(ctx, *out, c, args)
+		key, res, cached, err := runTask(ctx, fl.Out, c, args)
 		if err != nil {
 			fmt.Fprintf(stderr, "%s: task %d (%s D=%s seed %d) failed: %v\n", experiment, i, c.Data, pfgm.FormatD(c.D), c.Seed, err)
 			return err
@@ -190,7 +165,7 @@ func robustness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	return summarise(*out, datas, alphas, bits, nsteps)
+	return summarise(fl.Out, datas, alphas, bits, nsteps)
 }
 
 func fkey(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }

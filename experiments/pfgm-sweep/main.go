@@ -17,12 +17,10 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"math"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"time"
 
@@ -61,46 +59,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := internal.NewFlagSet(experiment)
-	preset := fs.String("preset", "quick", "quick|default|full")
-	out := fs.String("out", "runs", "run root directory")
-	threads := fs.Int("threads", 0, "GOMAXPROCS (0: all cores)")
-	jobs := fs.Int("jobs", 0, "tasks run at once (0: GOMAXPROCS)")
-	taskIdx := fs.Int("task", -1, "run only task i of the sweep (also SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX)")
-	clip := fs.Bool("clip-like-official", false, "train with the official clipped-Beta perturbation instead of the Gamma route")
+	var fl pfgmexp.Flags
+	fl.Register(fs)
 	steps := fs.Int("steps", 0, "training steps (0: preset)")
 	heun := fs.Int("heun", 0, "Heun sampling steps n, NFE 2n−1 (0: preset)")
-	var ds pfgm.Ds
-	var seeds internal.Seeds
-	var datas pfgmexp.Names
-	fs.Var(&ds, "D", "augmented dimensions, comma list (inf = EDM)")
-	fs.Var(&seeds, "seeds", "seeds, comma list")
-	fs.Var(&datas, "data", "data sets, comma list")
 	if err := internal.Parse(fs, args, stderr); err != nil {
 		return err
 	}
-	p, ok := presets[*preset]
+	p, ok := presets[fl.Preset]
 	if !ok {
-		return internal.Usagef("invalid value %q for flag -preset: want quick, default or full", *preset)
+		return internal.Usagef("invalid value %q for flag -preset: want quick, default or full", fl.Preset)
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if !set["D"] {
-		ds = p.Ds
+	if err := fl.Resolve(fs, p.Ds, p.Seeds, p.Data); err != nil {
+		return err
 	}
-	if !set["seeds"] {
-		seeds = p.Seeds
-	}
-	if !set["data"] {
-		datas = p.Data
-	}
-	if *steps < 0 || *heun < 0 || *threads < 0 || *jobs < 0 {
-		return internal.Usagef("-steps, -heun, -threads and -jobs must be ≥ 0")
-	}
-	if *threads > 0 {
-		runtime.GOMAXPROCS(*threads)
-	}
-	if *jobs == 0 {
-		*jobs = runtime.GOMAXPROCS(0)
+	ds, seeds, datas := fl.Ds, fl.Seeds, fl.Data
+	if *steps < 0 || *heun < 0 {
+		return internal.Usagef("-steps %d / -heun %d: must be ≥ 0", *steps, *heun)
 	}
 	var cfgs []Config
 	for _, name := range datas {
@@ -108,7 +83,7 @@ func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		for _, d := range ds {
 			for _, s := range seeds {
 				tc := p.train(dim)
-				tc.Data, tc.D, tc.Seed, tc.ClipLikeOfficial = name, d, s, *clip
+				tc.Data, tc.D, tc.Seed, tc.ClipLikeOfficial = name, d, s, fl.Clip
 				if *steps > 0 {
 					tc.Steps = *steps
 				}
@@ -125,17 +100,17 @@ func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for i := range idx {
 		idx[i] = i
 	}
-	if i, ok, err := internal.SelectTask(*taskIdx, len(cfgs)); err != nil {
+	if i, ok, err := internal.SelectTask(fl.Task, len(cfgs)); err != nil {
 		return err
 	} else if ok {
 		idx = []int{i}
 	}
-	fmt.Fprintf(stderr, "%s: %d tasks (%s preset), %d at once\n", experiment, len(idx), *preset, *jobs)
+	fmt.Fprintf(stderr, "%s: %d tasks (%s preset), %d at once\n", experiment, len(idx), fl.Preset, fl.Jobs)
 	var outMu sync.Mutex
-	err := pfgmexp.RunParallel(idx, *jobs, func(i int) error {
+	err := pfgmexp.RunParallel(idx, fl.Jobs, func(i int) error {
 		c := cfgs[i]
 		t0 := time.Now()
-		key, res, cached, err := runTask(ctx, *out, c, args)
+		key, res, cached, err := runTask(ctx, fl.Out, c, args)
 		if err != nil {
 			fmt.Fprintf(stderr, "%s: task %d (%s D=%s seed %d) failed: %v\n", experiment, i, c.Data, pfgm.FormatD(c.D), c.Seed, err)
 			return err
@@ -153,7 +128,7 @@ func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return summarise(*out, datas)
+	return summarise(fl.Out, datas)
 }
 
 // runTask evaluates one configuration, skipping it when result.json exists.
