@@ -31,7 +31,7 @@ func Conv2d(x, w, b *G.Node, stride int) (*G.Node, error) {
 	if !b.Shape().Eq(tensor.Shape{1, g.cout, 1, 1}) {
 		return nil, fmt.Errorf("nn: conv2d: bias shape %v, want 1×%d×1×1", b.Shape(), g.cout)
 	}
-	y, err := G.ApplyOp(convOp{g}, x, w, b)
+	y, err := G.ApplyOp(convOp{g: g}, x, w, b)
 	if err != nil {
 		return nil, fmt.Errorf("nn: conv2d %v: %w", g, err)
 	}

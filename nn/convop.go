@@ -178,7 +178,10 @@ func fourD() G.TensorType { return G.TensorType{Dims: 4, Of: hm.TypeVariable('a'
 
 // ---- forward: y = conv(x, W) + b ----
 
-type convOp struct{ g convGeom }
+type convOp struct {
+	pureOp
+	g convGeom
+}
 
 func (op convOp) Arity() int { return 3 }
 func (op convOp) Type() hm.Type {
@@ -188,9 +191,6 @@ func (op convOp) Type() hm.Type {
 func (op convOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.g.n, op.g.cout, op.g.ho, op.g.wo}, nil
 }
-func (op convOp) ReturnsPtr() bool      { return false }
-func (op convOp) CallsExtern() bool     { return false }
-func (op convOp) OverwritesInput() int  { return -1 }
 func (op convOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "genlab.conv(%v)", op.g) }
 func (op convOp) Hashcode() uint32      { return opHash(op.String()) }
 func (op convOp) String() string        { return fmt.Sprintf("Conv(%v)", op.g) }
@@ -243,15 +243,15 @@ func (op convOp) DiffWRT(int) []bool { return []bool{true, true, true} }
 
 func (op convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	x, w := inputs[0], inputs[1]
-	dx, err := G.ApplyOp(convGradXOp{op.g}, w, grad)
+	dx, err := G.ApplyOp(convGradXOp{g: op.g}, w, grad)
 	if err != nil {
 		return nil, err
 	}
-	dw, err := G.ApplyOp(convGradWOp{op.g}, x, grad)
+	dw, err := G.ApplyOp(convGradWOp{g: op.g}, x, grad)
 	if err != nil {
 		return nil, err
 	}
-	db, err := G.ApplyOp(channelSumOp{op.g}, grad)
+	db, err := G.ApplyOp(channelSumOp{g: op.g}, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +260,11 @@ func (op convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) 
 
 // ---- ∂x = col2im(Wᵀ·∂y) ----
 
-type convGradXOp struct{ g convGeom }
+type convGradXOp struct {
+	pureOp
+	noDiff
+	g convGeom
+}
 
 func (op convGradXOp) Arity() int { return 2 }
 func (op convGradXOp) Type() hm.Type {
@@ -270,16 +274,9 @@ func (op convGradXOp) Type() hm.Type {
 func (op convGradXOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.g.n, op.g.cin, op.g.h, op.g.w}, nil
 }
-func (op convGradXOp) ReturnsPtr() bool      { return false }
-func (op convGradXOp) CallsExtern() bool     { return false }
-func (op convGradXOp) OverwritesInput() int  { return -1 }
 func (op convGradXOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "genlab.convdx(%v)", op.g) }
 func (op convGradXOp) Hashcode() uint32      { return opHash(op.String()) }
 func (op convGradXOp) String() string        { return fmt.Sprintf("ConvGradX(%v)", op.g) }
-func (op convGradXOp) DiffWRT(int) []bool    { return []bool{false, false} }
-func (op convGradXOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
-	return nil, fmt.Errorf("nn: second derivative of a convolution is not implemented")
-}
 
 func (op convGradXOp) Do(in ...G.Value) (G.Value, error) {
 	w, err := f32data(in[0], "w")
@@ -315,7 +312,11 @@ func (op convGradXOp) Do(in ...G.Value) (G.Value, error) {
 
 // ---- ∂W = Σ_n ∂y_n·col_nᵀ ----
 
-type convGradWOp struct{ g convGeom }
+type convGradWOp struct {
+	pureOp
+	noDiff
+	g convGeom
+}
 
 func (op convGradWOp) Arity() int { return 2 }
 func (op convGradWOp) Type() hm.Type {
@@ -325,16 +326,9 @@ func (op convGradWOp) Type() hm.Type {
 func (op convGradWOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.g.cout, op.g.cin, op.g.k, op.g.k}, nil
 }
-func (op convGradWOp) ReturnsPtr() bool      { return false }
-func (op convGradWOp) CallsExtern() bool     { return false }
-func (op convGradWOp) OverwritesInput() int  { return -1 }
 func (op convGradWOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "genlab.convdw(%v)", op.g) }
 func (op convGradWOp) Hashcode() uint32      { return opHash(op.String()) }
 func (op convGradWOp) String() string        { return fmt.Sprintf("ConvGradW(%v)", op.g) }
-func (op convGradWOp) DiffWRT(int) []bool    { return []bool{false, false} }
-func (op convGradWOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
-	return nil, fmt.Errorf("nn: second derivative of a convolution is not implemented")
-}
 
 func (op convGradWOp) Do(in ...G.Value) (G.Value, error) {
 	x, err := f32data(in[0], "x")
@@ -387,7 +381,11 @@ const gradWBlock = 4
 
 // ---- ∂b = Σ_{n,i,j} ∂y[n,·,i,j], shaped 1×C×1×1 ----
 
-type channelSumOp struct{ g convGeom }
+type channelSumOp struct {
+	pureOp
+	noDiff
+	g convGeom
+}
 
 func (op channelSumOp) Arity() int { return 1 }
 func (op channelSumOp) Type() hm.Type {
@@ -397,16 +395,9 @@ func (op channelSumOp) Type() hm.Type {
 func (op channelSumOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{1, op.g.cout, 1, 1}, nil
 }
-func (op channelSumOp) ReturnsPtr() bool      { return false }
-func (op channelSumOp) CallsExtern() bool     { return false }
-func (op channelSumOp) OverwritesInput() int  { return -1 }
 func (op channelSumOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "genlab.chsum(%v)", op.g) }
 func (op channelSumOp) Hashcode() uint32      { return opHash(op.String()) }
 func (op channelSumOp) String() string        { return fmt.Sprintf("ChannelSum(%v)", op.g) }
-func (op channelSumOp) DiffWRT(int) []bool    { return []bool{false} }
-func (op channelSumOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
-	return nil, fmt.Errorf("nn: second derivative of a convolution is not implemented")
-}
 
 func (op channelSumOp) Do(in ...G.Value) (G.Value, error) {
 	dy, err := f32data(in[0], "dy")

@@ -19,8 +19,17 @@ import (
 // Every op is checked against central differences and float64 references in
 // the tests.
 
+// pureOp holds what every op of nn's own shares: it allocates its result,
+// calls nothing external and overwrites none of its inputs.
+type pureOp struct{}
+
+func (pureOp) ReturnsPtr() bool     { return false }
+func (pureOp) CallsExtern() bool    { return false }
+func (pureOp) OverwritesInput() int { return -1 }
+
 // opBase holds the boilerplate shared by the fused ops.
 type opBase struct {
+	pureOp
 	name  string
 	arity int
 	in    []int        // dims of each input
@@ -37,19 +46,17 @@ func (o opBase) Type() hm.Type {
 	return hm.NewFnType(ts...)
 }
 func (o opBase) InferShape(...G.DimSizer) (tensor.Shape, error) { return o.out.Clone(), nil }
-func (o opBase) ReturnsPtr() bool                               { return false }
-func (o opBase) CallsExtern() bool                              { return false }
-func (o opBase) OverwritesInput() int                           { return -1 }
 func (o opBase) WriteHash(h hash.Hash)                          { fmt.Fprintf(h, "genlab.%s%v", o.name, o.out) }
 func (o opBase) Hashcode() uint32                               { return opHash(o.String()) }
 func (o opBase) String() string                                 { return fmt.Sprintf("%s%v", o.name, o.out) }
 
-// noDiff marks gradient ops, which are never differentiated again.
+// noDiff marks gradient ops (of the fused ops and the convolution), which
+// are never differentiated again.
 type noDiff struct{}
 
 func (noDiff) DiffWRT(n int) []bool { return make([]bool, n) }
 func (noDiff) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
-	return nil, fmt.Errorf("nn: second derivatives of fused ops are not implemented")
+	return nil, fmt.Errorf("nn: second derivatives of nn's own ops (fused ops, convolution) are not implemented")
 }
 
 func inputs32(in []G.Value, name string) ([][]float32, error) {
@@ -219,7 +226,7 @@ func (op groupNormOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := G.ApplyOp(channelSumOp{convGeom{n: op.g.n, cout: op.g.c, ho: op.g.hw, wo: 1}}, grad)
+	db, err := G.ApplyOp(channelSumOp{g: convGeom{n: op.g.n, cout: op.g.c, ho: op.g.hw, wo: 1}}, grad)
 	if err != nil {
 		return nil, err
 	}
