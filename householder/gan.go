@@ -385,12 +385,11 @@ func NewGAN(gen, ema *Generator, d *Discriminator, cfg TrainConfig) (*GAN, error
 	}
 	t := &GAN{Cfg: cfg, Gen: gen, EMA: ema, D: d}
 	var err error
-	// nn.Adam treats β₁ = 0 as "unset" (0.9): 1e-12 is β₁ = 0 to float32 precision.
-	if t.OptG, err = nn.NewAdam(gen.Params(), nn.AdamConfig{LR: cfg.LR, Beta1: 1e-12, Beta2: cfg.Beta2}); err != nil {
+	if t.OptG, err = nn.NewAdam(gen.Params(), nn.AdamConfig{LR: cfg.LR, NoMomentum: true, Beta2: cfg.Beta2}); err != nil {
 		return nil, fmt.Errorf("householder: NewGAN: %w", err)
 	}
 	r := lazyRatio(cfg.R1Every)
-	if t.OptD, err = nn.NewAdam(d.Params(), nn.AdamConfig{LR: cfg.LR * r, Beta1: 1e-12, Beta2: math.Pow(cfg.Beta2, r)}); err != nil {
+	if t.OptD, err = nn.NewAdam(d.Params(), nn.AdamConfig{LR: cfg.LR * r, NoMomentum: true, Beta2: math.Pow(cfg.Beta2, r)}); err != nil {
 		return nil, fmt.Errorf("householder: NewGAN: %w", err)
 	}
 	if t.fake, err = newGenGraph(gen, cfg.Batch, false, nil); err != nil {

@@ -6,7 +6,9 @@ import (
 )
 
 // AdamConfig configures the Adam optimiser. Zero fields select the defaults
-// LR = 1e-3, Beta1 = 0.9, Beta2 = 0.999, Eps = 1e-8 (PyTorch's).
+// LR = 1e-3, Beta1 = 0.9, Beta2 = 0.999, Eps = 1e-8 (PyTorch's). Since a zero
+// Beta1 means "default", NoMomentum selects β₁ = 0 exactly (StyleGAN2's
+// Adam(β = (0, 0.99))); Beta1 must then be left 0.
 //
 // The learning rate of step t = 1, 2, … (the t-th update) is
 //
@@ -22,13 +24,14 @@ type AdamConfig struct {
 	LR, Beta1, Beta2, Eps float64
 	WarmupSteps           int
 	GradClip              float64
+	NoMomentum            bool // β₁ = 0: m is the current gradient
 }
 
 func (c AdamConfig) withDefaults() AdamConfig {
 	if c.LR == 0 {
 		c.LR = 1e-3
 	}
-	if c.Beta1 == 0 {
+	if c.Beta1 == 0 && !c.NoMomentum {
 		c.Beta1 = 0.9
 	}
 	if c.Beta2 == 0 {
@@ -41,7 +44,7 @@ func (c AdamConfig) withDefaults() AdamConfig {
 }
 
 func (c AdamConfig) validate() error {
-	if c.LR < 0 || c.Beta1 < 0 || c.Beta1 >= 1 || c.Beta2 < 0 || c.Beta2 >= 1 || c.Eps < 0 || c.GradClip < 0 ||
+	if c.LR < 0 || c.Beta1 < 0 || (c.NoMomentum && c.Beta1 != 0) || c.Beta1 >= 1 || c.Beta2 < 0 || c.Beta2 >= 1 || c.Eps < 0 || c.GradClip < 0 ||
 		math.IsNaN(c.LR+c.Beta1+c.Beta2+c.Eps+c.GradClip) {
 		return fmt.Errorf("nn: invalid Adam config %+v", c)
 	}

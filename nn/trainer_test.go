@@ -170,6 +170,7 @@ func TestAdamMatchesReference(t *testing.T) {
 		{LR: 1e-2},
 		{LR: 5e-3, Beta1: 0.8, Beta2: 0.99, WarmupSteps: 3},
 		{LR: 1e-2, GradClip: 0.05},
+		{LR: 1e-2, Beta2: 0.99, NoMomentum: true}, // β₁ = 0 exactly
 	} {
 		rng := newRand(14)
 		m, _ := NewMLP(MLPConfig{In: 2, Out: 1, Hidden: 8, Layers: 1, Fourier: 2, FourierScale: 1}, rng)
@@ -311,5 +312,18 @@ func TestAdamStateResumeIsBitIdentical(t *testing.T) {
 	}
 	if err := tb.SetAdamState(mm[:1], vv, st); err == nil {
 		t.Fatal("SetAdamState accepted a wrong number of tensors")
+	}
+}
+
+func TestAdamNoMomentumRefusesBeta1(t *testing.T) {
+	if _, err := NewAdam(nil, AdamConfig{Beta1: 0.5, NoMomentum: true}); err == nil {
+		t.Fatal("NoMomentum with Beta1 = 0.5 accepted")
+	}
+	a, err := NewAdam(nil, AdamConfig{NoMomentum: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.cfg.Beta1 != 0 {
+		t.Fatalf("NoMomentum: β₁ = %v, want 0", a.cfg.Beta1)
 	}
 }
