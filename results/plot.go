@@ -70,7 +70,7 @@ func LossCurve(path string, steps []Step, key string, logY bool) error {
 	p.Y.Label.Text = key
 	if logY {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Tick.Marker = LogTicks{}
 	}
 	p.Add(plotter.NewGrid())
 	raw, err := plotter.NewLine(xys)
@@ -192,7 +192,7 @@ func MetricVsParam(path string, spec SweepPlot) error {
 	}
 	if spec.LogY {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Tick.Marker = LogTicks{}
 	}
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
@@ -312,7 +312,7 @@ func sweepTicks(finite []float64, hasInf bool, infX float64, logX bool) plot.Tic
 			top := finite[len(finite)-1]
 			var base []plot.Tick
 			if logX {
-				base = plot.LogTicks{Prec: -1}.Ticks(lo, min(hi, top))
+				base = LogTicks{}.Ticks(lo, min(hi, top))
 			} else {
 				base = plot.DefaultTicks{}.Ticks(lo, min(hi, top))
 			}
@@ -685,3 +685,47 @@ func ImageGridRange(path string, imgs [][]float64, w, h, rows, cols int, lo, hi 
 }
 
 var _ palette.Palette = rampPalette(nil)
+
+// LogTicks is a log-axis ticker that always labels at least two values:
+// gonum's plot.LogTicks labels only powers of ten, so an axis spanning less
+// than a decade (fid_lenet from 90 to 400, say) had no numbers on it. Then
+// the ticks are m·10ᵏ for m = 1…9, labelled at m ∈ {1, 2, 5} or, when that
+// still gives fewer than two labels, at every m; a range narrower still
+// (1.2 to 1.9) gets gonum's linear ticks.
+type LogTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (LogTicks) Ticks(lo, hi float64) []plot.Tick {
+	base := plot.LogTicks{Prec: -1}.Ticks(lo, hi)
+	labelled := 0
+	for _, t := range base {
+		if t.Label != "" && t.Value >= lo && t.Value <= hi {
+			labelled++ // gonum also returns ticks outside [lo, hi]
+		}
+	}
+	if labelled >= 2 || !(lo > 0) || !(hi > lo) {
+		return base
+	}
+	var out []plot.Tick
+	for _, every := range []bool{false, true} {
+		out, labelled = out[:0], 0
+		for k := math.Floor(math.Log10(lo)); k <= math.Ceil(math.Log10(hi)); k++ {
+			for m := 1.0; m <= 9; m++ {
+				v := m * math.Pow(10, k)
+				if v < lo || v > hi {
+					continue
+				}
+				t := plot.Tick{Value: v}
+				if every || m == 1 || m == 2 || m == 5 {
+					t.Label = strconv.FormatFloat(v, 'g', -1, 64)
+					labelled++
+				}
+				out = append(out, t)
+			}
+		}
+		if labelled >= 2 {
+			return out
+		}
+	}
+	return plot.DefaultTicks{}.Ticks(lo, hi) // narrower than one step of m
+}

@@ -261,3 +261,22 @@ func TestWriteIndex(t *testing.T) {
 		}
 	}
 }
+
+// An axis spanning less than a decade still gets at least two labels, and
+// then every tick lies inside the range (wide ranges keep gonum's ticks).
+func TestLogTicksLabelsNarrowRanges(t *testing.T) {
+	for _, r := range [][2]float64{{90, 400}, {260, 405}, {1.2, 1.9}, {0.03, 40}} {
+		n := 0
+		for _, tk := range (LogTicks{}).Ticks(r[0], r[1]) {
+			if r[1]/r[0] < 10 && (tk.Value < r[0]*(1-1e-12) || tk.Value > r[1]*(1+1e-12)) {
+				t.Errorf("range %v: tick %v outside", r, tk.Value)
+			}
+			if tk.Label != "" {
+				n++
+			}
+		}
+		if n < 2 {
+			t.Errorf("range %v: %d labelled ticks", r, n)
+		}
+	}
+}

@@ -28,6 +28,7 @@ import (
 	"genlab/data"
 	"genlab/diffusion"
 	"genlab/experiments/internal"
+	"genlab/kdiff"
 	"genlab/nn"
 	"genlab/pfgm"
 	"genlab/results"
@@ -62,14 +63,17 @@ func preset(p internal.Preset) Config {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := internal.NewFlagSet(experiment)
-	// One seed unless -seeds says otherwise: a default task takes tens of
-	// minutes on 2 cores.
-	common := internal.Common{Seeds: internal.Seeds{0}}
+	// Seeds 0, 1, 2 (the 95% CIs over seeds); the quick preset runs seed 0
+	// alone unless -seeds says otherwise.
+	var common internal.Common
 	common.Register(fs)
 	dataDir := fs.String("data-dir", "", "directory with the four MNIST idx(.gz) files (default: data/mnist of this checkout)")
 	netName := fs.String("net", "", "denoiser network: mlp or unet (default: the preset's)")
 	res := fs.Int("res", 0, "image side: 28, 14 (2×2 block means) or 7 (4×4) (0: the preset's)")
-	target := fs.String("target", "edm", "prediction target: edm, eps, v or x")
+	target := fs.String("target", "edm", "prediction target: edm, eps, v or x (see -k for the k-Diff family)")
+	var ks kdiff.Ks
+	fs.Var(&ks, "k", "k-Diff targets through the EDM bridge, comma list of numbers in [0,1] and/or learn (e.g. 0,0.5,1,learn); replaces -target")
+	lossSpace := fs.String("loss", "v", "k-Diff loss space with -k: u, v or x")
 	var ds pfgm.Ds
 	fs.Var(&ds, "D", "PFGM++ augmented dimensions, comma list (inf = EDM; default inf)")
 	noise := fs.String("noise", "edm", "noise kernel: edm (Gaussian) or pfgm (needs -D)")
@@ -86,6 +90,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	base := preset(common.Preset)
+	if common.Preset == internal.Quick && !internal.IsSet(fs, "seeds") {
+		common.Seeds = internal.Seeds{0}
+	}
 	if *netName != "" {
 		if *netName != "mlp" && *netName != "unet" {
 			return internal.Usagef("-net %q: want mlp or unet", *netName)
@@ -102,6 +109,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return internal.Usagef("-target %q: %v", *target, err)
 	}
 	base.Target = *target
+	if _, err := kdiff.ParseLossSpace(*lossSpace); err != nil {
+		return internal.Usagef("-loss %q: want u, v or x", *lossSpace)
+	}
+	kVals := []string{""}
+	if len(ks) > 0 {
+		if internal.IsSet(fs, "target") {
+			return internal.Usagef("-k %s: give either -k or -target, not both", ks.String())
+		}
+		base.Target, base.Loss = "k", *lossSpace
+		kVals = kVals[:0]
+		for _, k := range ks {
+			kVals = append(kVals, k.String())
+		}
+	}
 	switch *noise {
 	case "edm":
 		if len(ds) > 0 && !(len(ds) == 1 && pfgm.FormatD(ds[0]) == "inf") {
@@ -110,6 +131,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "pfgm":
 		if len(ds) == 0 {
 			return internal.Usagef("-noise pfgm: give -D (e.g. -D 64,inf)")
+		}
+		if len(ks) > 0 {
+			return internal.Usagef("-k %s: the k-Diff bridge assumes the Gaussian kernel; not with -noise pfgm", ks.String())
 		}
 	default:
 		return internal.Usagef("-noise %q: want edm or pfgm", *noise)
@@ -157,6 +181,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	tasks, err := internal.Expand(base,
 		internal.Values("D", Dvals, func(c *Config, v string) { c.D = v }),
+		internal.Values("k", kVals, func(c *Config, v string) { c.K = v }),
 		internal.Values("seed", []uint64(common.Seeds), func(c *Config, v uint64) { c.Seed = v }),
 	)
 	if err != nil {
@@ -199,9 +224,7 @@ func summaryFigures(dir string, t *results.Table) error {
 	for i := range t.Rows {
 		// Tasks that differ only in their seed form one group.
 		g := fmt.Sprintf("%s %d² D=%s %s steps", t.Get(i, "net"), atoi(t.Get(i, "res")), t.Get(i, "D"), t.Get(i, "steps"))
-		if v := t.Get(i, "target"); v != "edm" {
-			g += " " + v
-		}
+		g += targetLabel(t, i)
 		for _, c := range []string{"hidden", "layers", "channels", "batch", "lr", "n_eval", "n_train"} {
 			if len(distinct(t, c)) > 1 {
 				g += " " + c + "=" + t.Get(i, c)
@@ -272,7 +295,7 @@ func summaryFigures(dir string, t *results.Table) error {
 		if err != nil {
 			continue
 		}
-		k := fmt.Sprintf("%s %d²", t.Get(i, "net"), atoi(t.Get(i, "res")))
+		k := fmt.Sprintf("%s %d²%s", t.Get(i, "net"), atoi(t.Get(i, "res")), targetLabel(t, i))
 		if byNet[k] == nil {
 			byNet[k] = map[float64][]float64{}
 		}
@@ -295,11 +318,92 @@ func summaryFigures(dir string, t *results.Table) error {
 	}
 	sort.Slice(dSeries, func(a, b int) bool { return dSeries[a].Name < dSeries[b].Name })
 	if multi {
-		return results.MetricVsParam(filepath.Join(dir, "fid_vs_D.png"), results.SweepPlot{
+		if err := results.MetricVsParam(filepath.Join(dir, "fid_vs_D.png"), results.SweepPlot{
 			Title: "MNIST: fid_lenet vs D (PFGM++)", XLabel: "D", YLabel: "fid_lenet", LogX: true, Series: dSeries,
-		})
+		}); err != nil {
+			return err
+		}
 	}
-	return nil
+	return fidVsK(filepath.Join(dir, "fid_vs_k.png"), t)
+}
+
+// targetLabel is the part of a setting's name that names its target: ""
+// for EDM, " eps" etc. for the other EDM-core targets, " k=0.5 v-loss" for
+// the k-Diff family.
+func targetLabel(t *results.Table, i int) string {
+	switch v := t.Get(i, "target"); v {
+	case "edm":
+		return ""
+	case "k":
+		return fmt.Sprintf(" k=%s %s-loss", t.Get(i, "k"), t.Get(i, "loss"))
+	default:
+		return " " + v
+	}
+}
+
+// fidVsK draws fid_lenet against the k-Diff target parameter k (mean and
+// 95% CI over seeds), one line per network, resolution, D and loss space
+// with fixed k, and the learned-k runs as their own series placed at the
+// mean of their final k. Nothing is drawn unless some line has two k.
+func fidVsK(path string, t *results.Table) error {
+	lines := map[string]map[float64][]float64{}
+	learned := map[string][2][]float64{} // name → (final k, fid_lenet) per seed
+	for i := range t.Rows {
+		if t.Get(i, "target") != "k" {
+			continue
+		}
+		fid, err := t.Float(i, "fid_lenet")
+		if err != nil {
+			continue
+		}
+		name := fmt.Sprintf("%s %d² D=%s %s-loss", t.Get(i, "net"), atoi(t.Get(i, "res")), t.Get(i, "D"), t.Get(i, "loss"))
+		if t.Get(i, "k") == "learn" {
+			kf, err := t.Float(i, "k_final")
+			if err != nil {
+				continue
+			}
+			l := learned[name]
+			l[0], l[1] = append(l[0], kf), append(l[1], fid)
+			learned[name] = l
+			continue
+		}
+		k, err := strconv.ParseFloat(t.Get(i, "k"), 64)
+		if err != nil {
+			continue
+		}
+		if lines[name] == nil {
+			lines[name] = map[float64][]float64{}
+		}
+		lines[name][k] = append(lines[name][k], fid)
+	}
+	var series []results.Series
+	multi := false
+	for name, m := range lines {
+		s := results.Series{Name: name}
+		for k := range m {
+			s.X = append(s.X, k)
+		}
+		sort.Float64s(s.X)
+		for _, k := range s.X {
+			s.Y = append(s.Y, m[k])
+		}
+		multi = multi || len(s.X) > 1
+		series = append(series, s)
+	}
+	for name, l := range learned {
+		mean := 0.0
+		for _, k := range l[0] {
+			mean += k
+		}
+		series = append(series, results.Series{Name: name + ", learned k", X: []float64{mean / float64(len(l[0]))}, Y: [][]float64{l[1]}})
+	}
+	if !multi {
+		return nil
+	}
+	sort.Slice(series, func(a, b int) bool { return series[a].Name < series[b].Name })
+	return results.MetricVsParam(path, results.SweepPlot{
+		Title: "MNIST: fid_lenet vs k-Diff target k (0 = ε, ½ = v, 1 = x)", XLabel: "k", YLabel: "fid_lenet", LogY: true, Series: series,
+	})
 }
 
 func atoi(s string) int {

@@ -23,6 +23,7 @@ func TestBadFlagsExit2WithOneLine(t *testing.T) {
 	for _, args := range [][]string{
 		{"-preset", "nope"}, {"-net", "resnet"}, {"-res", "9"}, {"-target", "z"}, {"-noise", "vp"},
 		{"-D", "0.5"}, {"-steps", "-3"}, {"-heun-steps", "0"}, {"-data-dir", "/nonexistent/mnist"},
+		{"-k", "1.5"}, {"-k", "0,z"}, {"-loss", "w"}, {"-k", "0.5", "-target", "eps"}, {"-k", "0", "-noise", "pfgm", "-D", "64"},
 	} {
 		exptest.UsageError(t, experiment, run, append(args, "-out", out), strings.TrimPrefix(args[0], "-"), args[1])
 	}

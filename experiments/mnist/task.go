@@ -14,6 +14,7 @@ import (
 	"genlab/data"
 	"genlab/diffusion"
 	"genlab/fidlenet"
+	"genlab/kdiff"
 	"genlab/nn"
 	"genlab/pfgm"
 	"genlab/results"
@@ -27,6 +28,8 @@ type Config struct {
 	Res         int     `json:"res"` // 28, 14 or 7
 	D           string  `json:"D"`   // PFGM++ augmented dimensions; "inf" is EDM
 	Target      string  `json:"target"`
+	K           string  `json:"k,omitempty"`    // k-Diff target parameter (a number in [0,1] or "learn"); set when Target is "k"
+	Loss        string  `json:"loss,omitempty"` // k-Diff loss space (u, v or x), with K
 	SigmaData   float64 `json:"sigma_data"`
 	NTrain      int     `json:"n_train"` // training images (0: all 60,000)
 	NEval       int     `json:"n_eval"`  // generated (and real, and floor) samples for the final metrics
@@ -111,6 +114,24 @@ func kernel(d string) (diffusion.Kernel, error) {
 	return k, nil
 }
 
+// parseTarget returns the training target of cfg: a named EDM-core target
+// (edm, eps, v, x) or, for Target "k", the k-Diff bridge with k = cfg.K
+// (a learned k starts at ½) and loss space cfg.Loss.
+func parseTarget(cfg Config) (diffusion.Target, error) {
+	if cfg.Target != "k" {
+		return diffusion.ParseTarget(cfg.Target, cfg.SigmaData)
+	}
+	k, err := kdiff.ParseK(cfg.K)
+	if err != nil {
+		return nil, err
+	}
+	loss, err := kdiff.ParseLossSpace(cfg.Loss)
+	if err != nil {
+		return nil, err
+	}
+	return kdiff.NewBridge(k, loss, 0.5, kdiff.DefaultKLR), nil
+}
+
 // sample draws n samples by Heun with steps steps from per-sample prior
 // seeds (diffusion.PriorSamples), so sample i does not depend on n or on the
 // batch size. It returns the samples and the number of network evaluations.
@@ -150,7 +171,7 @@ func runTask(ctx context.Context, cfg Config, s *sets, dir *results.Dir, log io.
 	X := trainR.Unit()
 	dim := cfg.Res * cfg.Res
 
-	target, err := diffusion.ParseTarget(cfg.Target, cfg.SigmaData)
+	target, err := parseTarget(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -244,6 +265,9 @@ func runTask(ctx context.Context, cfg Config, s *sets, dir *results.Dir, log io.
 	}
 	if cfg.Quick {
 		res["quick"] = 1
+	}
+	if b, ok := target.(*kdiff.Bridge); ok {
+		res["k_final"] = b.KValue() // the fixed k, or where the learned k ended
 	}
 	info, err := fidlenet.ShippedInfo()
 	if err != nil {

@@ -2,12 +2,17 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"genlab/diffusion"
+	"genlab/kdiff"
 	"genlab/nn"
+	"genlab/results"
 )
 
 // Samples come from per-sample prior seeds: the first rows are the same
@@ -50,5 +55,64 @@ func TestSamplesDoNotDependOnCount(t *testing.T) {
 	}
 	if c.At(0, 0) == a.At(0, 0) {
 		t.Error("another generation seed gave the same sample")
+	}
+}
+
+// -k selects the k-Diff bridge: k = 1 is x-prediction (D = F exactly), k = 0
+// is ε-prediction (c_skip = 1), and "learn" gives a target that trains k.
+func TestParseTargetK(t *testing.T) {
+	for _, c := range []struct {
+		k           string
+		cskip, cout float64
+		learnable   bool
+	}{
+		{"1", 0, 1, false},
+		{"0", 1, 0.7, false},
+		{"learn", 0.5 / (0.5*0.7 + 0.5), 0.7 / (0.5*0.7 + 0.5), true},
+	} {
+		tg, err := parseTarget(Config{Target: "k", K: c.k, Loss: "v", SigmaData: 0.5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := tg.Scalings(0.7)
+		if math.Abs(sc.CSkip-c.cskip) > 1e-12 || math.Abs(sc.COut-c.cout) > 1e-12 {
+			t.Errorf("k=%s: c_skip %v c_out %v, want %v %v", c.k, sc.CSkip, sc.COut, c.cskip, c.cout)
+		}
+		if b, ok := tg.(*kdiff.Bridge); !ok || (b.Learned != nil) != c.learnable {
+			t.Errorf("k=%s: target %T, want a bridge with learned k %v", c.k, tg, c.learnable)
+		}
+	}
+	if _, err := parseTarget(Config{Target: "k", K: "1", Loss: "w"}); err == nil {
+		t.Error("loss space w accepted")
+	}
+	if tg, err := parseTarget(Config{Target: "edm", SigmaData: 0.5}); err != nil || tg.Scalings(0.5).CSkip != 0.5 {
+		t.Errorf("edm target: %v, %v", tg, err)
+	}
+}
+
+// fid_vs_k.png is drawn from a table with two fixed k and a learned k, and
+// not at all from a table without k-Diff rows.
+func TestFidVsK(t *testing.T) {
+	dir := t.TempDir()
+	tab := &results.Table{Columns: []string{"net", "res", "D", "target", "k", "loss", "fid_lenet", "k_final"}}
+	for seed := 0; seed < 3; seed++ {
+		for _, k := range []string{"0", "1", "learn"} {
+			tab.Rows = append(tab.Rows, []string{"mlp", "14", "inf", "k", k, "v", fmt.Sprint(100 + seed), "0.8"})
+		}
+	}
+	p := filepath.Join(dir, "fid_vs_k.png")
+	if err := fidVsK(p, tab); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(p); err != nil || st.Size() == 0 {
+		t.Fatalf("fid_vs_k.png: %v", err)
+	}
+	q := filepath.Join(dir, "none.png")
+	tab.Rows = [][]string{{"mlp", "14", "inf", "edm", "", "", "100", ""}}
+	if err := fidVsK(q, tab); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(q); err == nil {
+		t.Error("fid_vs_k drawn without k-Diff rows")
 	}
 }
