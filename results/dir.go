@@ -37,6 +37,9 @@ const (
 	ResultFile  = "result.json"
 	SummaryFile = "summary.csv"
 	IndexFile   = "index.html"
+	// CacheFile marks an experiment directory as a cache of trained models
+	// shared by experiments (pfgm-models, …): WriteIndex leaves it out.
+	CacheFile = "CACHE"
 )
 
 // KeyField is the field of result.json that records the task key the result
@@ -101,6 +104,32 @@ func Open(root, experiment string, cfg any) (*Dir, error) {
 		}
 	}
 	return d, nil
+}
+
+// OpenCache is Open for a directory of cached models rather than an
+// experiment: it also marks root/name with CacheFile (see MarkCache), so
+// runs/index.html does not list it as an experiment.
+func OpenCache(root, name string, cfg any) (*Dir, error) {
+	d, err := Open(root, name, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := MarkCache(filepath.Join(root, name)); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// MarkCache writes CacheFile into dir (creating dir) unless it is there.
+func MarkCache(dir string) error {
+	p := filepath.Join(dir, CacheFile)
+	if _, err := os.Stat(p); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("results: mark cache: %w", err)
+	}
+	return WriteFileAtomic(p, []byte("Trained models shared by experiments; not an experiment of its own.\n"))
 }
 
 // Dir returns the task directory's path.

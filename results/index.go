@@ -89,6 +89,9 @@ func WriteIndex(root string) error {
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
+		if _, err := os.Stat(filepath.Join(root, e.Name(), CacheFile)); err == nil {
+			continue // a model cache (OpenCache), not an experiment
+		}
 		ex, ok, err := scanExperiment(root, e.Name())
 		if err != nil {
 			return fmt.Errorf("results: index: %w", err)

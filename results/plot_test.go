@@ -229,6 +229,9 @@ func TestWriteIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.MkdirAll(filepath.Join(root, "empty"), 0o755)
+	if _, err := OpenCache(root, "some-models", map[string]int{"D": 4}); err != nil {
+		t.Fatal(err)
+	}
 	if err := WriteIndex(root); err != nil {
 		t.Fatal(err)
 	}
@@ -250,6 +253,9 @@ func TestWriteIndex(t *testing.T) {
 		if !strings.Contains(s, want) {
 			t.Errorf("index.html lacks %q", want)
 		}
+	}
+	if strings.Contains(s, "some-models") {
+		t.Error("index.html lists the model cache some-models as an experiment")
 	}
 	if strings.Contains(s, `id="empty"`) || strings.Contains(s, "<b>") || strings.Contains(s, "<script") || strings.Contains(s, "http") {
 		t.Error("index.html lists an empty experiment, leaks raw HTML, or links outside")

@@ -318,7 +318,7 @@ func (bs *bundles) get(ctx context.Context, cfg Config, stderr func(string, ...a
 		return nil, err
 	}
 	// λ tuning, cached on disk
-	d, err := results.Open(bs.root, modelsExperiment, struct {
+	d, err := results.OpenCache(bs.root, modelsExperiment, struct {
 		Kind string `json:"kind"`
 		Key  any    `json:"key"`
 	}{"tune", tuneKey})
@@ -362,7 +362,7 @@ func (bs *bundles) get(ctx context.Context, cfg Config, stderr func(string, ...a
 
 // maps returns the training |C| images at Map.K, cached on disk.
 func (bs *bundles) maps(ctx context.Context, cfg Config, stderr func(string, ...any)) (*mat.Dense, error) {
-	d, err := results.Open(bs.root, modelsExperiment, struct {
+	d, err := results.OpenCache(bs.root, modelsExperiment, struct {
 		Kind string `json:"kind"`
 		Map  MapCfg `json:"map"`
 		Seed uint64 `json:"seed"`
@@ -402,7 +402,7 @@ func (bs *bundles) maps(ctx context.Context, cfg Config, stderr func(string, ...
 // net returns the network prior for (seed, k), trained now (resuming from
 // its checkpoint) or loaded from the cache.
 func (bs *bundles) net(ctx context.Context, cfg Config, images *mat.Dense, stderr func(string, ...any)) (*prior.NetPrior, float64, error) {
-	d, err := results.Open(bs.root, modelsExperiment, struct {
+	d, err := results.OpenCache(bs.root, modelsExperiment, struct {
 		Kind string `json:"kind"`
 		Map  MapCfg `json:"map"`
 		Net  NetCfg `json:"net"`

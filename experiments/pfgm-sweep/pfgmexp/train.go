@@ -63,7 +63,7 @@ func TrainOrLoad(ctx context.Context, root string, cfg TrainConfig, ds *DataSet)
 	if err := cfg.Kernel().Validate(); err != nil {
 		return nil, err
 	}
-	dir, err := results.Open(root, ModelsExperiment, cfg)
+	dir, err := results.OpenCache(root, ModelsExperiment, cfg)
 	if err != nil {
 		return nil, err
 	}
