@@ -85,8 +85,7 @@ func (t *Table) Series(x, y, by string) ([]Series, error) {
 	if by != "" && t.Col(by) < 0 {
 		return nil, fmt.Errorf("results: series: no column %q", by)
 	}
-	groups := map[string]map[float64][]float64{}
-	var order []string
+	var g Groups
 	for i := range t.Rows {
 		xv, err := t.Float(i, x)
 		if err != nil {
@@ -100,31 +99,50 @@ func (t *Table) Series(x, y, by string) ([]Series, error) {
 		if by != "" {
 			name = by + "=" + t.Get(i, by)
 		}
-		g, ok := groups[name]
-		if !ok {
-			g = map[float64][]float64{}
-			groups[name] = g
-			order = append(order, name)
-		}
-		g[xv] = append(g[xv], yv)
+		g.Add(name, xv, yv)
+	}
+	return g.Series(), nil
+}
+
+// Groups gathers y values by series name and x value: the shape
+// MetricVsParam draws (one point per x holding the y of every seed).
+type Groups struct {
+	m map[string]map[float64][]float64
+}
+
+// Add appends y to the point x of the series name.
+func (g *Groups) Add(name string, x, y float64) {
+	if g.m == nil {
+		g.m = map[string]map[float64][]float64{}
+	}
+	if g.m[name] == nil {
+		g.m[name] = map[float64][]float64{}
+	}
+	g.m[name][x] = append(g.m[name][x], y)
+}
+
+// Series returns the series ordered by name (numerically where names are
+// numbers), each with its x values sorted.
+func (g *Groups) Series() []Series {
+	order := make([]string, 0, len(g.m))
+	for name := range g.m {
+		order = append(order, name)
 	}
 	sort.Slice(order, func(i, j int) bool { return lessCell(order[i], order[j]) })
 	out := make([]Series, 0, len(order))
 	for _, name := range order {
-		g := groups[name]
+		pts := g.m[name]
 		s := Series{Name: name}
-		xs := make([]float64, 0, len(g))
-		for xv := range g {
-			xs = append(xs, xv)
-		}
-		sort.Float64s(xs)
-		for _, xv := range xs {
+		for xv := range pts {
 			s.X = append(s.X, xv)
-			s.Y = append(s.Y, g[xv])
+		}
+		sort.Float64s(s.X)
+		for _, xv := range s.X {
+			s.Y = append(s.Y, pts[xv])
 		}
 		out = append(out, s)
 	}
-	return out, nil
+	return out
 }
 
 // Collect gathers every finished task of root/<experiment> (a subdirectory

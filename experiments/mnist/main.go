@@ -284,39 +284,21 @@ func summaryFigures(dir string, t *results.Table) error {
 			return err
 		}
 	}
-	// fid_lenet against D (∞ = EDM), one line per network/resolution.
-	byNet := map[string]map[float64][]float64{}
+	// fid_lenet against D (∞ = EDM), one line per network/resolution/target.
+	var byD results.Groups
 	for i := range t.Rows {
 		d, err := pfgm.ParseD(t.Get(i, "D"))
 		if err != nil {
 			continue
 		}
-		v, err := t.Float(i, "fid_lenet")
-		if err != nil {
-			continue
+		if v, err := t.Float(i, "fid_lenet"); err == nil {
+			byD.Add(fmt.Sprintf("%s %d²%s", t.Get(i, "net"), atoi(t.Get(i, "res")), targetLabel(t, i)), d, v)
 		}
-		k := fmt.Sprintf("%s %d²%s", t.Get(i, "net"), atoi(t.Get(i, "res")), targetLabel(t, i))
-		if byNet[k] == nil {
-			byNet[k] = map[float64][]float64{}
-		}
-		byNet[k][d] = append(byNet[k][d], v)
 	}
-	var dSeries []results.Series
-	multi := false
-	for k, m := range byNet {
-		s := results.Series{Name: k}
-		xs := make([]float64, 0, len(m))
-		for x := range m {
-			xs = append(xs, x)
-		}
-		sort.Float64s(xs)
-		for _, x := range xs {
-			s.X, s.Y = append(s.X, x), append(s.Y, m[x])
-		}
-		multi = multi || len(xs) > 1
-		dSeries = append(dSeries, s)
+	dSeries, multi := byD.Series(), false
+	for _, s := range dSeries {
+		multi = multi || len(s.X) > 1
 	}
-	sort.Slice(dSeries, func(a, b int) bool { return dSeries[a].Name < dSeries[b].Name })
 	if multi {
 		if err := results.MetricVsParam(filepath.Join(dir, "fid_vs_D.png"), results.SweepPlot{
 			Title: "MNIST: fid_lenet vs D (PFGM++)", XLabel: "D", YLabel: "fid_lenet", LogX: true, Series: dSeries,
@@ -346,7 +328,7 @@ func targetLabel(t *results.Table, i int) string {
 // with fixed k, and the learned-k runs as their own series placed at the
 // mean of their final k. Nothing is drawn unless some line has two k.
 func fidVsK(path string, t *results.Table) error {
-	lines := map[string]map[float64][]float64{}
+	var lines results.Groups
 	learned := map[string][2][]float64{} // name → (final k, fid_lenet) per seed
 	for i := range t.Rows {
 		if t.Get(i, "target") != "k" {
@@ -371,24 +353,11 @@ func fidVsK(path string, t *results.Table) error {
 		if err != nil {
 			continue
 		}
-		if lines[name] == nil {
-			lines[name] = map[float64][]float64{}
-		}
-		lines[name][k] = append(lines[name][k], fid)
+		lines.Add(name, k, fid)
 	}
-	var series []results.Series
-	multi := false
-	for name, m := range lines {
-		s := results.Series{Name: name}
-		for k := range m {
-			s.X = append(s.X, k)
-		}
-		sort.Float64s(s.X)
-		for _, k := range s.X {
-			s.Y = append(s.Y, m[k])
-		}
+	series, multi := lines.Series(), false
+	for _, s := range series {
 		multi = multi || len(s.X) > 1
-		series = append(series, s)
 	}
 	for name, l := range learned {
 		mean := 0.0
