@@ -142,3 +142,24 @@ func kolmogorovQ(l float64) float64 {
 }
 
 func clamp01(x float64) float64 { return min(max(x, 0), 1) }
+
+// SignTest is the paired sign test of a against b (lower is better): wins
+// (a < b), losses (a > b), ties dropped, the two-sided binomial p-value
+// 2·P(X ≤ min(w, l)), X ~ Bin(w+l, ½), capped at 1, and the mean of a − b.
+func SignTest(a, b []float64) (wins, losses int, p, meanDiff float64) {
+	for i := range a {
+		switch {
+		case a[i] < b[i]:
+			wins++
+		case a[i] > b[i]:
+			losses++
+		}
+		meanDiff += (a[i] - b[i]) / float64(len(a))
+	}
+	n := wins + losses
+	if n == 0 {
+		return 0, 0, 1, meanDiff
+	}
+	p = math.Min(1, 2*distuv.Binomial{N: float64(n), P: 0.5}.CDF(float64(min(wins, losses))))
+	return wins, losses, p, meanDiff
+}

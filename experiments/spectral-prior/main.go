@@ -24,8 +24,6 @@ import (
 	"sort"
 	"strings"
 
-	"gonum.org/v1/gonum/stat/distuv"
-
 	"genlab/experiments/internal"
 	"genlab/matching/prior"
 	"genlab/metrics"
@@ -335,7 +333,7 @@ func summary(dir string, t *results.Table, base Config) error {
 					if len(ref) != len(zo) || len(zo) == 0 {
 						continue
 					}
-					w, l, pv, md := signTest(zo, ref)
+					w, l, pv, md := metrics.SignTest(zo, ref)
 					sb.WriteString(fmt.Sprintf("| %s | %s | %s | lap | %d | %d | %d | %.3g | %+.2f |\n", key, r, label, w, l, len(zo), pv, md))
 				}
 			}
@@ -393,7 +391,7 @@ func summary(dir string, t *results.Table, base Config) error {
 						signs.WriteString(" – |")
 						continue
 					}
-					w, l, pv, _ := signTest(zo, ref)
+					w, l, pv, _ := metrics.SignTest(zo, ref)
 					fmt.Fprintf(&signs, " %d/%d (p %.2g) |", w, l, pv)
 				}
 				mb.WriteString("\n")
@@ -409,25 +407,4 @@ func summary(dir string, t *results.Table, base Config) error {
 		return err
 	}
 	return results.WriteFileAtomic(filepath.Join(dir, "signtest.md"), []byte(sb.String()))
-}
-
-// signTest is the paired sign test of a against b (lower is better): wins
-// (a < b), losses (a > b), ties dropped, the two-sided binomial p-value
-// 2·P(X ≤ min(w, l)), X ~ Bin(w+l, ½), capped at 1, and the mean of a − b.
-func signTest(a, b []float64) (wins, losses int, p, meanDiff float64) {
-	for i := range a {
-		switch {
-		case a[i] < b[i]:
-			wins++
-		case a[i] > b[i]:
-			losses++
-		}
-		meanDiff += (a[i] - b[i]) / float64(len(a))
-	}
-	n := wins + losses
-	if n == 0 {
-		return 0, 0, 1, meanDiff
-	}
-	p = math.Min(1, 2*distuv.Binomial{N: float64(n), P: 0.5}.CDF(float64(min(wins, losses))))
-	return wins, losses, p, meanDiff
 }

@@ -82,13 +82,3 @@ func TestQuickPair(t *testing.T) {
 		t.Errorf("re-run: exit %d, stdout %q: want the cached task", code, stdout)
 	}
 }
-
-func TestSignTest(t *testing.T) {
-	// 9 wins of 10 (one tie dropped): p = 2·(1+10)/2¹⁰
-	a := []float64{1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 2}
-	b := []float64{2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2}
-	w, l, p, _ := signTest(a, b)
-	if w != 9 || l != 1 || math.Abs(p-22.0/1024) > 1e-12 {
-		t.Errorf("wins %d losses %d p %g, want 9, 1, %g", w, l, p, 22.0/1024)
-	}
-}
