@@ -40,15 +40,15 @@ func preset(p internal.Preset) Config {
 	case internal.Quick:
 		c.ConstCh, c.Channels, c.DChannels = 8, []int{8, 8, 4}, []int{4, 8, 8, 8}
 		c.Batch, c.PretrainIters, c.CheckpointEvery = 8, 20, 10
-		c.EvalCodes, c.EvalBatch, c.MetricSamples, c.PathPairs, c.K = 16, 16, 96, 16, 3
+		c.EvalCodes, c.EvalBatch, c.MetricSamples, c.PathPairs, c.K, c.FeatSteps = 16, 16, 96, 16, 3, 100
 	case internal.Default:
 		c.ConstCh, c.Channels, c.DChannels = 16, []int{16, 16, 8}, []int{8, 16, 32, 32}
 		c.Batch, c.PretrainIters, c.CheckpointEvery = 16, 300, 50
-		c.EvalCodes, c.EvalBatch, c.MetricSamples, c.PathPairs = 96, 32, 1500, 256
+		c.EvalCodes, c.EvalBatch, c.MetricSamples, c.PathPairs, c.FeatSteps = 96, 32, 1500, 256, 1500
 	case internal.Full:
 		c.ConstCh, c.Channels, c.DChannels = 32, []int{32, 32, 16}, []int{16, 32, 32, 32}
 		c.Batch, c.PretrainIters, c.CheckpointEvery = 32, 30000, 1000
-		c.EvalCodes, c.EvalBatch, c.MetricSamples, c.PathPairs = 512, 64, 10000, 2000
+		c.EvalCodes, c.EvalBatch, c.MetricSamples, c.PathPairs, c.FeatSteps = 512, 64, 10000, 2000, 3000
 	}
 	return c
 }
@@ -155,7 +155,7 @@ func summaryFigures(dir string, t *results.Table) error {
 	for _, m := range []struct{ key, label string }{
 		{"purity", "intervention purity D"}, {"coverage", "factors covered"}, {"live", "live share"},
 		{"mig", "MIG"}, {"dci_d", "DCI disentanglement"}, {"fvae", "FactorVAE score"},
-		{"fd", "Fréchet distance (factors)"}, {"pipl", "PIPL (pixel L2)"},
+		{"fd", "Fréchet distance (factors)"}, {"fd_cnn", "Fréchet distance (CNN features)"}, {"pipl", "PIPL (pixel L2)"},
 	} {
 		var labels []string
 		var vals [][]float64

@@ -53,6 +53,7 @@ type Config struct {
 	EvalBatch       int      `json:"eval_batch"`
 	MetricSamples   int      `json:"metric_samples"`
 	PathPairs       int      `json:"path_pairs"`
+	FeatSteps       int      `json:"feat_steps"`
 }
 
 func (c Config) gen() householder.GenConfig {
@@ -100,13 +101,42 @@ const (
 // realBatch renders n fresh sprites as pixels in [−1, 1].
 func realBatch(n int, rng *rand.Rand) []float32 {
 	imgs, _ := data.SpriteSet(n, false, rng)
-	out := make([]float32, 0, n*len(imgs[0]))
+	return pixels(imgs)
+}
+
+// pixels maps images in [0, 1] to one slice of pixels in [−1, 1].
+func pixels(imgs [][]float64) []float32 {
+	out := make([]float32, 0, len(imgs)*data.SpriteSize*data.SpriteSize)
 	for _, im := range imgs {
 		for _, v := range im {
 			out = append(out, float32(2*v-1))
 		}
 	}
 	return out
+}
+
+// featNet returns the CNN feature net of cfg: DefaultFeatNet trained for
+// cfg.FeatSteps steps with its fixed seed, read from the cache when an
+// earlier task trained it.
+func featNet(cfg Config, cache string) (*householder.FeatNet, error) {
+	fc := householder.DefaultFeatNet
+	fc.Steps = cfg.FeatSteps
+	key, err := cacheKey(fc)
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(cache, "featnet-"+key+".ckpt")
+	if c, err := nn.ReadCheckpoint(path); err == nil {
+		return householder.FeatNetFromCheckpoint(fc, c)
+	}
+	n, _, err := householder.TrainFeatNet(fc)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cache, 0o755); err != nil {
+		return nil, err
+	}
+	return n, nn.WriteCheckpoint(path, n.Checkpoint())
 }
 
 // trainPhase runs gan to iters iterations, resuming from and writing the
@@ -186,6 +216,8 @@ type evaluator struct {
 	sigma     []float64  // per-factor std on real data
 	realFeat  *mat.Dense // factor features of real set A
 	floorFD   float64    // FD(real A, real B)
+	feat      *householder.FeatExtractor
+	realCNN   *mat.Dense // CNN features of real set A
 	dir       *results.Dir
 	out       map[string]float64
 	rotations *rand.Rand
@@ -199,6 +231,7 @@ type genEval struct {
 	valid   []int
 	base    [][]float64 // EvalCodes codes at ψ
 	fd, ppl float64
+	fdCNN   float64 // Fréchet distance on the feature net's features
 }
 
 func (e *evaluator) generator(g *householder.Generator, rng *rand.Rand) (*genEval, error) {
@@ -227,6 +260,13 @@ func (e *evaluator) generator(g *householder.Generator, rng *rand.Rand) (*genEva
 	}
 	ge.factors = mat.NewDense(len(ge.valid), int(data.NumSpriteFactors), rows)
 	if ge.fd, err = metrics.FrechetDistance(householder.FactorFeatures(f, ok), e.realFeat); err != nil {
+		return nil, err
+	}
+	cnn, _, err := e.feat.Features(imgs, len(ge.codes.W))
+	if err != nil {
+		return nil, err
+	}
+	if ge.fdCNN, err = metrics.FrechetDistance(cnn, e.realCNN); err != nil {
 		return nil, err
 	}
 	bc, err := householder.SampleCodes(s, e.cfg.EvalCodes, e.cfg.Psi, rng)
@@ -333,6 +373,7 @@ func (e *evaluator) arm(name string, ge *genEval, groups []*mat.Dense, slots [][
 	}
 	put("fvae", fv)
 	put("fd", ge.fd)
+	put("fd_cnn", ge.fdCNN)
 	put("ppl", ge.ppl)
 	// PIPL analogue: a step ε along a randomly chosen found direction, all slots.
 	const eps = 1e-3
@@ -434,7 +475,7 @@ func runTask(ctx context.Context, cfg Config, dir *results.Dir, cache string, st
 	}
 	e := &evaluator{cfg: cfg, dir: dir, out: map[string]float64{}}
 	// Real data: factor std (for R) and the real-vs-real Fréchet floor.
-	realSet := func(stream uint64) *mat.Dense {
+	realSet := func(stream uint64) (*mat.Dense, []float32) {
 		imgs, _ := data.SpriteSet(cfg.MetricSamples, false, internal.NewRand(cfg.Seed, stream))
 		f := make([][data.NumSpriteFactors]float64, len(imgs))
 		ok := make([]bool, len(imgs))
@@ -454,14 +495,36 @@ func runTask(ctx context.Context, cfg Config, dir *results.Dir, cache string, st
 				e.sigma[j] = math.Sqrt(s)
 			}
 		}
-		return householder.FactorFeatures(f, ok)
+		return householder.FactorFeatures(f, ok), pixels(imgs)
 	}
-	e.realFeat = realSet(streamRealA)
+	realA, pixA := realSet(streamRealA)
+	realB, pixB := realSet(streamRealB)
+	e.realFeat = realA
 	var err error
-	if e.floorFD, err = metrics.FrechetDistance(e.realFeat, realSet(streamRealB)); err != nil {
+	if e.floorFD, err = metrics.FrechetDistance(realA, realB); err != nil {
 		return nil, err
 	}
 	e.out["fd_floor"] = e.floorFD
+	// The CNN feature net: trained once with its own fixed seed, shared by
+	// every task through the cache.
+	fn, err := featNet(cfg, cache)
+	if err != nil {
+		return nil, err
+	}
+	if e.feat, err = fn.NewExtractor(cfg.EvalBatch); err != nil {
+		return nil, err
+	}
+	defer e.feat.Close()
+	if e.realCNN, _, err = e.feat.Features(pixA, cfg.MetricSamples); err != nil {
+		return nil, err
+	}
+	cnnB, _, err := e.feat.Features(pixB, cfg.MetricSamples)
+	if err != nil {
+		return nil, err
+	}
+	if e.out["fd_cnn_floor"], err = metrics.FrechetDistance(e.realCNN, cnnB); err != nil {
+		return nil, err
+	}
 
 	rec := func(tag string) func(int, householder.StepStats) error {
 		return func(it int, st householder.StepStats) error {
@@ -502,7 +565,7 @@ func runTask(ctx context.Context, cfg Config, dir *results.Dir, cache string, st
 	if err != nil {
 		return nil, fmt.Errorf("G0 evaluation: %w", err)
 	}
-	e.out["g0_fd"], e.out["g0_ppl"] = ge0.fd, ge0.ppl
+	e.out["g0_fd"], e.out["g0_fd_cnn"], e.out["g0_ppl"] = ge0.fd, ge0.fdCNN, ge0.ppl
 	hpSlots := make([][]int, 1)
 	hpSlots[0] = cfg.HPLayers
 	ftIters := max(1, int(math.Round(cfg.FinetuneFrac*float64(cfg.PretrainIters))))
@@ -581,7 +644,7 @@ func runTask(ctx context.Context, cfg Config, dir *results.Dir, cache string, st
 		if err != nil {
 			return nil, fmt.Errorf("HP-inserted evaluation: %w", err)
 		}
-		e.out["hp_inserted_fd"] = ins.fd
+		e.out["hp_inserted_fd"], e.out["hp_inserted_fd_cnn"] = ins.fd, ins.fdCNN
 		ft, err := phase(ctx, "HP", hg, nil, d, cfg, ftIters, dir.Path("hp.ckpt"), streamTrainHP, stderr, rec("hp"))
 		if err != nil {
 			return nil, err
