@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"sort"
 	"strings"
 	"sync"
 
 	"gonum.org/v1/gonum/mat"
 
-	"genlab/pfgm"
 	"genlab/results"
 )
 
@@ -101,7 +99,7 @@ func SeriesFor(t *results.Table, filter, value, by, label, x, y string) ([]resul
 	if t.Col(y) < 0 {
 		return nil, fmt.Errorf("no column %q", y)
 	}
-	groups := map[string]map[float64][]float64{}
+	var g results.Groups
 	for i := range t.Rows {
 		if filter != "" && t.Get(i, filter) != value {
 			continue
@@ -117,42 +115,9 @@ func SeriesFor(t *results.Table, filter, value, by, label, x, y string) ([]resul
 		if err != nil {
 			return nil, err
 		}
-		g := t.Get(i, by)
-		if groups[g] == nil {
-			groups[g] = map[float64][]float64{}
-		}
-		groups[g][xv] = append(groups[g][xv], yv)
+		g.Add(label+t.Get(i, by), xv, yv)
 	}
-	keys := make([]string, 0, len(groups))
-	for k := range groups {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return dLess(keys[i], keys[j]) })
-	var out []results.Series
-	for _, k := range keys {
-		s := results.Series{Name: label + k}
-		var xs []float64
-		for xv := range groups[k] {
-			xs = append(xs, xv)
-		}
-		sort.Float64s(xs)
-		for _, xv := range xs {
-			s.X = append(s.X, xv)
-			s.Y = append(s.Y, groups[k][xv])
-		}
-		out = append(out, s)
-	}
-	return out, nil
-}
-
-// dLess orders cells numerically when both parse ("inf" last), else as text.
-func dLess(a, b string) bool {
-	x, e1 := pfgm.ParseD(a)
-	y, e2 := pfgm.ParseD(b)
-	if e1 == nil && e2 == nil {
-		return x < y
-	}
-	return a < b
+	return g.Series(), nil
 }
 
 // Project2D returns the 2-D view of x used in sample plots: the data itself
