@@ -69,43 +69,55 @@ func BenchmarkTrainStepMLP(b *testing.B) {
 	}
 }
 
-// BenchmarkTrainStepUNet times one training step (forward, backward, Adam) of
-// an MNIST-sized U-Net (1×28×28, 16 base channels, so 16/32 channels at the
-// two resolutions) at batch 16.
+// BenchmarkTrainStepUNet times one training step (forward, backward, Adam
+// lr 1e-4) of the U-Net on fixed random inputs, c and targets with unit
+// weights (the Trainer's loss mean_i Σ_j (F_ij − target_ij)²), at two shapes:
+// the MNIST-sized network of 1×28×28 images, 16 base channels (16/32 at the
+// two resolutions) at batch 16, and the mnist experiment's -net unet shape,
+// 1×14×14, 32 base channels (32/64), batch 64. bench/torch_unet_step.py is
+// the PyTorch peer of both; each reports its trainable parameter count
+// ("params"), which must agree.
 func BenchmarkTrainStepUNet(b *testing.B) {
-	rng := newRand(0)
-	u, err := NewUNet(UNetConfig{C: 1, H: 28, W: 28, Channels: 16}, rng)
-	if err != nil {
-		b.Fatal(err)
+	for _, s := range []struct{ res, channels, batch int }{
+		{28, 16, 16},
+		{14, 32, 64},
+	} {
+		b.Run(fmt.Sprintf("res=%d/ch=%d/batch=%d", s.res, s.channels, s.batch), func(b *testing.B) {
+			rng := newRand(0)
+			u, err := NewUNet(UNetConfig{C: 1, H: s.res, W: s.res, Channels: s.channels}, rng)
+			if err != nil {
+				b.Fatal(err)
+			}
+			tr, err := NewTrainer(u, s.batch, AdamConfig{LR: 1e-4})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer tr.Close()
+			x, c := randSlice(s.batch*u.In(), 1, rng), randSlice(s.batch, 1, rng)
+			target, w := randSlice(s.batch*u.In(), 1, rng), make([]float32, s.batch)
+			for i := range w {
+				w[i] = 1
+			}
+			if _, _, err := tr.Step(x, c, target, w); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			cpu0 := processCPU()
+			for i := 0; i < b.N; i++ {
+				if _, _, err := tr.Step(x, c, target, w); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportCPU(b, cpu0)
+			b.ReportMetric(float64(NumParams(u)), "params")
+		})
 	}
-	const batch = 16
-	tr, err := NewTrainer(u, batch, AdamConfig{LR: 1e-4})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer tr.Close()
-	x, c := randSlice(batch*u.In(), 1, rng), randSlice(batch, 1, rng)
-	target, w := randSlice(batch*u.In(), 1, rng), make([]float32, batch)
-	for i := range w {
-		w[i] = 1
-	}
-	if _, _, err := tr.Step(x, c, target, w); err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	cpu0 := processCPU()
-	for i := 0; i < b.N; i++ {
-		if _, _, err := tr.Step(x, c, target, w); err != nil {
-			b.Fatal(err)
-		}
-	}
-	reportCPU(b, cpu0)
 }
 
 // reportCPU adds the process CPU time per op (user+system, all threads) as
 // "cpu-ms/op": on a shared machine it varies less than wall time.
 func reportCPU(b *testing.B, cpu0 time.Duration) {
 	if d := processCPU() - cpu0; d > 0 {
-		b.ReportMetric(float64(d.Milliseconds())/float64(b.N), "cpu-ms/op")
+		b.ReportMetric(d.Seconds()*1e3/float64(b.N), "cpu-ms/op")
 	}
 }
