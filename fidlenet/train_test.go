@@ -1,6 +1,7 @@
 package fidlenet
 
 import (
+	"genlab/internal/cputime"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -228,7 +229,7 @@ func BenchmarkTrainStep(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		if _, err := tr.Step(im, idx, 1e-3, 0); err != nil {
 			b.Fatal(err)
@@ -257,7 +258,7 @@ func BenchmarkFeatures(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		if _, err := e.Features(im); err != nil {
 			b.Fatal(err)
@@ -271,7 +272,7 @@ func BenchmarkFeatures(b *testing.B) {
 // network's parameter count.
 func reportBench(b *testing.B, images int, cpu0 time.Duration, n *Net) {
 	b.ReportMetric(float64(images*b.N)/b.Elapsed().Seconds(), "images/s")
-	if d := processCPU() - cpu0; d > 0 {
+	if d := cputime.Process() - cpu0; d > 0 {
 		b.ReportMetric(d.Seconds()*1e3/float64(b.N), "cpu-ms/op")
 	}
 	b.ReportMetric(float64(n.NumParams()), "params")

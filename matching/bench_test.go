@@ -4,24 +4,14 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"genlab/internal/cputime"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"genlab/data/mesh"
 )
-
-// cpuSeconds returns the user+system CPU time of the process so far: unlike
-// wall time it does not grow when other processes share the cores.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return float64(ru.Utime.Sec+ru.Stime.Sec) + 1e-6*float64(ru.Utime.Usec+ru.Stime.Usec)
-}
 
 // benchMesh is a limbed blob on a cube-sphere with 6s²+2 vertices
 // (s = 29 → 5,048; s = 58 → 20,186), unit area.
@@ -41,13 +31,13 @@ func benchEigen(b *testing.B, s, k int) {
 	M := Diag(LumpedMass(m))
 	b.ReportMetric(float64(L.N), "vertices")
 	b.ResetTimer()
-	c0 := cpuSeconds()
+	c0 := cputime.Process().Seconds()
 	for i := 0; i < b.N; i++ {
 		if _, err := Eigenbasis(L, M, k, EigenOptions{Solver: Lanczos}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric((cpuSeconds()-c0)/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cputime.Process().Seconds()-c0)/float64(b.N), "cpu-s/op")
 }
 
 // BenchmarkEigen100 times the first 100 eigenpairs (shift-invert block
@@ -69,8 +59,8 @@ func BenchmarkZoomOutPair(b *testing.B) {
 	src.NormalizeArea()
 	tgt.NormalizeArea()
 	b.ResetTimer()
-	c0 := cpuSeconds()
-	defer func() { b.ReportMetric((cpuSeconds()-c0)/float64(b.N), "cpu-s/op") }()
+	c0 := cputime.Process().Seconds()
+	defer func() { b.ReportMetric((cputime.Process().Seconds()-c0)/float64(b.N), "cpu-s/op") }()
 	for i := 0; i < b.N; i++ {
 		b1, err := LaplaceBeltrami(src, 100, false, EigenOptions{Solver: Lanczos})
 		if err != nil {

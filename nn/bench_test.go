@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"genlab/internal/cputime"
 	"math"
 	"testing"
 	"time"
@@ -60,7 +61,7 @@ func BenchmarkTrainStepMLP(b *testing.B) {
 				step()
 			}
 			b.ResetTimer()
-			cpu0 := processCPU()
+			cpu0 := cputime.Process()
 			for i := 0; i < b.N; i++ {
 				step()
 			}
@@ -102,7 +103,7 @@ func BenchmarkTrainStepUNet(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
-			cpu0 := processCPU()
+			cpu0 := cputime.Process()
 			for i := 0; i < b.N; i++ {
 				if _, _, err := tr.Step(x, c, target, w); err != nil {
 					b.Fatal(err)
@@ -117,7 +118,7 @@ func BenchmarkTrainStepUNet(b *testing.B) {
 // reportCPU adds the process CPU time per op (user+system, all threads) as
 // "cpu-ms/op": on a shared machine it varies less than wall time.
 func reportCPU(b *testing.B, cpu0 time.Duration) {
-	if d := processCPU() - cpu0; d > 0 {
+	if d := cputime.Process() - cpu0; d > 0 {
 		b.ReportMetric(d.Seconds()*1e3/float64(b.N), "cpu-ms/op")
 	}
 }
