@@ -118,6 +118,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	r := common.Runner(experiment, stdout, stderr)
 	r.BLAS = nn.BLAS()
 	cache := filepath.Join(r.Out, experiment+"-cache")
+	if !common.Plan {
+		if err := results.MarkCache(cache); err != nil { // G0/FeatNet checkpoints, not an experiment
+			return err
+		}
+	}
 	err = internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[Config], d *results.Dir) (map[string]float64, error) {
 		return runTask(ctx, t.Config, d, cache, stderr)
 	})
