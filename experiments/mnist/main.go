@@ -217,8 +217,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 // summaryFigures draws the sample grids of every setting side by side,
-// fid_lenet against NFE (mean ± 95% CI over seeds) per setting, with the
-// floor as its own series, and fid_lenet against D when several D were run.
+// fid_lenet against NFE (mean ± 95% CI over seeds) for the settings sampled
+// at several NFEs, with the floor as its own series, fid_lenet against D
+// when several D were run, and against k when several k were run.
 func summaryFigures(dir string, t *results.Table) error {
 	groups := map[string][]int{}
 	for i := range t.Rows {
@@ -248,10 +249,13 @@ func summaryFigures(dir string, t *results.Table) error {
 			}
 		}
 	}
+	// One line per setting sampled at two NFEs or more, and the floor
+	// (train vs test digits, which does not depend on the setting) once.
 	var series []results.Series
+	var floorSeries *results.Series
 	for _, g := range names {
 		s := results.Series{Name: g}
-		floor := results.Series{Name: g + " floor"}
+		floor := results.Series{Name: "floor (train vs test digits)"}
 		xs := make([]float64, 0, len(nfeCols))
 		for x := range nfeCols {
 			xs = append(xs, x)
@@ -272,11 +276,15 @@ func summaryFigures(dir string, t *results.Table) error {
 				floor.X, floor.Y = append(floor.X, x), append(floor.Y, fl)
 			}
 		}
-		if len(s.X) > 0 {
-			series = append(series, s, floor)
+		if len(s.X) > 1 {
+			series = append(series, s)
+			if floorSeries == nil {
+				floorSeries = &floor
+			}
 		}
 	}
-	if len(series) > 0 {
+	if floorSeries != nil {
+		series = append(series, *floorSeries)
 		if err := results.MetricVsParam(filepath.Join(dir, "fid_vs_nfe.png"), results.SweepPlot{
 			Title: "MNIST: fid_lenet vs NFE (Heun)", XLabel: "NFE", YLabel: "fid_lenet",
 			LogX: true, LogY: true, Series: series,
@@ -284,7 +292,8 @@ func summaryFigures(dir string, t *results.Table) error {
 			return err
 		}
 	}
-	// fid_lenet against D (∞ = EDM), one line per network/resolution/target.
+	// fid_lenet against D (∞ = EDM), one line per network, resolution,
+	// training length and target that was run at two D or more.
 	var byD results.Groups
 	for i := range t.Rows {
 		d, err := pfgm.ParseD(t.Get(i, "D"))
@@ -292,14 +301,16 @@ func summaryFigures(dir string, t *results.Table) error {
 			continue
 		}
 		if v, err := t.Float(i, "fid_lenet"); err == nil {
-			byD.Add(fmt.Sprintf("%s %d²%s", t.Get(i, "net"), atoi(t.Get(i, "res")), targetLabel(t, i)), d, v)
+			byD.Add(fmt.Sprintf("%s %d² %s steps%s", t.Get(i, "net"), atoi(t.Get(i, "res")), t.Get(i, "steps"), targetLabel(t, i)), d, v)
 		}
 	}
-	dSeries, multi := byD.Series(), false
-	for _, s := range dSeries {
-		multi = multi || len(s.X) > 1
+	var dSeries []results.Series
+	for _, s := range byD.Series() {
+		if len(s.X) > 1 {
+			dSeries = append(dSeries, s)
+		}
 	}
-	if multi {
+	if len(dSeries) > 0 {
 		if err := results.MetricVsParam(filepath.Join(dir, "fid_vs_D.png"), results.SweepPlot{
 			Title: "MNIST: fid_lenet vs D (PFGM++)", XLabel: "D", YLabel: "fid_lenet", LogX: true, Series: dSeries,
 		}); err != nil {
