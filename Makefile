@@ -30,7 +30,7 @@ reproduce: data
 	@for e in toy2d matching $(QUICK_DEMOS); do \
 	  echo "== $$e (default)"; $(GO) run $(GOFLAGS_TAGS) ./experiments/$$e -preset default -out $(OUT) >/dev/null || exit 1; done
 	@echo "== mnist sweeps: fid_lenet vs k and vs D (3,000 steps, 3 seeds)"
-	$(GO) run $(GOFLAGS_TAGS) ./experiments/mnist -preset default -steps 3000 -k 0,0.5,1 -heun-steps 18 -out $(OUT) >/dev/null
+	$(GO) run $(GOFLAGS_TAGS) ./experiments/mnist -preset default -steps 3000 -k 0,0.5,1,learn,0.88 -heun-steps 18 -out $(OUT) >/dev/null
 	$(GO) run $(GOFLAGS_TAGS) ./experiments/mnist -preset default -steps 3000 -noise pfgm -D 8,128,inf -heun-steps 18 -out $(OUT) >/dev/null
 
 ## test: gofmt/vet, then every test in the pure-Go build (and the nn package with openblas when present)
