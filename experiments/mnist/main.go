@@ -77,15 +77,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var ds pfgm.Ds
 	fs.Var(&ds, "D", "PFGM++ augmented dimensions, comma list (inf = EDM; default inf)")
 	noise := fs.String("noise", "edm", "noise kernel: edm (Gaussian) or pfgm (needs -D)")
-	steps := fs.Int("steps", 0, "training steps (0: the preset's)")
-	batch := fs.Int("batch", 0, "batch size (0: the preset's)")
-	hidden := fs.Int("hidden", 0, "MLP hidden width (0: the preset's)")
-	layers := fs.Int("layers", 0, "MLP hidden layers (0: the preset's)")
+	var train internal.DenoiserFlags
+	train.Register(fs)
 	channels := fs.Int("channels", 0, "U-Net base channels (0: the preset's)")
-	lr := fs.Float64("lr", 0, "Adam learning rate (0: the preset's)")
 	nEval := fs.Int("n-eval", 0, "samples for the final metrics (0: the preset's; 10000 except quick)")
-	heun := internal.Ints{}
-	fs.Var(&heun, "heun-steps", "comma list of Heun step counts n (NFE 2n−1); the first is the headline")
 	if err := internal.Parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -138,29 +133,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	default:
 		return internal.Usagef("-noise %q: want edm or pfgm", *noise)
 	}
-	if err := internal.ApplyOverrides(
-		internal.IntOverride{Flag: "steps", Value: *steps, Dst: &base.Steps},
-		internal.IntOverride{Flag: "batch", Value: *batch, Dst: &base.Batch},
-		internal.IntOverride{Flag: "hidden", Value: *hidden, Dst: &base.Hidden},
-		internal.IntOverride{Flag: "layers", Value: *layers, Dst: &base.Layers},
+	if err := train.Apply(internal.DenoiserFields{Steps: &base.Steps, Batch: &base.Batch, Hidden: &base.Hidden,
+		Layers: &base.Layers, LR: &base.LR, HeunSteps: &base.HeunSteps},
 		internal.IntOverride{Flag: "channels", Value: *channels, Dst: &base.Channels},
 		internal.IntOverride{Flag: "n-eval", Value: *nEval, Dst: &base.NEval},
 	); err != nil {
 		return err
-	}
-	if *lr < 0 {
-		return internal.Usagef("-lr %g: must be ≥ 0", *lr)
-	}
-	if *lr > 0 {
-		base.LR = *lr
-	}
-	if len(heun) > 0 {
-		for _, n := range heun {
-			if n < 1 {
-				return internal.Usagef("-heun-steps %d: must be ≥ 1", n)
-			}
-		}
-		base.HeunSteps = heun
 	}
 	if base.NEval <= 3 {
 		return internal.Usagef("-n-eval %d: must be > 3", base.NEval)

@@ -62,14 +62,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	toys := internal.Strings{Allowed: toyNames}
 	fs.Var(&toys, "toy", "comma list of toys: "+strings.Join(toyNames, ", "))
 	target := fs.String("target", "edm", "prediction target: edm, eps, v or x")
-	steps := fs.Int("steps", 0, "training steps (0: the preset's)")
-	batch := fs.Int("batch", 0, "batch size (0: the preset's)")
-	hidden := fs.Int("hidden", 0, "hidden width (0: the preset's)")
-	layers := fs.Int("layers", 0, "hidden layers (0: the preset's)")
-	lr := fs.Float64("lr", 0, "Adam learning rate (0: the preset's)")
+	var train internal.DenoiserFlags
+	train.Register(fs)
 	sigmaData := fs.Float64("sigma-data", 0, "σ_data of the EDM preconditioning (0: the training set's std)")
-	heun := internal.Ints{}
-	fs.Var(&heun, "heun-steps", "comma list of Heun step counts n (NFE 2n−1); the first is the headline")
 	if err := internal.Parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -81,29 +76,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return internal.Usagef("-target %q: %v", *target, err)
 	}
 	base.Target = *target
-	if err := internal.ApplyOverrides(
-		internal.IntOverride{Flag: "steps", Value: *steps, Dst: &base.Steps},
-		internal.IntOverride{Flag: "batch", Value: *batch, Dst: &base.Batch},
-		internal.IntOverride{Flag: "hidden", Value: *hidden, Dst: &base.Hidden},
-		internal.IntOverride{Flag: "layers", Value: *layers, Dst: &base.Layers},
-	); err != nil {
+	if err := train.Apply(internal.DenoiserFields{Steps: &base.Steps, Batch: &base.Batch, Hidden: &base.Hidden,
+		Layers: &base.Layers, LR: &base.LR, HeunSteps: &base.HeunSteps}); err != nil {
 		return err
 	}
-	if *lr < 0 || *sigmaData < 0 {
-		return internal.Usagef("-lr %g / -sigma-data %g: must be ≥ 0", *lr, *sigmaData)
-	}
-	if *lr > 0 {
-		base.LR = *lr
+	if *sigmaData < 0 {
+		return internal.Usagef("-sigma-data %g: must be ≥ 0", *sigmaData)
 	}
 	base.SigmaData = *sigmaData
-	if len(heun) > 0 {
-		for _, n := range heun {
-			if n < 1 {
-				return internal.Usagef("-heun-steps %d: must be ≥ 1", n)
-			}
-		}
-		base.HeunSteps = heun
-	}
 
 	tasks, err := internal.Expand(base,
 		internal.Values("toy", toys.Values, func(c *Config, v string) { c.Toy = v }),

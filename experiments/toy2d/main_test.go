@@ -24,7 +24,7 @@ func TestBadFlagsExit2WithOneLine(t *testing.T) {
 	out := t.TempDir()
 	for _, args := range [][]string{
 		{"-preset", "nope"}, {"-seeds", "x"}, {"-toy", "unknown"}, {"-threads", "0"},
-		{"-target", "z"}, {"-steps", "-3"}, {"-heun-steps", "0"},
+		{"-target", "z"}, {"-steps", "-3"}, {"-heun-steps", "0"}, {"-lr", "-1"}, {"-sigma-data", "-1"},
 	} {
 		exptest.UsageError(t, experiment, run, append(args, "-out", out), strings.TrimPrefix(args[0], "-"), args[1])
 	}
