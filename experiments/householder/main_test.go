@@ -11,11 +11,6 @@ import (
 	"genlab/experiments/internal/exptest"
 )
 
-func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	return internal.Capture(experiment, args, run)
-}
-
 // Bad -k (0, larger than the HP layers' width), bad arms, bad fractions and
 // bad inits exit 2 with one line naming the flag and the value.
 func TestBadFlagsExit2(t *testing.T) {
@@ -42,7 +37,7 @@ func TestBadFlagsExit2(t *testing.T) {
 // sane scores, and a re-run skips the finished task.
 func TestQuickEndToEnd(t *testing.T) {
 	out := t.TempDir()
-	code, stdout, stderr := runCmd(t, "-preset", "quick", "-arms", "sefa,hp", "-out", out)
+	code, stdout, stderr := internal.Capture(experiment, []string{"-preset", "quick", "-arms", "sefa,hp", "-out", out}, run)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -82,7 +77,7 @@ func TestQuickEndToEnd(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, experiment, "bars_purity.png")); err != nil {
 		t.Errorf("summary figure: %v", err)
 	}
-	code, stdout, _ = runCmd(t, "-preset", "quick", "-arms", "sefa,hp", "-out", out)
+	code, stdout, _ = internal.Capture(experiment, []string{"-preset", "quick", "-arms", "sefa,hp", "-out", out}, run)
 	if code != 0 || !strings.Contains(stdout, `"cached":true`) {
 		t.Errorf("re-run: exit %d, stdout %q: want the cached result", code, stdout)
 	}

@@ -11,11 +11,6 @@ import (
 	"genlab/experiments/internal/exptest"
 )
 
-func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	return internal.Capture(experiment, args, run)
-}
-
 // Bad -k values (and other bad flags) exit 2 with one line naming the flag
 // and the value.
 func TestBadFlagsExit2(t *testing.T) {
@@ -28,7 +23,7 @@ func TestBadFlagsExit2(t *testing.T) {
 		exptest.UsageError(t, experiment, run, append(args, "-out", out, "-preset", "quick"), strings.TrimPrefix(args[0], "-"), args[1])
 	}
 	// Blobs need a square N.
-	if code, _, stderr := runCmd(t, "-data", "blobs", "-N", "50", "-out", out); code != 2 {
+	if code, _, stderr := internal.Capture(experiment, []string{"-data", "blobs", "-N", "50", "-out", out}, run); code != 2 {
 		t.Errorf("-data blobs -N 50: exit %d (%s)", code, stderr)
 	}
 }
@@ -39,7 +34,7 @@ func TestBadFlagsExit2(t *testing.T) {
 // (intrinsic SW₁ and off-manifold RMS), while at N = 2 they are close.
 func TestQuickEndToEnd(t *testing.T) {
 	out := t.TempDir()
-	code, stdout, stderr := runCmd(t, "-preset", "quick", "-out", out)
+	code, stdout, stderr := internal.Capture(experiment, []string{"-preset", "quick", "-out", out}, run)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

@@ -11,11 +11,6 @@ import (
 	"genlab/experiments/internal/exptest"
 )
 
-func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	return internal.Capture(experiment, args, run)
-}
-
 func TestBadFlagsExit2(t *testing.T) {
 	out := t.TempDir()
 	for _, args := range [][]string{
@@ -46,7 +41,7 @@ func TestBottleneckWidths(t *testing.T) {
 // learned k must rise with N/n: at (64,2) it ends above its value at (4,4).
 func TestQuickEndToEnd(t *testing.T) {
 	out := t.TempDir()
-	code, stdout, stderr := runCmd(t, "-preset", "quick", "-out", out)
+	code, stdout, stderr := internal.Capture(experiment, []string{"-preset", "quick", "-out", out}, run)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

@@ -10,11 +10,6 @@ import (
 	"genlab/experiments/internal"
 )
 
-func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	return internal.Capture(experiment, args, run)
-}
-
 func TestBadFlagsExit2(t *testing.T) {
 	out := t.TempDir()
 	for _, args := range [][]string{
@@ -25,7 +20,7 @@ func TestBadFlagsExit2(t *testing.T) {
 		if args[0] == "-cgal" {
 			a = append(a, "-pairs", "pig")
 		}
-		code, _, stderr := runCmd(t, a...)
+		code, _, stderr := internal.Capture(experiment, a, run)
 		if code != 2 {
 			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, stderr)
 		}
@@ -41,7 +36,7 @@ func TestBadFlagsExit2(t *testing.T) {
 func TestQuickBlobPair(t *testing.T) {
 	out := t.TempDir()
 	args := []string{"-preset", "quick", "-pairs", "blob", "-seeds", "1", "-out", out}
-	code, stdout, stderr := runCmd(t, args...)
+	code, stdout, stderr := internal.Capture(experiment, args, run)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -71,7 +66,7 @@ func TestQuickBlobPair(t *testing.T) {
 	if r["lsq_err"] < 2*r["commutativity_err"] {
 		t.Errorf("least squares %.2f not clearly worse than commutativity %.2f", r["lsq_err"], r["commutativity_err"])
 	}
-	code, stdout, _ = runCmd(t, args...)
+	code, stdout, _ = internal.Capture(experiment, args, run)
 	if code != 0 || !strings.Contains(stdout, `"cached":true`) {
 		t.Errorf("re-run: exit %d, stdout %q: want the cached task", code, stdout)
 	}

@@ -13,11 +13,6 @@ import (
 	"genlab/experiments/internal/exptest"
 )
 
-func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	return internal.Capture(experiment, args, run)
-}
-
 func TestBadFlagsExit2WithOneLine(t *testing.T) {
 	out := t.TempDir()
 	for _, args := range [][]string{
@@ -38,7 +33,7 @@ func TestTinyEndToEndAndSkip(t *testing.T) {
 	}
 	out := t.TempDir()
 	args := []string{"-preset", "quick", "-seeds", "0", "-steps", "120", "-n-eval", "300", "-heun-steps", "6,3", "-out", out}
-	code, stdout, stderr := runCmd(t, args...)
+	code, stdout, stderr := internal.Capture(experiment, args, run)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -75,7 +70,7 @@ func TestTinyEndToEndAndSkip(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "index.html")); err != nil {
 		t.Errorf("index.html: %v", err)
 	}
-	code, stdout, _ = runCmd(t, args...)
+	code, stdout, _ = internal.Capture(experiment, args, run)
 	if code != 0 || !strings.Contains(stdout, `"cached":true`) {
 		t.Errorf("re-run: exit %d, stdout %q; want the cached result", code, stdout)
 	}

@@ -11,18 +11,13 @@ import (
 	"genlab/experiments/internal"
 )
 
-func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	return internal.Capture(experiment, args, run)
-}
-
 func TestBadFlagsExit2(t *testing.T) {
 	out := t.TempDir()
 	for _, args := range [][]string{
 		{"-prior", "magic"}, {"-regime", "dirty"}, {"-method", "oracle"}, {"-sets", "teapot"}, {"-k", "1"}, {"-npairs", "-1"},
 		{"-net-steps", "-3"},
 	} {
-		code, _, stderr := runCmd(t, append(args, "-out", out)...)
+		code, _, stderr := internal.Capture(experiment, append(args, "-out", out), run)
 		if code != 2 {
 			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, stderr)
 		}
@@ -39,7 +34,7 @@ func TestBadFlagsExit2(t *testing.T) {
 func TestQuickPair(t *testing.T) {
 	out := t.TempDir()
 	args := []string{"-preset", "quick", "-sets", "blob", "-npairs", "1", "-regime", "clean,partial", "-prior", "exact,gaussian", "-out", out}
-	code, stdout, stderr := runCmd(t, args...)
+	code, stdout, stderr := internal.Capture(experiment, args, run)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -77,7 +72,7 @@ func TestQuickPair(t *testing.T) {
 		t.Errorf("sample distances to the training set: exact %.3g (want ≈ 0), Gaussian %.3g (want > 0.1)",
 			r["sample_nn_rel_exact"], r["sample_nn_rel_gaussian"])
 	}
-	code, stdout, _ = runCmd(t, args...)
+	code, stdout, _ = internal.Capture(experiment, args, run)
 	if code != 0 || !strings.Contains(stdout, `"cached":true`) {
 		t.Errorf("re-run: exit %d, stdout %q: want the cached task", code, stdout)
 	}

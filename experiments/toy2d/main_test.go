@@ -15,11 +15,6 @@ import (
 	"genlab/experiments/internal/exptest"
 )
 
-func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	return internal.Capture(experiment, args, run)
-}
-
 func TestBadFlagsExit2WithOneLine(t *testing.T) {
 	out := t.TempDir()
 	for _, args := range [][]string{
@@ -34,7 +29,7 @@ func TestBadFlagsExit2WithOneLine(t *testing.T) {
 // re-run skips the finished task.
 func TestQuickEndToEndAndSkip(t *testing.T) {
 	out := t.TempDir()
-	code, stdout, stderr := runCmd(t, "-preset", "quick", "-seeds", "0", "-out", out)
+	code, stdout, stderr := internal.Capture(experiment, []string{"-preset", "quick", "-seeds", "0", "-out", out}, run)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -67,7 +62,7 @@ func TestQuickEndToEndAndSkip(t *testing.T) {
 		t.Errorf("exact-denoiser sw1 %.3f vs floor %.3f", r["ideal_sw1"], r["sw_floor"])
 	}
 	start := time.Now()
-	code, stdout, _ = runCmd(t, "-preset", "quick", "-seeds", "0", "-out", out)
+	code, stdout, _ = internal.Capture(experiment, []string{"-preset", "quick", "-seeds", "0", "-out", out}, run)
 	if code != 0 || !strings.Contains(stdout, `"cached":true`) {
 		t.Fatalf("re-run: exit %d, stdout %q", code, stdout)
 	}
