@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,24 +36,9 @@ func TestBadFlagsExit2(t *testing.T) {
 // sane scores, and a re-run skips the finished task.
 func TestQuickEndToEnd(t *testing.T) {
 	out := t.TempDir()
-	code, stdout, stderr := internal.Capture(experiment, []string{"-preset", "quick", "-arms", "sefa,hp", "-out", out}, run)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	var line struct {
-		Key    string             `json:"key"`
-		Cached bool               `json:"cached"`
-		Result map[string]float64 `json:"result"`
-	}
-	if err := json.Unmarshal([]byte(strings.TrimSpace(stdout)), &line); err != nil {
-		t.Fatalf("stdout %q: %v", stdout, err)
-	}
-	for _, f := range []string{"config.json", "meta.json", "metrics.jsonl", "result.json", "samples_g0.png",
-		"traversal_sefa.png", "traversal_hp.png", "intervention_sefa.png", "intervention_hp.png", "hp.ckpt"} {
-		if _, err := os.Stat(filepath.Join(out, experiment, line.Key, f)); err != nil {
-			t.Errorf("missing %s: %v", f, err)
-		}
-	}
+	line := exptest.RunOne(t, experiment, run, "-preset", "quick", "-arms", "sefa,hp", "-out", out)
+	exptest.Files(t, filepath.Join(out, experiment, line.Key), "config.json", "meta.json", "metrics.jsonl", "result.json", "samples_g0.png",
+		"traversal_sefa.png", "traversal_hp.png", "intervention_sefa.png", "intervention_hp.png", "hp.ckpt")
 	r := line.Result
 	for _, arm := range []string{"sefa", "hp"} {
 		for _, m := range []string{"purity", "completeness", "live", "dci_d", "fvae"} {
@@ -77,7 +61,7 @@ func TestQuickEndToEnd(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, experiment, "bars_purity.png")); err != nil {
 		t.Errorf("summary figure: %v", err)
 	}
-	code, stdout, _ = internal.Capture(experiment, []string{"-preset", "quick", "-arms", "sefa,hp", "-out", out}, run)
+	code, stdout, _ := internal.Capture(experiment, []string{"-preset", "quick", "-arms", "sefa,hp", "-out", out}, run)
 	if code != 0 || !strings.Contains(stdout, `"cached":true`) {
 		t.Errorf("re-run: exit %d, stdout %q: want the cached result", code, stdout)
 	}

@@ -1,13 +1,12 @@
 package main
 
 import (
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"genlab/experiments/internal"
+	"genlab/experiments/internal/exptest"
 )
 
 func TestBadFlagsExit2(t *testing.T) {
@@ -36,28 +35,9 @@ func TestBadFlagsExit2(t *testing.T) {
 func TestQuickBlobPair(t *testing.T) {
 	out := t.TempDir()
 	args := []string{"-preset", "quick", "-pairs", "blob", "-seeds", "1", "-out", out}
-	code, stdout, stderr := internal.Capture(experiment, args, run)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	var line struct {
-		Key    string             `json:"key"`
-		Cached bool               `json:"cached"`
-		Result map[string]float64 `json:"result"`
-	}
-	if err := json.Unmarshal([]byte(strings.TrimSpace(stdout)), &line); err != nil {
-		t.Fatalf("stdout %q: %v", stdout, err)
-	}
-	for _, f := range []string{"config.json", "meta.json", "result.json", "commutativity_corr.png", "commutativity_zo_fmap.png"} {
-		if _, err := os.Stat(filepath.Join(out, experiment, line.Key, f)); err != nil {
-			t.Errorf("missing %s: %v", f, err)
-		}
-	}
-	for _, f := range []string{"summary.csv", "table.md", "geodesic_error_blob.png", "cumulative_error.png"} {
-		if _, err := os.Stat(filepath.Join(out, experiment, f)); err != nil {
-			t.Errorf("missing %s: %v", f, err)
-		}
-	}
+	line := exptest.RunOne(t, experiment, run, args...)
+	exptest.Files(t, filepath.Join(out, experiment, line.Key), "config.json", "meta.json", "result.json", "commutativity_corr.png", "commutativity_zo_fmap.png")
+	exptest.Files(t, filepath.Join(out, experiment), "summary.csv", "table.md", "geodesic_error_blob.png", "cumulative_error.png")
 	r := line.Result
 	t.Logf("lsq %.2f commutativity %.2f → ZoomOut %.2f, oracle %.2f", r["lsq_err"], r["commutativity_err"], r["commutativity_zo_err"], r["oracle_err"])
 	if !(r["commutativity_zo_err"] < r["commutativity_err"]) || r["commutativity_zo_err"] > 6 {
@@ -66,7 +46,7 @@ func TestQuickBlobPair(t *testing.T) {
 	if r["lsq_err"] < 2*r["commutativity_err"] {
 		t.Errorf("least squares %.2f not clearly worse than commutativity %.2f", r["lsq_err"], r["commutativity_err"])
 	}
-	code, stdout, _ = internal.Capture(experiment, args, run)
+	code, stdout, _ := internal.Capture(experiment, args, run)
 	if code != 0 || !strings.Contains(stdout, `"cached":true`) {
 		t.Errorf("re-run: exit %d, stdout %q: want the cached task", code, stdout)
 	}

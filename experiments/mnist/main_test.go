@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -33,25 +32,10 @@ func TestTinyEndToEndAndSkip(t *testing.T) {
 	}
 	out := t.TempDir()
 	args := []string{"-preset", "quick", "-seeds", "0", "-steps", "120", "-n-eval", "300", "-heun-steps", "6,3", "-out", out}
-	code, stdout, stderr := internal.Capture(experiment, args, run)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	var line struct {
-		Key    string             `json:"key"`
-		Cached bool               `json:"cached"`
-		Result map[string]float64 `json:"result"`
-	}
-	if err := json.Unmarshal([]byte(strings.TrimSpace(stdout)), &line); err != nil {
-		t.Fatalf("stdout %q: %v", stdout, err)
-	}
+	line := exptest.RunOne(t, experiment, run, args...)
 	dir := filepath.Join(out, experiment, line.Key)
-	for _, f := range []string{"config.json", "meta.json", "metrics.jsonl", "result.json", "samples.png", "real.png",
-		"loss.png", "fid_steps.png", "fidlenet.json", "checkpoint.bin"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			t.Errorf("missing %s: %v", f, err)
-		}
-	}
+	exptest.Files(t, dir, "config.json", "meta.json", "metrics.jsonl", "result.json", "samples.png", "real.png",
+		"loss.png", "fid_steps.png", "fidlenet.json", "checkpoint.bin")
 	r := line.Result
 	for _, k := range []string{"fid_lenet", "floor_fid_lenet", "kid_x1e3", "precision", "recall", "pixel_fd", "nfe11_fid_lenet", "nfe5_fid_lenet"} {
 		if v, ok := r[k]; !ok || math.IsNaN(v) || math.IsInf(v, 0) {
@@ -70,7 +54,7 @@ func TestTinyEndToEndAndSkip(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "index.html")); err != nil {
 		t.Errorf("index.html: %v", err)
 	}
-	code, stdout, _ = internal.Capture(experiment, args, run)
+	code, stdout, _ := internal.Capture(experiment, args, run)
 	if code != 0 || !strings.Contains(stdout, `"cached":true`) {
 		t.Errorf("re-run: exit %d, stdout %q; want the cached result", code, stdout)
 	}

@@ -1,14 +1,13 @@
 package main
 
 import (
-	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"genlab/experiments/internal"
+	"genlab/experiments/internal/exptest"
 )
 
 func TestBadFlagsExit2(t *testing.T) {
@@ -34,27 +33,9 @@ func TestBadFlagsExit2(t *testing.T) {
 func TestQuickPair(t *testing.T) {
 	out := t.TempDir()
 	args := []string{"-preset", "quick", "-sets", "blob", "-npairs", "1", "-regime", "clean,partial", "-prior", "exact,gaussian", "-out", out}
-	code, stdout, stderr := internal.Capture(experiment, args, run)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	var line struct {
-		Key    string             `json:"key"`
-		Result map[string]float64 `json:"result"`
-	}
-	if err := json.Unmarshal([]byte(strings.TrimSpace(stdout)), &line); err != nil {
-		t.Fatalf("stdout %q: %v", stdout, err)
-	}
-	for _, f := range []string{"config.json", "meta.json", "result.json", "clean_lap_fmap.png", "clean_refine_exact_zo_corr.png", "oracle_fmap.png"} {
-		if _, err := os.Stat(filepath.Join(out, experiment, line.Key, f)); err != nil {
-			t.Errorf("missing %s: %v", f, err)
-		}
-	}
-	for _, f := range []string{"summary.csv", "table.md", "signtest.md", "error_blob_k12.png", "samples_exact_k12_seed0.png", "samples_gaussian_k12_seed0.png"} {
-		if _, err := os.Stat(filepath.Join(out, experiment, f)); err != nil {
-			t.Errorf("missing %s: %v", f, err)
-		}
-	}
+	line := exptest.RunOne(t, experiment, run, args...)
+	exptest.Files(t, filepath.Join(out, experiment, line.Key), "config.json", "meta.json", "result.json", "clean_lap_fmap.png", "clean_refine_exact_zo_corr.png", "oracle_fmap.png")
+	exptest.Files(t, filepath.Join(out, experiment), "summary.csv", "table.md", "signtest.md", "error_blob_k12.png", "samples_exact_k12_seed0.png", "samples_gaussian_k12_seed0.png")
 	r := line.Result
 	t.Logf("oracle %.2f, lap %.2f → ZO %.2f, lsq → ZO %.2f, distilled(exact) → ZO %.2f, samples: exact %.2g gaussian %.2g",
 		r["oracle_err"], r["clean_lap_err"], r["clean_lap_zo_err"], r["clean_lsq_zo_err"], r["clean_distilled_exact_zo_err"],
@@ -72,7 +53,7 @@ func TestQuickPair(t *testing.T) {
 		t.Errorf("sample distances to the training set: exact %.3g (want ≈ 0), Gaussian %.3g (want > 0.1)",
 			r["sample_nn_rel_exact"], r["sample_nn_rel_gaussian"])
 	}
-	code, stdout, _ = internal.Capture(experiment, args, run)
+	code, stdout, _ := internal.Capture(experiment, args, run)
 	if code != 0 || !strings.Contains(stdout, `"cached":true`) {
 		t.Errorf("re-run: exit %d, stdout %q: want the cached task", code, stdout)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -29,28 +28,9 @@ func TestBadFlagsExit2WithOneLine(t *testing.T) {
 // re-run skips the finished task.
 func TestQuickEndToEndAndSkip(t *testing.T) {
 	out := t.TempDir()
-	code, stdout, stderr := internal.Capture(experiment, []string{"-preset", "quick", "-seeds", "0", "-out", out}, run)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	var line struct {
-		Key    string             `json:"key"`
-		Cached bool               `json:"cached"`
-		Result map[string]float64 `json:"result"`
-	}
-	if err := json.Unmarshal([]byte(strings.TrimSpace(stdout)), &line); err != nil {
-		t.Fatalf("stdout %q: %v", stdout, err)
-	}
-	for _, f := range []string{"config.json", "meta.json", "metrics.jsonl", "result.json", "samples.png", "loss.png", "checkpoint.bin"} {
-		if _, err := os.Stat(filepath.Join(out, experiment, line.Key, f)); err != nil {
-			t.Errorf("missing %s: %v", f, err)
-		}
-	}
-	for _, f := range []string{"toy2d/summary.csv", "toy2d/sw1_vs_nfe.png", "index.html"} {
-		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
-			t.Errorf("missing %s: %v", f, err)
-		}
-	}
+	line := exptest.RunOne(t, experiment, run, "-preset", "quick", "-seeds", "0", "-out", out)
+	exptest.Files(t, filepath.Join(out, experiment, line.Key), "config.json", "meta.json", "metrics.jsonl", "result.json", "samples.png", "loss.png", "checkpoint.bin")
+	exptest.Files(t, out, "toy2d/summary.csv", "toy2d/sw1_vs_nfe.png", "index.html")
 	r := line.Result
 	// Even the quick network beats the prior by far and reaches every mode;
 	// the exact-denoiser sampler sits at the held-out floor (it returns
@@ -62,7 +42,7 @@ func TestQuickEndToEndAndSkip(t *testing.T) {
 		t.Errorf("exact-denoiser sw1 %.3f vs floor %.3f", r["ideal_sw1"], r["sw_floor"])
 	}
 	start := time.Now()
-	code, stdout, _ = internal.Capture(experiment, []string{"-preset", "quick", "-seeds", "0", "-out", out}, run)
+	code, stdout, _ := internal.Capture(experiment, []string{"-preset", "quick", "-seeds", "0", "-out", out}, run)
 	if code != 0 || !strings.Contains(stdout, `"cached":true`) {
 		t.Fatalf("re-run: exit %d, stdout %q", code, stdout)
 	}

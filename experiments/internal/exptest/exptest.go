@@ -3,6 +3,9 @@
 package exptest
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -26,4 +29,51 @@ func UsageError(t testing.TB, name string, run internal.RunFunc, args []string, 
 	if !ok {
 		t.Errorf("%v: stderr %q: want one line naming %q", args, stderr, want)
 	}
+}
+
+// Line is one task's JSON line on an experiment's standard output.
+type Line struct {
+	Key    string             `json:"key"`
+	Cached bool               `json:"cached"`
+	Config map[string]any     `json:"config"`
+	Result map[string]float64 `json:"result"`
+}
+
+// Run runs the experiment with args, fails the test unless it exits 0, and
+// returns its stdout parsed into one Line per task.
+func Run(t testing.TB, name string, run internal.RunFunc, args ...string) []Line {
+	t.Helper()
+	code, stdout, stderr := internal.Capture(name, args, run)
+	if code != 0 {
+		t.Fatalf("%v: exit %d: %s", args, code, stderr)
+	}
+	var out []Line
+	for _, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var ln Line
+		if err := json.Unmarshal([]byte(l), &ln); err != nil {
+			t.Fatalf("stdout line %q: %v", l, err)
+		}
+		out = append(out, ln)
+	}
+	return out
+}
+
+// Files reports every named file missing from dir.
+func Files(t testing.TB, dir string, names ...string) {
+	t.Helper()
+	for _, f := range names {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+}
+
+// RunOne is Run for a command that runs exactly one task.
+func RunOne(t testing.TB, name string, run internal.RunFunc, args ...string) Line {
+	t.Helper()
+	lines := Run(t, name, run, args...)
+	if len(lines) != 1 {
+		t.Fatalf("%v: %d task lines, want 1", args, len(lines))
+	}
+	return lines[0]
 }
