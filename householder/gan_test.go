@@ -221,35 +221,28 @@ func TestR1FiniteDifferenceHVP(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Capture the HVP gradient by running the passes of r1Step by hand.
-	penalty := func() float64 {
-		ps := d.Params()
+	// inputGrad returns ∇ₓD on the real batch and its squared norm.
+	inputGrad := func() ([]float32, float64) {
 		gx := make([]float32, len(real))
 		copy(dg.xd, real)
 		for i := 0; i < 4; i++ {
 			dg.a[i], dg.s[i], dg.c[i] = 0, 1, 1
 		}
-		if _, _, err := dg.run(zeros(ps), gx); err != nil {
+		if _, _, err := dg.run(zeros(d.Params()), gx); err != nil {
 			t.Fatal(err)
 		}
 		var sq float64
 		for _, v := range gx {
 			sq += float64(v) * float64(v)
 		}
+		return gx, sq
+	}
+	penalty := func() float64 {
+		_, sq := inputGrad()
 		return 0.5 * gamma * sq / 4
 	}
 	ps := d.Params()
-	gx := make([]float32, len(real))
-	copy(dg.xd, real)
-	for i := 0; i < 4; i++ {
-		dg.a[i], dg.s[i], dg.c[i] = 0, 1, 1
-	}
-	if _, _, err := dg.run(zeros(ps), gx); err != nil {
-		t.Fatal(err)
-	}
-	var sq float64
-	for _, v := range gx {
-		sq += float64(v) * float64(v)
-	}
+	gx, sq := inputGrad()
 	eps := 1e-3 / math.Sqrt(sq/float64(len(gx)))
 	coef := gamma / (2 * eps * 4)
 	acc := zeros(ps)
