@@ -90,6 +90,21 @@ func (g convGeom) im2col(col, x []float32) {
 	}
 }
 
+// columns returns the K×P column matrix of image i of the batch x: the
+// image itself for a direct (1×1, stride 1, unpadded) convolution, else its
+// im2col into worker wk's buffer cols[wk], allocated on first use.
+func (g convGeom) columns(cols [][]float32, wk int, x []float32, i int) []float32 {
+	xi := x[i*g.cin*g.h*g.w : (i+1)*g.cin*g.h*g.w]
+	if g.direct() {
+		return xi
+	}
+	if cols[wk] == nil {
+		cols[wk] = make([]float32, g.kk()*g.p())
+	}
+	g.im2col(cols[wk], xi)
+	return cols[wk]
+}
+
 // col2im adds col (K×P) into one image dx (Cin×H×W), the adjoint of im2col.
 func (g convGeom) col2im(dx, col []float32) {
 	P := g.p()
@@ -218,15 +233,7 @@ func (op convOp) Do(in ...G.Value) (G.Value, error) {
 	bl := blas32.Implementation()
 	cols := make([][]float32, runtime.GOMAXPROCS(0))
 	parallelImages(g.n, func(wk, i int) {
-		xi := x[i*g.cin*g.h*g.w : (i+1)*g.cin*g.h*g.w]
-		col := xi
-		if !g.direct() {
-			if cols[wk] == nil {
-				cols[wk] = make([]float32, K*P)
-			}
-			col = cols[wk]
-			g.im2col(col, xi)
-		}
+		col := g.columns(cols, wk, x, i)
 		yi := y[i*g.cout*P : (i+1)*g.cout*P]
 		for o := 0; o < g.cout; o++ {
 			row := yi[o*P : (o+1)*P]
@@ -351,15 +358,7 @@ func (op convGradWOp) Do(in ...G.Value) (G.Value, error) {
 	parallelImages(nb, func(wk, blk int) {
 		part := make([]float32, g.cout*K)
 		for i := blk * gradWBlock; i < min((blk+1)*gradWBlock, g.n); i++ {
-			xi := x[i*g.cin*g.h*g.w : (i+1)*g.cin*g.h*g.w]
-			col := xi
-			if !g.direct() {
-				if cols[wk] == nil {
-					cols[wk] = make([]float32, K*P)
-				}
-				col = cols[wk]
-				g.im2col(col, xi)
-			}
+			col := g.columns(cols, wk, x, i)
 			dyi := dy[i*g.cout*P : (i+1)*g.cout*P]
 			bl.Sgemm(blas.NoTrans, blas.Trans, g.cout, K, P, 1, dyi, P, col, P, 1, part, K)
 		}
