@@ -237,6 +237,13 @@ func (d *Dir) Record(s Step) error {
 	return nil
 }
 
+// RecordValues is Record of Step{Step: step, Values: v}: the shape of the
+// training loops' Record callbacks (diffusion.TrainConfig.Record and
+// friends), so they can take dir.RecordValues directly.
+func (d *Dir) RecordValues(step int, v map[string]float64) error {
+	return d.Record(Step{Step: step, Values: v})
+}
+
 // Close flushes and closes metrics.jsonl if Record opened it. The Dir stays
 // usable: a later Record reopens the file.
 func (d *Dir) Close() error {

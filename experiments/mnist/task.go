@@ -226,9 +226,7 @@ func runTask(ctx context.Context, cfg Config, s *sets, dir *results.Dir, log io.
 			EMAHalfLife: cfg.EMAHalfLife, EMARampup: 0.05,
 			CheckpointPath: dir.Path("checkpoint.bin"), CheckpointEvery: 500,
 			LogEvery: 50,
-			Record: func(step int, v map[string]float64) error {
-				return dir.Record(results.Step{Step: step, Values: v})
-			},
+			Record:   dir.RecordValues,
 			Progress: progress,
 		})
 		if err != nil {

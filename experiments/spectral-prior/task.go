@@ -436,7 +436,7 @@ func (bs *bundles) net(ctx context.Context, cfg Config, images *mat.Dense, stder
 	np, err := prior.TrainNet(ctx, images, prior.NetConfig{Hidden: cfg.Net.Hidden, Layers: cfg.Net.Layers, Fourier: cfg.Net.Fourier,
 		Steps: cfg.Net.Steps, Batch: cfg.Net.Batch, LR: cfg.Net.LR, Warmup: cfg.Net.Warmup, EMAHalfLife: cfg.Net.EMAHalfLife,
 		Seed: cfg.Seed, CheckpointPath: d.Path("checkpoint.bin"),
-		Record: func(step int, v map[string]float64) error { return d.Record(results.Step{Step: step, Values: v}) }})
+		Record: d.RecordValues})
 	if err != nil {
 		return nil, 0, err
 	}

@@ -335,7 +335,7 @@ func Run(ctx context.Context, cfg Config, dir *results.Dir, progress func(step i
 			LogEvery: 25,
 			Record: func(step int, v map[string]float64) error {
 				ks = append(ks, v["k"])
-				return dir.Record(results.Step{Step: step, Values: v})
+				return dir.RecordValues(step, v)
 			},
 			Progress: progress,
 		})

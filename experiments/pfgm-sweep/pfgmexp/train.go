@@ -95,7 +95,7 @@ func TrainOrLoad(ctx context.Context, root string, cfg TrainConfig, ds *DataSet)
 			EMAHalfLife: cfg.EMAHalfLife, EMARampup: 0.05,
 			CheckpointPath: dir.Path("checkpoint.bin"), CheckpointEvery: cfg.CheckpointEvery,
 			LogEvery: 50,
-			Record:   func(step int, v map[string]float64) error { return dir.Record(results.Step{Step: step, Values: v}) },
+			Record:   dir.RecordValues,
 		})
 	if err != nil {
 		return nil, fmt.Errorf("pfgmexp: train %s D=%s seed %d: %w", cfg.Data, pfgm.FormatD(cfg.D), cfg.Seed, err)
