@@ -80,19 +80,39 @@ func (v V) Scalings(sigma float64) Scalings {
 // Weight implements Target.
 func (v V) Weight(sigma float64) float64 { return EDM(v).Weight(sigma) }
 
+// CanonicalTarget maps a target name or its diffusers alias to the one
+// name genlab stores in configs and task keys: "edm"; "eps" (also
+// "epsilon"); "v" ("v_prediction"); "x" ("sample"). Unknown names are an
+// error naming the value.
+func CanonicalTarget(name string) (string, error) {
+	switch name {
+	case "edm", "eps", "v", "x":
+		return name, nil
+	case "epsilon":
+		return "eps", nil
+	case "v_prediction":
+		return "v", nil
+	case "sample":
+		return "x", nil
+	}
+	return "", fmt.Errorf("unknown target %q (want edm, eps, v or x, or epsilon, v_prediction, sample)", name)
+}
+
 // ParseTarget returns the target named by name with data std σd. Names are
 // EDM's and diffusers' prediction_type names: "edm", "epsilon" (or "eps"),
 // "v_prediction" (or "v"), "sample" (or "x").
 func ParseTarget(name string, sigmaData float64) (Target, error) {
-	switch name {
+	c, err := CanonicalTarget(name)
+	if err != nil {
+		return nil, err
+	}
+	switch c {
 	case "edm":
 		return EDM{sigmaData}, nil
-	case "eps", "epsilon":
+	case "eps":
 		return Eps{sigmaData}, nil
-	case "v", "v_prediction":
+	case "v":
 		return V{sigmaData}, nil
-	case "x", "sample":
-		return X{sigmaData}, nil
 	}
-	return nil, fmt.Errorf("unknown target %q (want edm, eps, v or x)", name)
+	return X{sigmaData}, nil
 }

@@ -34,6 +34,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -68,6 +69,10 @@ func (p *Preset) String() string {
 	return string(*p)
 }
 
+// MaxThreads bounds -threads: GOMAXPROCS far above the core count only
+// costs OS threads, and 10⁵ of them exhaust the process's thread limit.
+const MaxThreads = 1024
+
 // Common holds the flags every experiment takes.
 type Common struct {
 	Preset  Preset // -preset quick|default|full
@@ -100,8 +105,8 @@ func (c *Common) Register(fs *flag.FlagSet) {
 	fs.Var(&c.Seeds, "seeds", "replicate `seeds`: comma list with ranges, e.g. 0,1,2 or 0-4")
 	fs.Func("threads", "`N` ≥ 1: GOMAXPROCS for this run (default: leave as is)", func(s string) error {
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			return fmt.Errorf("%q is not an integer ≥ 1", s)
+		if err != nil || n < 1 || n > MaxThreads {
+			return fmt.Errorf("%q is not an integer in [1, %d]", s, MaxThreads)
 		}
 		c.Threads = n
 		return nil
@@ -128,12 +133,17 @@ func NewFlagSet(name string) *flag.FlagSet {
 }
 
 // Parse parses args with fs. A parse error or a positional argument comes
-// back as a *UsageError naming the flag and the value. -h/-help prints the
-// flag defaults to stderr and returns flag.ErrHelp, which Run turns into
-// exit code 0.
+// back as a *UsageError naming the flag and the bad value; a plain number
+// flag given a comma list says that it takes one value. A float64 flag set
+// to NaN or ±Inf is refused (no plain number flag takes them; -D takes inf
+// through Floats), and so is an int flag above its sizeLimits entry. -h/-help prints the flag defaults to stderr, each
+// sweepable (comma-list) flag marked "[sweepable list]", and returns
+// flag.ErrHelp, which Run turns into exit code 0.
 func Parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	guardNumbers(fs)
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
+		markSweepable(fs)
 		fs.SetOutput(stderr)
 		fmt.Fprintf(stderr, "Usage of %s:\n", fs.Name())
 		fs.PrintDefaults()
@@ -141,12 +151,125 @@ func Parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 		return flag.ErrHelp
 	}
 	if err != nil {
-		return &UsageError{Err: err}
+		return &UsageError{Err: explainParseError(fs, err)}
 	}
 	if fs.NArg() > 0 {
 		return Usagef("unexpected argument %q", fs.Arg(0))
 	}
 	return nil
+}
+
+// guarded wraps a plain number flag's value so that Set refuses NaN and
+// ±Inf (float64 flags) or values above a size limit (int flags) before the
+// flag is stored; the flag package then names the flag and the raw value.
+type guarded struct {
+	flag.Getter
+	max int // int flags: the upper bound (0: none)
+}
+
+// Set implements flag.Value.
+func (g guarded) Set(s string) error {
+	if _, ok := g.Get().(float64); ok {
+		if x, err := strconv.ParseFloat(s, 64); err == nil && (math.IsNaN(x) || math.IsInf(x, 0)) {
+			return errors.New("want a finite number")
+		}
+	}
+	if err := g.Getter.Set(s); err != nil {
+		return err
+	}
+	if n, ok := g.Get().(int); ok && g.max > 0 && n > g.max {
+		return fmt.Errorf("above the limit %d", g.max)
+	}
+	return nil
+}
+
+// guardNumbers wraps every float64 flag of fs, and every int flag named in
+// sizeLimits, in a guarded value (once).
+func guardNumbers(fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		g, ok := f.Value.(flag.Getter)
+		if _, done := f.Value.(guarded); !ok || done {
+			return
+		}
+		switch g.Get().(type) {
+		case float64:
+			f.Value = guarded{Getter: g}
+		case int:
+			if hi, ok := sizeLimits[f.Name]; ok {
+				f.Value = guarded{Getter: g, max: hi}
+			}
+		}
+	})
+}
+
+// sizeLimits are the upper bounds Parse enforces on the integer flags that
+// size an allocation or a loop, so that a typo (-hidden 100000000) is a
+// one-line error instead of an out-of-memory kill. Each is far above any
+// preset's value.
+var sizeLimits = map[string]int{
+	"batch": 1 << 16, "hidden": 1 << 14, "layers": 256, "channels": 1 << 11,
+	"steps": 1 << 30, "iters": 1 << 30, "net-steps": 1 << 30, "train-steps": 1 << 30,
+	"sample-steps": 1 << 20, "heun": 1 << 16, "n-eval": 1 << 22, "n": 1 << 24,
+	"npairs": 1 << 16, "zoomout": 1 << 12, "extra": 1 << 16, "k": 1 << 12,
+}
+
+// SweepTag marks a sweepable flag in -h.
+const SweepTag = "[sweepable list] "
+
+// sweepable is implemented by the comma-list flag values.
+type sweepable interface{ sweepable() }
+
+func (*Ints) sweepable()    {}
+func (*Seeds) sweepable()   {}
+func (*Floats) sweepable()  {}
+func (*Strings) sweepable() {}
+
+// markSweepable prefixes the usage of each flag whose value is a comma
+// list (Ints, Seeds, Floats, Strings, or any value with a sweepable
+// method) with SweepTag, once.
+func markSweepable(fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		if _, ok := f.Value.(sweepable); ok && !strings.HasPrefix(f.Usage, SweepTag) {
+			f.Usage = SweepTag + f.Usage
+		}
+	})
+}
+
+// flagValueError matches the flag package's "invalid value" errors.
+var flagValueError = regexp.MustCompile(`^invalid value "(.*)" for flag -([^:]+): (.*)$`)
+
+// explainParseError rewrites the flag package's terse errors for plain
+// number flags ("parse error", "value out of range") into one line naming
+// the flag, the value and what was wanted.
+func explainParseError(fs *flag.FlagSet, err error) error {
+	m := flagValueError.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	val, name, why := m[1], m[2], m[3]
+	f := fs.Lookup(name)
+	if f == nil || (why != "parse error" && why != "value out of range") {
+		return err
+	}
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return err
+	}
+	want := "a number"
+	switch g.Get().(type) {
+	case int, int64, uint, uint64:
+		want = "an integer"
+	case bool:
+		want = "true or false"
+	}
+	msg := fmt.Sprintf("-%s %q: want %s", name, val, want)
+	if why == "value out of range" {
+		msg = fmt.Sprintf("-%s %q: out of range", name, val)
+	}
+	if strings.Contains(val, ",") {
+		msg += fmt.Sprintf(" (-%s takes one value, not a comma list)", name)
+	}
+	return errors.New(msg)
 }
 
 // IsSet reports whether the flag called name was given on the command line
@@ -176,12 +299,13 @@ func splitList(s string) ([]string, error) {
 // maxRange bounds the length of an expanded integer range.
 const maxRange = 1 << 20
 
-// parseIntItem parses "n" or an inclusive range "a-b" (a ≤ b; a and b may
-// be negative, as in "-3--1").
-func parseIntItem(it string) ([]int64, error) {
+// parseItem parses "n" or an inclusive range "a-b" (a ≤ b; for signed T, a
+// and b may be negative, as in "-3--1") with parse, which reads one number.
+// A range never expands to more than maxRange values.
+func parseItem[T int64 | uint64](it string, parse func(string) (T, error)) ([]T, error) {
 	if i := strings.Index(it[1:], "-"); i >= 0 {
-		lo, err1 := strconv.ParseInt(it[:i+1], 10, 64)
-		hi, err2 := strconv.ParseInt(it[i+2:], 10, 64)
+		lo, err1 := parse(it[:i+1])
+		hi, err2 := parse(it[i+2:])
 		if err1 != nil || err2 != nil {
 			return nil, fmt.Errorf("%q is not an integer or a range a-b", it)
 		}
@@ -191,30 +315,33 @@ func parseIntItem(it string) ([]int64, error) {
 		if hi-lo >= maxRange {
 			return nil, fmt.Errorf("range %q has more than %d values", it, maxRange)
 		}
-		out := make([]int64, 0, hi-lo+1)
-		for v := lo; v <= hi; v++ {
+		out := make([]T, 0, hi-lo+1)
+		for v := lo; ; v++ {
 			out = append(out, v)
+			if v == hi { // not v <= hi: hi may be the type's maximum
+				break
+			}
 		}
 		return out, nil
 	}
-	v, err := strconv.ParseInt(it, 10, 64)
+	v, err := parse(it)
 	if err != nil {
-		return nil, fmt.Errorf("%q is not an integer", it)
+		return nil, err
 	}
-	return []int64{v}, nil
+	return []T{v}, nil
 }
 
-// parseInts parses a comma list of integers and ranges, rejecting
-// duplicates (they would only repeat tasks).
-func parseInts(s string) ([]int64, error) {
+// parseList parses a comma list of integers and ranges, rejecting
+// duplicates (they would only repeat tasks). Errors name the bad element.
+func parseList[T int64 | uint64](s string, parse func(string) (T, error)) ([]T, error) {
 	items, err := splitList(s)
 	if err != nil {
 		return nil, err
 	}
-	var out []int64
-	seen := map[int64]bool{}
+	var out []T
+	seen := map[T]bool{}
 	for _, it := range items {
-		vs, err := parseIntItem(it)
+		vs, err := parseItem(it, parse)
 		if err != nil {
 			return nil, err
 		}
@@ -225,8 +352,35 @@ func parseInts(s string) ([]int64, error) {
 			seen[v] = true
 			out = append(out, v)
 		}
+		if len(out) > maxRange {
+			return nil, fmt.Errorf("list %q has more than %d values", s, maxRange)
+		}
 	}
 	return out, nil
+}
+
+// parseInt64 reads one integer of an Ints list.
+func parseInt64(s string) (int64, error) {
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not an integer", s)
+	}
+	return v, nil
+}
+
+// parseSeed reads one seed of a Seeds list: an integer in [0, 2⁶⁴−1].
+func parseSeed(s string) (uint64, error) {
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err == nil {
+		return v, nil
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n < 0 {
+		return 0, fmt.Errorf("seed %d is negative", n)
+	}
+	if errors.Is(err, strconv.ErrRange) {
+		return 0, fmt.Errorf("seed %q is above 2⁶⁴−1", s)
+	}
+	return 0, fmt.Errorf("%q is not an integer", s)
 }
 
 // Ints is a comma-list flag of integers with inclusive ranges: "1,2,5",
@@ -235,7 +389,7 @@ type Ints []int
 
 // Set implements flag.Value.
 func (v *Ints) Set(s string) error {
-	xs, err := parseInts(s)
+	xs, err := parseList(s, parseInt64)
 	if err != nil {
 		return err
 	}
@@ -262,23 +416,17 @@ func (v *Ints) String() string {
 	return strings.Join(parts, ",")
 }
 
-// Seeds is Ints restricted to non-negative values, as uint64 seeds.
+// Seeds is a comma list of non-negative integers and ranges, as uint64
+// seeds: every value 0 … 2⁶⁴−1 is accepted.
 type Seeds []uint64
 
 // Set implements flag.Value.
 func (v *Seeds) Set(s string) error {
-	xs, err := parseInts(s)
+	xs, err := parseList(s, parseSeed)
 	if err != nil {
 		return err
 	}
-	out := make(Seeds, len(xs))
-	for i, x := range xs {
-		if x < 0 {
-			return fmt.Errorf("seed %d is negative", x)
-		}
-		out[i] = uint64(x)
-	}
-	*v = out
+	*v = xs
 	return nil
 }
 
@@ -358,11 +506,15 @@ func FormatFloat(x float64) string {
 }
 
 // Strings is a comma-list flag whose items must belong to Allowed (any
-// item when Allowed is empty), e.g. -target eps,x,v. Repeated items are
-// rejected. A value given on the command line replaces Values.
+// item when Allowed is empty), e.g. -toy ring8,moons. When Canon is set,
+// each item is first mapped to its canonical name (an error names the
+// item), so aliases never reach a task key: -target v_prediction is
+// stored as "v". Repeated items (after mapping) are rejected. A value
+// given on the command line replaces Values.
 type Strings struct {
 	Values  []string
 	Allowed []string
+	Canon   func(string) (string, error)
 }
 
 // Set implements flag.Value.
@@ -372,7 +524,14 @@ func (v *Strings) Set(s string) error {
 		return err
 	}
 	seen := map[string]bool{}
-	for _, it := range items {
+	for i, it := range items {
+		if v.Canon != nil {
+			c, err := v.Canon(it)
+			if err != nil {
+				return err
+			}
+			it, items[i] = c, c
+		}
 		if len(v.Allowed) > 0 && !contains(v.Allowed, it) {
 			return fmt.Errorf("%q is not one of %s", it, strings.Join(v.Allowed, ", "))
 		}

@@ -170,6 +170,9 @@ func RunTasks[C any](ctx context.Context, r Runner, tasks []Task[C], fn TaskFunc
 	if r.Stderr == nil {
 		r.Stderr = io.Discard
 	}
+	if r.Out == "" && !r.Plan {
+		return Usagef("-out \"\": want a run directory")
+	}
 	if r.Threads >= 1 {
 		runtime.GOMAXPROCS(r.Threads)
 	}

@@ -13,7 +13,7 @@ func TestBadFlagsExit2(t *testing.T) {
 	out := t.TempDir()
 	for _, args := range [][]string{
 		{"-pairs", "teapot"}, {"-method", "magic"}, {"-noise", "-1"}, {"-k", "-2"}, {"-zoomout", "5"},
-		{"-cgal", "/nonexistent"}, {"-flip", "2"},
+		{"-cgal", "/nonexistent"}, {"-flip", "2"}, {"-flip", "nan"}, // TestFlipNaNRefused: -flip nan was accepted
 	} {
 		a := append(args, "-out", out)
 		if args[0] == "-cgal" {

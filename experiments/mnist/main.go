@@ -70,7 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dataDir := fs.String("data-dir", "", "directory with the four MNIST idx(.gz) files (default: data/mnist of this checkout)")
 	netName := fs.String("net", "", "denoiser network: mlp or unet (default: the preset's)")
 	res := fs.Int("res", 0, "image side: 28, 14 (2×2 block means) or 7 (4×4) (0: the preset's)")
-	target := fs.String("target", "edm", "prediction target: edm, eps, v or x (see -k for the k-Diff family)")
+	targets := internal.Strings{Values: []string{"edm"}, Canon: diffusion.CanonicalTarget}
+	fs.Var(&targets, "target", "prediction targets, comma list of edm, eps, v, x (diffusers names epsilon, v_prediction, sample accepted; see -k for the k-Diff family)")
 	var ks kdiff.Ks
 	fs.Var(&ks, "k", "k-Diff targets through the EDM bridge, comma list of numbers in [0,1] and/or learn (e.g. 0,0.5,1,learn); replaces -target")
 	lossSpace := fs.String("loss", "v", "k-Diff loss space with -k: u, v or x")
@@ -100,10 +101,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		base.Res = *res
 	}
-	if _, err := diffusion.ParseTarget(*target, base.SigmaData); err != nil {
-		return internal.Usagef("-target %q: %v", *target, err)
-	}
-	base.Target = *target
 	if _, err := kdiff.ParseLossSpace(*lossSpace); err != nil {
 		return internal.Usagef("-loss %q: want u, v or x", *lossSpace)
 	}
@@ -112,7 +109,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if internal.IsSet(fs, "target") {
 			return internal.Usagef("-k %s: give either -k or -target, not both", ks.String())
 		}
-		base.Target, base.Loss = "k", *lossSpace
+		targets.Values, base.Loss = []string{"k"}, *lossSpace
 		kVals = kVals[:0]
 		for _, k := range ks {
 			kVals = append(kVals, k.String())
@@ -158,6 +155,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	tasks, err := internal.Expand(base,
+		internal.Values("target", targets.Values, func(c *Config, v string) { c.Target = v }),
 		internal.Values("D", Dvals, func(c *Config, v string) { c.D = v }),
 		internal.Values("k", kVals, func(c *Config, v string) { c.K = v }),
 		internal.Values("seed", []uint64(common.Seeds), func(c *Config, v uint64) { c.Seed = v }),

@@ -61,7 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	toys := internal.Strings{Allowed: toyNames}
 	fs.Var(&toys, "toy", "comma list of toys: "+strings.Join(toyNames, ", "))
-	target := fs.String("target", "edm", "prediction target: edm, eps, v or x")
+	targets := internal.Strings{Values: []string{"edm"}, Canon: diffusion.CanonicalTarget}
+	fs.Var(&targets, "target", "prediction targets, comma list of edm, eps, v, x (diffusers names epsilon, v_prediction, sample accepted)")
 	var train internal.DenoiserFlags
 	train.Register(fs)
 	sigmaData := fs.Float64("sigma-data", 0, "σ_data of the EDM preconditioning (0: the training set's std)")
@@ -72,10 +73,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(toys.Values) == 0 {
 		toys.Values = defToys
 	}
-	if _, err := diffusion.ParseTarget(*target, 1); err != nil {
-		return internal.Usagef("-target %q: %v", *target, err)
-	}
-	base.Target = *target
 	if err := train.Apply(internal.DenoiserFields{Steps: &base.Steps, Batch: &base.Batch, Hidden: &base.Hidden,
 		Layers: &base.Layers, LR: &base.LR, HeunSteps: &base.HeunSteps}); err != nil {
 		return err
@@ -86,6 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	base.SigmaData = *sigmaData
 
 	tasks, err := internal.Expand(base,
+		internal.Values("target", targets.Values, func(c *Config, v string) { c.Target = v }),
 		internal.Values("toy", toys.Values, func(c *Config, v string) { c.Toy = v }),
 		internal.Values("seed", []uint64(common.Seeds), func(c *Config, v uint64) { c.Seed = v }),
 	)

@@ -19,8 +19,46 @@ func TestBadFlagsExit2WithOneLine(t *testing.T) {
 	for _, args := range [][]string{
 		{"-preset", "nope"}, {"-seeds", "x"}, {"-toy", "unknown"}, {"-threads", "0"},
 		{"-target", "z"}, {"-steps", "-3"}, {"-heun-steps", "0"}, {"-lr", "-1"}, {"-sigma-data", "-1"},
+		{"-sigma-data", "nan"}, {"-sigma-data", "inf"}, {"-lr", "inf"}, {"-target", "eps,z"}, {"-lr", "1e-3,2e-3"},
+		{"-threads", "100000"}, {"-hidden", "100000000"},
 	} {
 		exptest.UsageError(t, experiment, run, append(args, "-out", out), strings.TrimPrefix(args[0], "-"), args[1])
+	}
+}
+
+// TestTargetAliasesShareKey: -target v and -target v_prediction (and the
+// other diffusers names) are one canonical target with one task key, and
+// -target is sweepable.
+func TestTargetAliasesShareKey(t *testing.T) {
+	key := func(args ...string) []string {
+		code, stdout, stderr := internal.Capture(experiment, append([]string{"-plan", "-seeds", "0", "-toy", "ring8"}, args...), run)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		var keys []string
+		for _, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
+			var p struct {
+				Key    string         `json:"key"`
+				Config map[string]any `json:"config"`
+			}
+			if err := json.Unmarshal([]byte(l), &p); err != nil {
+				t.Fatal(err)
+			}
+			keys = append(keys, p.Key+"/"+p.Config["target"].(string))
+		}
+		return keys
+	}
+	for _, pair := range [][2]string{{"v", "v_prediction"}, {"eps", "epsilon"}, {"x", "sample"}} {
+		a, b := key("-target", pair[0]), key("-target", pair[1])
+		if len(a) != 1 || a[0] != b[0] || !strings.HasSuffix(a[0], "/"+pair[0]) {
+			t.Errorf("-target %s: %v, -target %s: %v; want one key, target %q", pair[0], a, pair[1], b, pair[0])
+		}
+	}
+	if ks := key("-target", "edm,eps,v"); len(ks) != 3 {
+		t.Errorf("-target edm,eps,v: %v, want 3 tasks", ks)
+	}
+	if a, b := key(), key("-target", "edm"); a[0] != b[0] {
+		t.Errorf("default target key %v != -target edm %v", a, b)
 	}
 }
 

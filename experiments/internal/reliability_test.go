@@ -1,0 +1,175 @@
+package internal
+
+import (
+	"errors"
+	"flag"
+	"math"
+	"strings"
+	"testing"
+)
+
+// parseWith registers the common flags, DenoiserFlags and a float flag
+// -sigma-data on a fresh flag set and parses args with Parse.
+func parseWith(args ...string) (*flag.FlagSet, *Common, error) {
+	fs := NewFlagSet("x")
+	var c Common
+	c.Register(fs)
+	var d DenoiserFlags
+	d.Register(fs)
+	fs.Float64("sigma-data", 0, "")
+	var s strings.Builder
+	return fs, &c, Parse(fs, args, &s)
+}
+
+// TestParseRejectsNonFiniteFloats: -lr inf, -sigma-data nan|inf (and any
+// other plain float flag) are refused at the edge with a usage error naming
+// the flag, instead of failing later with exit 1.
+func TestParseRejectsNonFiniteFloats(t *testing.T) {
+	for _, args := range [][]string{{"-lr", "inf"}, {"-lr", "NaN"}, {"-sigma-data", "nan"}, {"-sigma-data", "+Inf"}, {"-sigma-data", "-inf"}} {
+		_, _, err := parseWith(args...)
+		var ue *UsageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), args[0]) {
+			t.Errorf("%v: %v, want a usage error naming %s", args, err, args[0])
+		}
+	}
+	if _, _, err := parseWith("-lr", "1e-3", "-sigma-data", "0.5"); err != nil {
+		t.Errorf("finite values: %v", err)
+	}
+}
+
+// TestParseErrorNamesFlagAndElement: a comma list given to a one-value
+// number flag, or a non-number, says which flag and which value, never a
+// bare "parse error".
+func TestParseErrorNamesFlagAndElement(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"-lr", "1e-3,2e-3"}, []string{"-lr", `"1e-3,2e-3"`, "one value"}},
+		{[]string{"-batch", "1e8"}, []string{"-batch", `"1e8"`, "integer"}},
+		{[]string{"-steps", "99999999999999999999"}, []string{"-steps", "out of range"}},
+		{[]string{"-seeds", "0,x"}, []string{"seeds", `"x"`}},
+		{[]string{"-heun-steps", "4,a"}, []string{"heun-steps", `"a"`}},
+	} {
+		_, _, err := parseWith(c.args...)
+		if err == nil {
+			t.Errorf("%v: accepted", c.args)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%v: %q does not contain %q", c.args, err, w)
+			}
+		}
+		if strings.HasSuffix(err.Error(), "parse error") {
+			t.Errorf("%v: bare parse error %q", c.args, err)
+		}
+	}
+}
+
+// TestThreadsLimit: -threads 100000 is refused (it killed the process by
+// thread exhaustion); the largest allowed value is MaxThreads.
+func TestThreadsLimit(t *testing.T) {
+	if _, _, err := parseWith("-threads", "100000"); err == nil || !strings.Contains(err.Error(), "100000") {
+		t.Errorf("-threads 100000: %v, want an error naming the value", err)
+	}
+	if _, c, err := parseWith("-threads", "1024"); err != nil || c.Threads != MaxThreads {
+		t.Errorf("-threads 1024: %v, %d", err, c.Threads)
+	}
+}
+
+// TestSizeFlagLimits: -hidden and -batch far above any preset are a usage
+// error, not an out-of-memory kill.
+func TestSizeFlagLimits(t *testing.T) {
+	for _, args := range [][]string{{"-hidden", "100000000"}, {"-batch", "100000000"}, {"-steps", "9999999999"}} {
+		_, _, err := parseWith(args...)
+		var ue *UsageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), args[0]) || !strings.Contains(err.Error(), args[1]) {
+			t.Errorf("%v: %v, want a usage error naming the flag and value", args, err)
+		}
+	}
+	if _, _, err := parseWith("-hidden", "4096", "-batch", "4096"); err != nil {
+		t.Errorf("reasonable sizes refused: %v", err)
+	}
+}
+
+// TestSeedsFullUint64Range: every uint64 is a valid seed, including
+// 18446744073709551615 (refused as "not an integer" before), and ranges up
+// to the maximum end there.
+func TestSeedsFullUint64Range(t *testing.T) {
+	var s Seeds
+	if err := s.Set("18446744073709551615"); err != nil || len(s) != 1 || s[0] != math.MaxUint64 {
+		t.Errorf("max uint64: %v %v", s, err)
+	}
+	if err := s.Set("18446744073709551614-18446744073709551615"); err != nil || len(s) != 2 || s[1] != math.MaxUint64 {
+		t.Errorf("range to max uint64: %v %v", s, err)
+	}
+	for _, bad := range []string{"18446744073709551616", "-1", "1,-2", "3-1"} {
+		if err := s.Set(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if err := s.Set("-1"); err == nil || !strings.Contains(err.Error(), "negative") {
+		t.Errorf("-1: %v, want negative", err)
+	}
+}
+
+// TestHelpMarksSweepable: -h marks each comma-list flag (and only those).
+func TestHelpMarksSweepable(t *testing.T) {
+	fs := NewFlagSet("x")
+	var c Common
+	c.Register(fs)
+	var d DenoiserFlags
+	d.Register(fs)
+	var ds Floats
+	fs.Var(&ds, "D", "dims")
+	var out strings.Builder
+	if err := Parse(fs, []string{"-h"}, &out); !errors.Is(err, flag.ErrHelp) {
+		t.Fatal(err)
+	}
+	h := out.String()
+	for _, name := range []string{"seeds", "heun-steps", "D"} {
+		if !strings.Contains(h, "-"+name+" ") || !strings.Contains(h[strings.Index(h, "-"+name+" "):], SweepTag) {
+			t.Errorf("-%s not marked sweepable in\n%s", name, h)
+		}
+	}
+	lrLine := h[strings.Index(h, "-lr "):]
+	lrLine = lrLine[:strings.Index(lrLine[strings.Index(lrLine, "\n")+1:], "\n")+strings.Index(lrLine, "\n")+1]
+	if strings.Contains(lrLine, SweepTag) {
+		t.Errorf("-lr marked sweepable: %q", lrLine)
+	}
+}
+
+// TestStringsCanon: aliases are mapped before duplicate checks, so
+// "v,v_prediction" is one value twice.
+func TestStringsCanon(t *testing.T) {
+	canon := func(s string) (string, error) {
+		if s == "v_prediction" {
+			return "v", nil
+		}
+		return s, nil
+	}
+	v := Strings{Canon: canon, Allowed: []string{"v", "eps"}}
+	if err := v.Set("v_prediction,eps"); err != nil || strings.Join(v.Values, ",") != "v,eps" {
+		t.Errorf("got %v, %v", v.Values, err)
+	}
+	if err := v.Set("v,v_prediction"); err == nil {
+		t.Error("v,v_prediction accepted as two values")
+	}
+}
+
+// TestOutEmptyRefused: -out ” is bad input (it used to write into the
+// working directory).
+func TestOutEmptyRefused(t *testing.T) {
+	fs, c, err := parseWith("-out", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = fs
+	r := c.Runner("demo", nil, nil)
+	err = RunTasks(t.Context(), r, []Task[struct{}]{{Key: "k"}}, nil)
+	var ue *UsageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "-out") {
+		t.Errorf("-out '': %v, want a usage error naming -out", err)
+	}
+}
