@@ -32,7 +32,7 @@ type Metrics struct {
 	// activations of order 1–10, not Inception's, so KID values are large
 	// and comparable only within fidlenet.
 	KID    float64 `json:"kid_x1e3"`
-	KIDStd float64 `json:"kid_std_x1e3"`
+	KIDStd float64 `json:"kid_std_x1e3"` // NaN when every KID subset is the whole set (see metrics.KID)
 	// Precision and Recall are Kynkäänniemi et al.'s k-NN (k = 3) manifold
 	// precision and recall on the features.
 	Precision float64 `json:"precision"`

@@ -266,12 +266,21 @@ func KIDSubsets(x, y *mat.Dense, nSubsets, subsetSize int, rng *rand.Rand) []flo
 // KIDSubsets). The clean-fid and torchmetrics defaults are nSubsets = 100,
 // subsetSize = 1000; papers often report the mean ×10³. Memory is
 // O(subsetSize²).
+//
+// std is NaN when there is only one distinct pair of subsets — nSubsets = 1,
+// or subsetSize ≥ both n and m, so that every "subset" is the whole of x and
+// of y and the spread would be rounding noise (~1e-9), not sampling error.
 func KID(x, y *mat.Dense, nSubsets, subsetSize int, rng *rand.Rand) (mean, std float64) {
 	v := KIDSubsets(x, y, nSubsets, subsetSize, rng)
 	for _, s := range v {
 		mean += s
 	}
 	mean /= float64(len(v))
+	n, _ := x.Dims()
+	m, _ := y.Dims()
+	if s := min(n, m, subsetSize); len(v) < 2 || (s == n && s == m) {
+		return mean, math.NaN()
+	}
 	for _, s := range v {
 		std += (s - mean) * (s - mean)
 	}

@@ -130,16 +130,40 @@ func TestPolyMMD2BruteForce(t *testing.T) {
 	close(t, "PolyMMD2", PolyMMD2(x, y), bruteMMD2(x, y, poly), 1e-12)
 }
 
+// TestKIDStdNaNWithOneDistinctSubset: the standard deviation is NaN when
+// every subset is the whole set or there is one subset, and a number as
+// soon as one of the two sets is subsampled.
+func TestKIDStdNaNWithOneDistinctSubset(t *testing.T) {
+	rng := newRand(25)
+	x := gaussian(30, []float64{0, 0, 0}, 1, rng)
+	y := gaussian(40, []float64{1, 0, 0}, 1, rng)
+	for _, c := range []struct {
+		name          string
+		y             *mat.Dense
+		nSub, subSize int
+		nan           bool
+	}{
+		{"whole sets", x, 5, 1000, true},
+		{"one subset", y, 1, 10, true},
+		{"x whole, y subsampled", y, 5, 1000, false},
+		{"both subsampled", y, 5, 10, false},
+	} {
+		_, std := KID(x, c.y, c.nSub, c.subSize, rng)
+		if math.IsNaN(std) != c.nan || (!c.nan && !(std > 0)) {
+			t.Errorf("%s: std %g, want NaN %v", c.name, std, c.nan)
+		}
+	}
+}
+
 func TestKID(t *testing.T) {
 	rng := newRand(24)
 	x := gaussian(30, []float64{0, 0, 0}, 1, rng)
 	y := gaussian(30, []float64{1, 0, 0}, 1, rng)
 	full := PolyMMD2(x, y)
 	// Subsets as large as the sets are the sets themselves (permuted): every
-	// subset gives the full-set statistic and the spread is 0.
-	mean, std := KID(x, y, 5, 1000, rng)
+	// subset gives the full-set statistic, and there is no spread to report.
+	mean, _ := KID(x, y, 5, 1000, rng)
 	close(t, "KID, whole sets", mean, full, 1e-12)
-	close(t, "KID std, whole sets", std, 0, 1e-12)
 
 	// Mean and (population) std over subsets match the per-subset values
 	// drawn from the same stream.
