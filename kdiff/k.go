@@ -80,6 +80,9 @@ func (ks *Ks) String() string {
 	return strings.Join(parts, ",")
 }
 
+// Sweepable marks Ks as a comma-list flag that -h lists as sweepable.
+func (*Ks) Sweepable() {}
+
 // Set replaces the list by the comma-separated values of s.
 func (ks *Ks) Set(s string) error {
 	var out Ks

@@ -49,6 +49,9 @@ func (ds *Ds) String() string {
 	return strings.Join(parts, ",")
 }
 
+// Sweepable marks Ds as a comma-list flag that -h lists as sweepable.
+func (*Ds) Sweepable() {}
+
 // Set replaces the list with the parsed comma-separated values; any bad
 // element is an error naming it.
 func (ds *Ds) Set(s string) error {

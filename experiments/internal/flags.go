@@ -143,6 +143,11 @@ func Parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	guardNumbers(fs)
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
+		fs.VisitAll(func(f *flag.Flag) { // print the plain types (int, float)
+			if g, ok := f.Value.(guarded); ok {
+				f.Value = g.Getter
+			}
+		})
 		markSweepable(fs)
 		fs.SetOutput(stderr)
 		fmt.Fprintf(stderr, "Usage of %s:\n", fs.Name())
@@ -216,20 +221,28 @@ var sizeLimits = map[string]int{
 // SweepTag marks a sweepable flag in -h.
 const SweepTag = "[sweepable list] "
 
-// sweepable is implemented by the comma-list flag values.
-type sweepable interface{ sweepable() }
+// Sweepable is implemented by the flag values that take a comma list and
+// expand into a sweep axis (Ints, Seeds, Floats, Strings, kdiff.Ks, pfgm.Ds
+// and an experiment's own list types); -h marks them.
+type Sweepable interface{ Sweepable() }
 
-func (*Ints) sweepable()    {}
-func (*Seeds) sweepable()   {}
-func (*Floats) sweepable()  {}
-func (*Strings) sweepable() {}
+// Sweepable implements Sweepable.
+func (*Ints) Sweepable() {}
 
-// markSweepable prefixes the usage of each flag whose value is a comma
-// list (Ints, Seeds, Floats, Strings, or any value with a sweepable
-// method) with SweepTag, once.
+// Sweepable implements Sweepable.
+func (*Seeds) Sweepable() {}
+
+// Sweepable implements Sweepable.
+func (*Floats) Sweepable() {}
+
+// Sweepable implements Sweepable.
+func (*Strings) Sweepable() {}
+
+// markSweepable prefixes the usage of each flag whose value implements
+// Sweepable with SweepTag, once.
 func markSweepable(fs *flag.FlagSet) {
 	fs.VisitAll(func(f *flag.Flag) {
-		if _, ok := f.Value.(sweepable); ok && !strings.HasPrefix(f.Usage, SweepTag) {
+		if _, ok := f.Value.(Sweepable); ok && !strings.HasPrefix(f.Usage, SweepTag) {
 			f.Usage = SweepTag + f.Usage
 		}
 	})

@@ -44,6 +44,9 @@ type pair struct{ N, n int }
 // pairs is a comma list of N:n.
 type pairs []pair
 
+// Sweepable marks pairs as a comma-list flag that -h lists as sweepable.
+func (*pairs) Sweepable() {}
+
 func (p *pairs) Set(s string) error {
 	var out pairs
 	for _, it := range strings.Split(s, ",") {
@@ -69,6 +72,9 @@ func (p *pairs) String() string {
 
 // bottlenecks is a comma list of widths relative to n or N: n, 2n, 4n, N.
 type bottlenecks []string
+
+// Sweepable marks bottlenecks as a comma-list flag that -h lists as sweepable.
+func (*bottlenecks) Sweepable() {}
 
 func (b *bottlenecks) Set(s string) error {
 	var out bottlenecks
@@ -115,6 +121,9 @@ func canonicalRel(rel string, b, N, n int) string {
 
 // recipes is a comma list of loss/tdist.
 type recipes [][2]string
+
+// Sweepable marks recipes as a comma-list flag that -h lists as sweepable.
+func (*recipes) Sweepable() {}
 
 func (r *recipes) Set(s string) error {
 	var out recipes

@@ -24,6 +24,9 @@ func (n *Names) String() string {
 	return strings.Join(*n, ",")
 }
 
+// Sweepable marks Names as a comma-list flag that -h lists as sweepable.
+func (*Names) Sweepable() {}
+
 // Set parses "ring8,t2-2d" and rejects unknown names.
 func (n *Names) Set(s string) error {
 	var out Names
