@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"genlab/internal/readn"
 )
 
 // ErrIDX reports a malformed idx stream: a wrong magic number, an
@@ -94,9 +96,11 @@ func ReadIDX(r io.Reader, wantDims int) (*IDX, error) {
 		}
 		total *= dims[i]
 	}
-	body := make([]byte, total)
-	if n, err := io.ReadFull(r, body); err != nil {
-		return nil, fmt.Errorf("truncated: body has %d of %d bytes for dims %v: %w", n, total, dims, ErrIDX)
+	// the body grows with the bytes that arrive: an 8-byte header
+	// announcing 771 MiB allocates nothing like that
+	body, err := readn.ReadN(r, uint64(total))
+	if err != nil {
+		return nil, fmt.Errorf("truncated: body has %d of %d bytes for dims %v: %w", len(body), total, dims, ErrIDX)
 	}
 	// The stream must end here; for gzip input this read also checks the
 	// trailer (CRC-32 and length), so a cut or corrupted .gz is refused.

@@ -10,6 +10,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+
+	"genlab/internal/readn"
 )
 
 // ErrCorrupt reports a truncated, altered or otherwise unreadable checkpoint
@@ -79,8 +81,10 @@ func decodeCheckpoint(r io.Reader) (*Checkpoint, error) {
 	if n > maxPayload {
 		return nil, fmt.Errorf("payload length %d: %w", n, ErrCorrupt)
 	}
-	body := make([]byte, n+sha256.Size)
-	if _, err := io.ReadFull(r, body); err != nil {
+	// the body grows with the bytes that arrive, so a header declaring
+	// 60 GiB over a short file is refused without allocating it
+	body, err := readn.ReadN(r, n+sha256.Size)
+	if err != nil {
 		return nil, fmt.Errorf("truncated (payload %d bytes): %v: %w", n, err, ErrCorrupt)
 	}
 	h := sha256.New()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -69,19 +70,61 @@ func (lr *lineReader) eof(what string) error {
 	return &ParseError{File: lr.name, Line: lr.line, Msg: "unexpected end of file while reading " + what}
 }
 
+// MaxCoord bounds the magnitude of a vertex coordinate the readers accept:
+// beyond it, the products of coordinates in areas and moments overflow.
+const MaxCoord = 1e30
+
+// preallocCap bounds the capacity the readers reserve from a count in a
+// file's header; more elements are appended as lines actually arrive, so
+// a header cannot make a reader allocate more than the file holds.
+const preallocCap = 1 << 12
+
+// parseCoord parses one vertex coordinate: a finite number with |x| ≤ MaxCoord.
+func parseCoord(lr *lineReader, tok, what string) (float64, error) {
+	x, err := strconv.ParseFloat(tok, 64)
+	if err != nil || math.IsNaN(x) || math.Abs(x) > MaxCoord {
+		return 0, lr.errf("%s: bad coordinate %q (want a finite number of magnitude ≤ %g)", what, tok, MaxCoord)
+	}
+	return x, nil
+}
+
 func parseFloats(lr *lineReader, f []string, what string) ([3]float64, error) {
 	var p [3]float64
 	if len(f) < 3 {
 		return p, lr.errf("%s: want 3 coordinates, got %d fields", what, len(f))
 	}
 	for k := 0; k < 3; k++ {
-		x, err := strconv.ParseFloat(f[k], 64)
+		x, err := parseCoord(lr, f[k], what)
 		if err != nil {
-			return p, lr.errf("%s: bad coordinate %q", what, f[k])
+			return p, err
 		}
 		p[k] = x
 	}
 	return p, nil
+}
+
+// parsePoly parses the vertex count k ≥ 3 in f[0] and the k indices after
+// it, each in [0, nv).
+func parsePoly(lr *lineReader, f []string, i, nv int) ([]int, error) {
+	k, err := strconv.Atoi(f[0])
+	if err != nil || k < 3 {
+		return nil, lr.errf("face %d: bad vertex count %q", i, f[0])
+	}
+	if len(f)-1 < k {
+		return nil, lr.errf("face %d: want %d indices, got %d", i, k, len(f)-1)
+	}
+	poly := make([]int, k)
+	for j := range poly {
+		v, err := strconv.Atoi(f[1+j])
+		if err != nil {
+			return nil, lr.errf("face %d: bad index %q", i, f[1+j])
+		}
+		if v < 0 || v >= nv {
+			return nil, lr.errf("face %d: index %d out of range [0, %d)", i, v, nv)
+		}
+		poly[j] = v
+	}
+	return poly, nil
 }
 
 // fan splits a polygon (v0, v1, …, v_{n−1}) into triangles (v0, v_i, v_{i+1}).
@@ -126,7 +169,7 @@ func ReadOFF(r io.Reader, name string) (*Mesh, error) {
 	if err1 != nil || err2 != nil || nv < 0 || nf < 0 {
 		return nil, lr.errf("bad counts %q", strings.Join(counts, " "))
 	}
-	m := &Mesh{V: make([][3]float64, 0, nv), F: make([][3]int, 0, nf)}
+	m := &Mesh{V: make([][3]float64, 0, min(nv, preallocCap)), F: make([][3]int, 0, min(nf, preallocCap))}
 	for i := 0; i < nv; i++ {
 		f, err := lr.next()
 		if err == io.EOF {
@@ -147,32 +190,34 @@ func ReadOFF(r io.Reader, name string) (*Mesh, error) {
 		} else if err != nil {
 			return nil, err
 		}
-		k, err := strconv.Atoi(f[0])
-		if err != nil || k < 3 {
-			return nil, lr.errf("face %d: bad vertex count %q", i, f[0])
-		}
-		if len(f) < 1+k {
-			return nil, lr.errf("face %d: want %d indices, got %d", i, k, len(f)-1)
-		}
-		poly := make([]int, k)
-		for j := 0; j < k; j++ {
-			v, err := strconv.Atoi(f[1+j])
-			if err != nil {
-				return nil, lr.errf("face %d: bad index %q", i, f[1+j])
-			}
-			if v < 0 || v >= nv {
-				return nil, lr.errf("face %d: index %d out of range [0, %d)", i, v, nv)
-			}
-			poly[j] = v
+		poly, err := parsePoly(lr, f, i, nv)
+		if err != nil {
+			return nil, err
 		}
 		m.F = append(m.F, fan(poly)...)
+	}
+	if f, err := lr.next(); err == nil {
+		return nil, lr.errf("more data after the %d declared faces: %q", nf, strings.Join(f, " "))
+	} else if err != io.EOF {
+		return nil, err
 	}
 	return m, nil
 }
 
+// objKeywords are the OBJ record types ReadOBJ knows and skips.
+var objKeywords = map[string]bool{
+	"vt": true, "vn": true, "vp": true, "o": true, "g": true, "s": true, "l": true, "p": true,
+	"mtllib": true, "usemtl": true, "cstype": true, "deg": true, "curv": true, "curv2": true, "surf": true,
+	"parm": true, "trim": true, "hole": true, "end": true, "bmat": true, "step": true, "mg": true,
+	"lod": true, "shadow_obj": true, "trace_obj": true, "ctech": true, "stech": true, "bevel": true,
+	"c_interp": true, "d_interp": true, "usemap": true, "maplib": true,
+}
+
 // ReadOBJ reads the v and f records of a Wavefront OBJ file (1-based or
 // negative relative indices, v/vt/vn index triples; polygons split into
-// triangle fans; other records ignored).
+// triangle fans; the other OBJ records skipped). A line that starts with no
+// OBJ keyword is an error, and so is a file without vertices: garbage is
+// not an empty mesh.
 func ReadOBJ(r io.Reader, name string) (*Mesh, error) {
 	lr := newLineReader(r, name)
 	m := &Mesh{}
@@ -182,6 +227,9 @@ func ReadOBJ(r io.Reader, name string) (*Mesh, error) {
 			break
 		} else if err != nil {
 			return nil, err
+		}
+		if f[0] != "v" && f[0] != "f" && !objKeywords[f[0]] {
+			return nil, lr.errf("unknown OBJ record %q", f[0])
 		}
 		switch f[0] {
 		case "v":
@@ -216,6 +264,9 @@ func ReadOBJ(r io.Reader, name string) (*Mesh, error) {
 			m.F = append(m.F, fan(poly)...)
 		}
 	}
+	if len(m.V) == 0 {
+		return nil, lr.errf("no vertices (not an OBJ mesh)")
+	}
 	return m, nil
 }
 
@@ -235,6 +286,7 @@ func ReadPLY(r io.Reader, name string) (*Mesh, error) {
 		return nil, lr.errf("want a \"ply\" header")
 	}
 	var elems []*element
+	format := false
 	for {
 		// PLY comments start with "comment", not '#'.
 		f, err := lr.next()
@@ -246,6 +298,7 @@ func ReadPLY(r io.Reader, name string) (*Mesh, error) {
 			if len(f) < 2 || f[1] != "ascii" {
 				return nil, lr.errf("only ASCII PLY is supported, got format %q", strings.Join(f[1:], " "))
 			}
+			format = true
 		case "comment", "obj_info":
 		case "element":
 			if len(f) != 3 {
@@ -275,6 +328,9 @@ func ReadPLY(r io.Reader, name string) (*Mesh, error) {
 		}
 	}
 body:
+	if !format {
+		return nil, lr.errf("no \"format\" line in the PLY header")
+	}
 	m := &Mesh{}
 	nv := -1
 	for _, e := range elems {
@@ -307,9 +363,9 @@ body:
 				}
 				var p [3]float64
 				for k := 0; k < 3; k++ {
-					x, err := strconv.ParseFloat(f[ix[k]], 64)
+					x, err := parseCoord(lr, f[ix[k]], fmt.Sprintf("vertex %d", i))
 					if err != nil {
-						return nil, lr.errf("vertex %d: bad coordinate %q", i, f[ix[k]])
+						return nil, err
 					}
 					p[k] = x
 				}
@@ -328,17 +384,9 @@ body:
 				if err != nil {
 					return nil, lr.eof(fmt.Sprintf("face %d of %d", i, e.count))
 				}
-				k, err := strconv.Atoi(f[0])
-				if err != nil || k < 3 || len(f) < 1+k {
-					return nil, lr.errf("face %d: bad vertex list", i)
-				}
-				poly := make([]int, k)
-				for j := range poly {
-					v, err := strconv.Atoi(f[1+j])
-					if err != nil || v < 0 || v >= nv {
-						return nil, lr.errf("face %d: bad or out-of-range index %q", i, f[1+j])
-					}
-					poly[j] = v
+				poly, err := parsePoly(lr, f, i, nv)
+				if err != nil {
+					return nil, err
 				}
 				m.F = append(m.F, fan(poly)...)
 			}

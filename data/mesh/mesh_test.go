@@ -37,6 +37,10 @@ COFF
 	}
 }
 
+// TestReadersRefuseMalformed covers the issue-18 reader defects too:
+// faces beyond the declared count, non-finite or overflowing coordinates,
+// header counts far beyond the file (allocated up front before), OBJ
+// garbage read as an empty mesh, PLY without a format line.
 func TestReadersRefuseMalformed(t *testing.T) {
 	cases := []struct {
 		name, src string
@@ -53,7 +57,18 @@ func TestReadersRefuseMalformed(t *testing.T) {
 		{"obj index", "v 0 0 0\nv 1 0 0\nf 1 2 3\n", objR, 3, "out of range"},
 		{"obj short face", "v 0 0 0\nf 1 1\n", objR, 2, "at least 3"},
 		{"ply binary", "ply\nformat binary_little_endian 1.0\nend_header\n", plyR, 2, "only ASCII"},
-		{"ply bad face", "ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nproperty float y\nproperty float z\nelement face 1\nproperty list uchar int vertex_indices\nend_header\n0 0 0\n1 0 0\n0 1 0\n3 0 1 7\n", plyR, 13, "out-of-range"},
+		{"ply bad face", "ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nproperty float y\nproperty float z\nelement face 1\nproperty list uchar int vertex_indices\nend_header\n0 0 0\n1 0 0\n0 1 0\n3 0 1 7\n", plyR, 13, "out of range"},
+		// issue 18 defects, each refused with the file and line:
+		{"off extra faces", "OFF\n3 1 0\n0 0 0\n1 0 0\n0 1 0\n3 0 1 2\n3 2 1 0\n", offR, 7, "after the 1 declared faces"},
+		{"off nan", "OFF\n3 1 0\n0 0 0\nnan 0 0\n0 1 0\n3 0 1 2\n", offR, 4, "bad coordinate"},
+		{"off inf", "OFF\n3 1 0\n0 0 0\n1 -Inf 0\n0 1 0\n3 0 1 2\n", offR, 4, "bad coordinate"},
+		{"off 1e308", "OFF\n3 1 0\n0 0 0\n1e308 0 0\n0 1 0\n3 0 1 2\n", offR, 4, "bad coordinate"},
+		{"off huge counts", "OFF\n2000000000 1 0\n", offR, 2, "vertex 0 of 2000000000"},
+		{"off face count overflow", "OFF\n0 9223372036854775807 0\n", offR, 2, "face 0 of 9223372036854775807"},
+		{"obj garbage", "hello world\nthis is not a mesh\n", objR, 1, "unknown OBJ record"},
+		{"obj empty", "# only a comment\nvt 0 0\n", objR, 2, "no vertices"},
+		{"ply no format", "ply\nelement vertex 3\nproperty float x\nproperty float y\nproperty float z\nend_header\n0 0 0\n1 0 0\n0 1 0\n", plyR, 6, "no \"format\""},
+		{"ply nan", "ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nproperty float y\nproperty float z\nend_header\n0 NaN 0\n", plyR, 8, "bad coordinate"},
 	}
 	for _, c := range cases {
 		_, err := c.read(bytes.NewReader([]byte(c.src)), "f.x")
