@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -74,11 +75,92 @@ type EigenOptions struct {
 	Tol float64
 	// Rng draws the Lanczos start vector (default: a PCG seeded with 1, 1).
 	Rng *rand.Rand
+	// Name labels errors (the mesh file or shape); optional.
+	Name string
+}
+
+// ErrSpectrum is wrapped by the error of a solve whose eigenvalues fail
+// CheckSpectrum.
+var ErrSpectrum = errors.New("matching: implausible Laplace–Beltrami spectrum")
+
+// SpectrumTol is the relative tolerance of CheckSpectrum.
+const SpectrumTol = 1e-8
+
+// CheckSpectrum checks the k smallest eigenvalues vals (ascending) of a
+// Laplacian whose graph has the given number of connected components:
+// λ ≥ −SpectrumTol·s, and the number of near-zero eigenvalues (|λ| ≤
+// SpectrumTol·s) equals min(components, k), with s = max(λ_max, 1/area) the
+// scale of the spectrum. It returns nil or an error wrapping ErrSpectrum
+// that names the mesh and the likely cause.
+func CheckSpectrum(name string, vals []float64, components int, area float64) error {
+	if len(vals) == 0 {
+		return nil
+	}
+	if name == "" {
+		name = "(unnamed mesh)"
+	}
+	s := math.Max(math.Abs(vals[len(vals)-1]), 1/area)
+	if math.IsNaN(s) || math.IsInf(s, 0) {
+		return fmt.Errorf("matching: mesh %s: non-finite eigenvalue scale %g: %w", name, s, ErrSpectrum)
+	}
+	zeros := 0
+	for i, v := range vals {
+		if math.IsNaN(v) || v < -SpectrumTol*s {
+			return fmt.Errorf("matching: mesh %s: eigenvalue %d is %.3g < −%g·%.3g (likely degenerate or sliver faces, or a non-manifold mesh: clean it with mesh.Clean): %w",
+				name, i, v, SpectrumTol, s, ErrSpectrum)
+		}
+		if math.Abs(v) <= SpectrumTol*s {
+			zeros++
+		}
+	}
+	if want := min(components, len(vals)); zeros != want {
+		return fmt.Errorf("matching: mesh %s: %d near-zero eigenvalues for %d connected components (likely degenerate faces, a disconnected piece, or the solver missed a mode): %w",
+			name, zeros, components, ErrSpectrum)
+	}
+	return nil
+}
+
+// components returns the number of connected components of the graph of
+// L's off-diagonal non-zeros.
+func components(L *Sparse) int {
+	parent := make([]int, L.N)
+	for i := range parent {
+		parent[i] = i
+	}
+	find := func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	n := L.N
+	for i := 0; i < L.N; i++ {
+		for p := L.RowPtr[i]; p < L.RowPtr[i+1]; p++ {
+			if j := L.Col[p]; j != i && L.Val[p] != 0 {
+				if a, b := find(i), find(j); a != b {
+					parent[max(a, b)] = min(a, b)
+					n--
+				}
+			}
+		}
+	}
+	return n
 }
 
 // LaplaceBeltrami builds the cotangent Laplacian and the lumped mass of m
-// (the full FEM mass when full is true) and returns its first k eigenpairs.
+// (the full FEM mass when full is true) and returns its first k eigenpairs,
+// checked by CheckSpectrum. A mesh with degenerate or sliver faces (see
+// mesh.Check) is refused before assembly with an error wrapping ErrMesh
+// that names the mesh (o.Name) and the face indices: clean it first
+// (mesh.Clean, mesh.Load). The problem is solved at unit area — λ scales as
+// 1/area and φ as 1/√area — so the solver's tolerances do not depend on the
+// mesh's units; a mesh of area 1 (up to 1e-9) is solved as it is.
 func LaplaceBeltrami(m *mesh.Mesh, k int, full bool, o EigenOptions) (*Basis, error) {
+	if bad := m.Check().DegenerateFaces; len(bad) > 0 {
+		return nil, fmt.Errorf("matching: mesh %s: %d degenerate or sliver faces %s (clean it with mesh.Clean): %w",
+			o.Name, len(bad), listInts(bad, 8), ErrMesh)
+	}
 	L, err := CotanLaplacian(m)
 	if err != nil {
 		return nil, err
@@ -87,12 +169,59 @@ func LaplaceBeltrami(m *mesh.Mesh, k int, full bool, o EigenOptions) (*Basis, er
 	if full {
 		M = FEMMass(m)
 	}
-	return Eigenbasis(L, M, k, o)
+	area := m.Area()
+	if math.Abs(area-1) <= 1e-9 || !(area > 0) {
+		return Eigenbasis(L, M, k, o)
+	}
+	unit := &Sparse{N: M.N, RowPtr: M.RowPtr, Col: M.Col, Val: make([]float64, len(M.Val))}
+	for i, v := range M.Val {
+		unit.Val[i] = v / area
+	}
+	b, err := Eigenbasis(L, unit, k, o)
+	if err != nil {
+		return nil, err
+	}
+	b.M = M
+	for i := range b.Values {
+		b.Values[i] /= area
+	}
+	b.Vectors.Scale(1/math.Sqrt(area), b.Vectors)
+	return b, nil
+}
+
+// listInts formats up to n values of xs, e.g. "[74 111]" or "[1 2 … (9)]".
+func listInts(xs []int, n int) string {
+	if len(xs) <= n {
+		return fmt.Sprint(xs)
+	}
+	return strings.TrimSuffix(fmt.Sprint(xs[:n]), "]") + fmt.Sprintf(" … (%d)]", len(xs))
 }
 
 // Eigenbasis returns the k smallest generalized eigenpairs of L φ = λ M φ
-// for a symmetric positive semi-definite L and symmetric positive-definite M.
+// for a symmetric positive semi-definite L and symmetric positive-definite
+// M, and checks them with CheckSpectrum (components from L's graph, area
+// 1ᵀM1). A Lanczos solve that cannot build its Krylov space on a small
+// problem (n ≤ DenseLimit, e.g. the ≤ 109-vertex meshes where the block
+// size and k exhaust n) falls back to the dense solver.
 func Eigenbasis(L, M *Sparse, k int, o EigenOptions) (*Basis, error) {
+	b, err := eigenbasis(L, M, k, o)
+	if err != nil {
+		if o.Name != "" {
+			return nil, fmt.Errorf("matching: mesh %s: %w", o.Name, err)
+		}
+		return nil, err
+	}
+	area := 0.0
+	for _, v := range M.Val {
+		area += v
+	}
+	if err := CheckSpectrum(o.Name, b.Values, components(L), area); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func eigenbasis(L, M *Sparse, k int, o EigenOptions) (*Basis, error) {
 	if L.N != M.N {
 		panic("matching: Eigenbasis: L and M sizes differ")
 	}
@@ -109,7 +238,11 @@ func Eigenbasis(L, M *Sparse, k int, o EigenOptions) (*Basis, error) {
 	if s == Dense {
 		return denseEigen(L, M, k)
 	}
-	return lanczosEigen(L, M, k, o)
+	b, err := lanczosEigen(L, M, k, o)
+	if errors.Is(err, ErrNoConvergence) && L.N <= DenseLimit {
+		return denseEigen(L, M, k)
+	}
+	return b, err
 }
 
 // denseEigen reduces L φ = λ M φ to the standard problem S ψ = λ ψ with

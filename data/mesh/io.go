@@ -23,6 +23,9 @@ type ParseError struct {
 }
 
 func (e *ParseError) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("mesh: %s: %s", e.File, e.Msg)
+	}
 	return fmt.Sprintf("mesh: %s:%d: %s", e.File, e.Line, e.Msg)
 }
 
@@ -461,6 +464,24 @@ func ReadFile(path string) (*Mesh, error) {
 		return ReadPLY(fh, path)
 	}
 	return nil, fmt.Errorf("mesh: %s: unknown extension (want .off, .obj or .ply)", path)
+}
+
+// Load reads the mesh file at path (ReadFile) and cleans it (Clean): the
+// mesh the spectral code can use. It also returns the Check report of the
+// mesh as read, so the caller can warn about what was dropped (e.g. the two
+// degenerate faces of CGAL's mpi.off). A mesh with fewer than 3 vertices or
+// no face left after cleaning is a *ParseError naming the file.
+func Load(path string) (*Mesh, Report, error) {
+	m, err := ReadFile(path)
+	if err != nil {
+		return nil, Report{}, err
+	}
+	r := m.Check()
+	c, _ := m.Clean()
+	if len(c.V) < 3 || len(c.F) == 0 {
+		return nil, r, &ParseError{File: path, Msg: fmt.Sprintf("no usable faces (%d vertices, %d faces as read: %s)", len(m.V), len(m.F), r)}
+	}
+	return c, r, nil
 }
 
 // WriteFile writes m as .off, .obj or .ply, chosen by extension.

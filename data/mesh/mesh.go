@@ -164,8 +164,10 @@ func (m *Mesh) Edges() []Edge {
 
 // Report lists the defects found by Check.
 type Report struct {
-	// DegenerateFaces have a repeated vertex or an area below 1e-12 of the
-	// mean face area.
+	// DegenerateFaces have a repeated vertex, an area below 1e-12 of the
+	// mean face area, or are slivers: twice the area below 1e-10 of the
+	// squared longest edge (an angle under ~1e-10 rad, whose cotangent
+	// weight would swamp the Laplacian).
 	DegenerateFaces []int
 	// NonManifoldEdges are shared by more than two faces.
 	NonManifoldEdges []Edge
@@ -222,7 +224,7 @@ func (m *Mesh) Check() Report {
 		for _, v := range t {
 			used[v] = true
 		}
-		if t[0] == t[1] || t[1] == t[2] || t[0] == t[2] || m.FaceArea(f) <= 1e-12*mean {
+		if t[0] == t[1] || t[1] == t[2] || t[0] == t[2] || m.FaceArea(f) <= 1e-12*mean || m.sliver(f) {
 			r.DegenerateFaces = append(r.DegenerateFaces, f)
 			continue
 		}
@@ -248,6 +250,17 @@ func (m *Mesh) Check() Report {
 		}
 	}
 	return r
+}
+
+// sliver reports whether face f has 2·area ≤ 1e-10·ℓ², ℓ its longest edge.
+func (m *Mesh) sliver(f int) bool {
+	t := m.F[f]
+	l2 := 0.0
+	for k := 0; k < 3; k++ {
+		e := Sub(m.V[t[k]], m.V[t[(k+1)%3]])
+		l2 = max(l2, Dot(e, e))
+	}
+	return 2*m.FaceArea(f) <= 1e-10*l2
 }
 
 // Clean returns a copy of m without out-of-range or degenerate faces, without
@@ -315,4 +328,43 @@ func (m *Mesh) Adjacency() [][]int {
 		sort.Ints(adj[i])
 	}
 	return adj
+}
+
+// Components labels each vertex with its connected component along the
+// edges of the faces (0, 1, … in order of each component's lowest vertex)
+// and returns the labels and the number of components. A vertex in no face
+// is a component of its own. It panics if a face index is out of range.
+func (m *Mesh) Components() (label []int, n int) {
+	parent := make([]int, len(m.V))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	for _, t := range m.F {
+		for k := 1; k < 3; k++ {
+			a, b := find(t[0]), find(t[k])
+			if a != b {
+				parent[max(a, b)] = min(a, b)
+			}
+		}
+	}
+	label = make([]int, len(m.V))
+	id := map[int]int{}
+	for i := range m.V {
+		r := find(i)
+		l, ok := id[r]
+		if !ok {
+			l = len(id)
+			id[r] = l
+		}
+		label[i] = l
+	}
+	return label, len(id)
 }

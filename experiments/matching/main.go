@@ -128,6 +128,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			if _, err := os.Stat(path); err != nil {
 				return internal.Usagef("-pairs %s: %s not found (run scripts/cgal-meshes.sh)", p, path)
 			}
+			if err := internal.CheckMesh(path, stderr, experiment); err != nil {
+				return err
+			}
 		}
 	}
 	tasks, err := internal.Expand(base,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -49,5 +50,23 @@ func TestQuickBlobPair(t *testing.T) {
 	code, stdout, _ := internal.Capture(experiment, args, run)
 	if code != 0 || !strings.Contains(stdout, `"cached":true`) {
 		t.Errorf("re-run: exit %d, stdout %q: want the cached task", code, stdout)
+	}
+}
+
+// TestBadMeshFilesExit2: a mesh file that cannot be read, or has no usable
+// face (OFF 0 0 panicked with index −1), exits 2 with one line naming the
+// file; a mesh with degenerate faces is cleaned with a warning.
+func TestBadMeshFilesExit2(t *testing.T) {
+	dir := t.TempDir()
+	for name, src := range map[string]string{
+		"pig":   "OFF 0 0\n",                                    // empty
+		"hand":  "OFF\n3 1 0\n0 0 0\n1 0 0\n2 0 0\n3 0 1 2\n",   // all faces degenerate
+		"cow":   "OFF\n3 1 0\n0 0 0\nnan 0 0\n0 1 0\n3 0 1 2\n", // NaN coordinate
+		"homer": "OFF\n2000000000 1 0\n",                        // huge header
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name+".off"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		exptest.UsageError(t, experiment, run, []string{"-cgal", dir, "-pairs", name, "-out", t.TempDir(), "-plan"}, name+".off")
 	}
 }

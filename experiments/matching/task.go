@@ -87,11 +87,10 @@ func makePair(cfg Config) (pairData, error) {
 		}
 		return pairData{p: p, sym: mesh.NearestOnSphere(s.V, mir)}, nil
 	}
-	m, err := mesh.ReadFile(filepath.Join(cfg.CGALDir, cfg.Pair+".off"))
+	m, _, err := mesh.Load(filepath.Join(cfg.CGALDir, cfg.Pair+".off"))
 	if err != nil {
 		return pairData{}, err
 	}
-	m, _ = m.Clean()
 	d := mesh.RandomDeformation(rng, cfg.DefBend, cfg.DefAngle)
 	tm, flips := m, 0
 	if cfg.Flip > 0 {
@@ -131,7 +130,7 @@ func runTask(ctx context.Context, cfg Config, d *results.Dir) (map[string]float6
 	if !math.IsNaN(pd.symRes) {
 		res["sym_residual"] = pd.symRes
 	}
-	eo := matching.EigenOptions{Rng: internal.NewRand(cfg.Seed, streamEigen)}
+	eo := matching.EigenOptions{Rng: internal.NewRand(cfg.Seed, streamEigen), Name: cfg.Pair}
 	b1, err := matching.LaplaceBeltrami(p.Src, cfg.KEig, false, eo)
 	if err != nil {
 		return nil, fmt.Errorf("source eigenbasis: %w", err)

@@ -156,6 +156,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			if _, err := os.Stat(path); err != nil {
 				return internal.Usagef("-sets %s: %s not found (run scripts/cgal-meshes.sh)", s, path)
 			}
+			if err := internal.CheckMesh(path, stderr, experiment); err != nil {
+				return err
+			}
 		}
 	}
 	idx := make([]int, maxPairs)

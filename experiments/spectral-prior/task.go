@@ -149,18 +149,17 @@ func makePair(cfg Config, set string, idx int) (*pairData, error) {
 		pd.p = prior.BodyPair(rng, prior.ShiftBlob(rng, limbs, asym), cfg.SrcLevel, cfg.TgtCube, cfg.MaxAngle, cfg.MaxBend)
 		pd.sym = blobSym()
 	default:
-		m, err := mesh.ReadFile(filepath.Join(cfg.CGALDir, set+".off"))
+		m, _, err := mesh.Load(filepath.Join(cfg.CGALDir, set+".off"))
 		if err != nil {
 			return nil, err
 		}
-		m, _ = m.Clean()
 		d := mesh.RandomDeformation(rng, cfg.DefBend, cfg.DefAngle)
 		pd.p = mesh.DeformPair(m, d, true, 0, true, rng)
 		if sym, res := mesh.MirrorMap(pd.p.Src); res < cfg.SymTol {
 			pd.sym = sym
 		}
 	}
-	eo := matching.EigenOptions{Rng: internal.NewRand(ps, streamEval)}
+	eo := matching.EigenOptions{Rng: internal.NewRand(ps, streamEval), Name: fmt.Sprintf("%s pair %d", set, idx)}
 	var err error
 	if pd.b1, err = matching.LaplaceBeltrami(pd.p.Src, cfg.KEig, false, eo); err != nil {
 		return nil, fmt.Errorf("source eigenbasis: %w", err)
@@ -379,11 +378,10 @@ func (bs *bundles) maps(ctx context.Context, cfg Config, stderr func(string, ...
 		MaxAngle: cfg.Map.MaxAngle, MaxBend: cfg.Map.MaxBend, CGALPoses: cfg.Map.CGALPoses,
 		DefBend: cfg.Map.DefBend, DefAngle: cfg.Map.DefAngle, Seed: cfg.Seed}
 	for _, name := range cfg.Map.CGAL {
-		m, err := mesh.ReadFile(filepath.Join(cfg.CGALDir, name+".off"))
+		m, _, err := mesh.Load(filepath.Join(cfg.CGALDir, name+".off"))
 		if err != nil {
 			return nil, err
 		}
-		m, _ = m.Clean()
 		mc.CGAL = append(mc.CGAL, m)
 	}
 	stderr("%s: building %d×%d training maps (seed %d)", experiment, cfg.Map.Bodies, cfg.Map.Poses, cfg.Seed)

@@ -1,0 +1,22 @@
+package internal
+
+import (
+	"fmt"
+	"io"
+
+	"genlab/data/mesh"
+)
+
+// CheckMesh loads the mesh file at path as the experiments do (mesh.Load):
+// an unreadable or unusable file is a *UsageError naming it (exit 2), and
+// faces the cleaning drops are reported as one warning line on stderr.
+func CheckMesh(path string, stderr io.Writer, experiment string) error {
+	_, rep, err := mesh.Load(path)
+	if err != nil {
+		return &UsageError{Err: err}
+	}
+	if n := len(rep.DegenerateFaces); n > 0 {
+		fmt.Fprintf(stderr, "%s: warning: %s: %d degenerate faces %v dropped before the Laplacian\n", experiment, path, n, rep.DegenerateFaces[:min(n, 8)])
+	}
+	return nil
+}
