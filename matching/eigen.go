@@ -123,28 +123,15 @@ func CheckSpectrum(name string, vals []float64, components int, area float64) er
 // components returns the number of connected components of the graph of
 // L's off-diagonal non-zeros.
 func components(L *Sparse) int {
-	parent := make([]int, L.N)
-	for i := range parent {
-		parent[i] = i
-	}
-	find := func(i int) int {
-		for parent[i] != i {
-			parent[i] = parent[parent[i]]
-			i = parent[i]
-		}
-		return i
-	}
-	n := L.N
-	for i := 0; i < L.N; i++ {
-		for p := L.RowPtr[i]; p < L.RowPtr[i+1]; p++ {
-			if j := L.Col[p]; j != i && L.Val[p] != 0 {
-				if a, b := find(i), find(j); a != b {
-					parent[max(a, b)] = min(a, b)
-					n--
+	_, n := mesh.ComponentLabels(L.N, func(join func(i, j int)) {
+		for i := 0; i < L.N; i++ {
+			for p := L.RowPtr[i]; p < L.RowPtr[i+1]; p++ {
+				if L.Col[p] != i && L.Val[p] != 0 {
+					join(i, L.Col[p])
 				}
 			}
 		}
-	}
+	})
 	return n
 }
 

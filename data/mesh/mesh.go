@@ -335,36 +335,42 @@ func (m *Mesh) Adjacency() [][]int {
 // and returns the labels and the number of components. A vertex in no face
 // is a component of its own. It panics if a face index is out of range.
 func (m *Mesh) Components() (label []int, n int) {
-	parent := make([]int, len(m.V))
+	return ComponentLabels(len(m.V), func(join func(i, j int)) {
+		for _, t := range m.F {
+			join(t[0], t[1])
+			join(t[0], t[2])
+		}
+	})
+}
+
+// ComponentLabels returns the connected components of the graph on n nodes
+// whose edges edges passes to join: each node's label (0, 1, … in order of
+// each component's lowest node) and the number of components.
+func ComponentLabels(n int, edges func(join func(i, j int))) (label []int, count int) {
+	parent := make([]int, n)
 	for i := range parent {
 		parent[i] = i
 	}
-	var find func(int) int
-	find = func(i int) int {
+	find := func(i int) int {
 		for parent[i] != i {
 			parent[i] = parent[parent[i]]
 			i = parent[i]
 		}
 		return i
 	}
-	for _, t := range m.F {
-		for k := 1; k < 3; k++ {
-			a, b := find(t[0]), find(t[k])
-			if a != b {
-				parent[max(a, b)] = min(a, b)
-			}
+	edges(func(i, j int) {
+		if a, b := find(i), find(j); a != b {
+			parent[max(a, b)] = min(a, b)
+		}
+	})
+	label = make([]int, n)
+	for i := range label {
+		if r := find(i); r == i {
+			label[i] = count
+			count++
+		} else {
+			label[i] = label[r]
 		}
 	}
-	label = make([]int, len(m.V))
-	id := map[int]int{}
-	for i := range m.V {
-		r := find(i)
-		l, ok := id[r]
-		if !ok {
-			l = len(id)
-			id[r] = l
-		}
-		label[i] = l
-	}
-	return label, len(id)
+	return label, count
 }
