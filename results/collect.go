@@ -22,6 +22,10 @@ import (
 type Table struct {
 	Columns []string
 	Rows    [][]string
+	// Skipped names each task directory Collect left out because its
+	// result.json or config.json is unreadable, with the reason and the fix
+	// (the task reruns and rewrites it).
+	Skipped []string
 }
 
 // Col returns the index of the named column, or -1.
@@ -149,19 +153,23 @@ func (g *Groups) Series() []Series {
 // whose result.json records its own key, see Dir.Done) into a Table, rows
 // ordered by their config cells (numerically where both cells are numbers)
 // and then by key, and writes it to root/<experiment>/summary.csv
-// atomically. Unfinished tasks are left out.
+// atomically. Unfinished tasks are left out; a task whose result.json or
+// config.json is damaged is left out too and named in Table.Skipped, so one
+// bad directory does not block the summary of the rest.
 func Collect(root, experiment string) (*Table, error) {
 	expDir := filepath.Join(root, experiment)
 	ents, err := os.ReadDir(expDir)
 	if err != nil {
 		return nil, fmt.Errorf("results: collect: %w", err)
 	}
+	removeStaleTemps(expDir) // interrupted summary figures
 	type rec struct {
 		key    string
 		config map[string]string
 		result map[string]string
 	}
 	var recs []rec
+	var skipped []string
 	cfgCols := map[string]bool{}
 	resCols := map[string]bool{}
 	for _, e := range ents {
@@ -171,23 +179,18 @@ func Collect(root, experiment string) (*Table, error) {
 		dir := filepath.Join(expDir, e.Name())
 		res, err := readResult(filepath.Join(dir, ResultFile))
 		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
+			if !errors.Is(err, fs.ErrNotExist) {
+				skipped = append(skipped, fmt.Sprintf("%v (rerun the same command to recompute the task)", err))
 			}
-			return nil, fmt.Errorf("results: collect: %w", err)
+			continue
 		}
 		if k, _ := res[KeyField].(string); k != e.Name() {
 			continue // stale or foreign result: not this directory's task
 		}
-		cb, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+		cfg, err := readConfig(filepath.Join(dir, ConfigFile))
 		if err != nil {
-			return nil, fmt.Errorf("results: collect: %w", err)
-		}
-		dec := json.NewDecoder(bytes.NewReader(cb))
-		dec.UseNumber()
-		var cfg any
-		if err := dec.Decode(&cfg); err != nil {
-			return nil, fmt.Errorf("results: collect: %s: %w", filepath.Join(dir, ConfigFile), err)
+			skipped = append(skipped, fmt.Sprintf("%v (rerun the same command: it rewrites config.json)", err))
+			continue
 		}
 		r := rec{key: e.Name(), config: map[string]string{}, result: map[string]string{}}
 		flatten("", cfg, r.config)
@@ -205,7 +208,7 @@ func Collect(root, experiment string) (*Table, error) {
 	}
 	cfgNames := sortedKeys(cfgCols)
 	resNames := sortedKeys(resCols)
-	t := &Table{Columns: append([]string{"key"}, cfgNames...)}
+	t := &Table{Columns: append([]string{"key"}, cfgNames...), Skipped: skipped}
 	for _, n := range resNames {
 		if cfgCols[n] || n == "key" {
 			t.Columns = append(t.Columns, "result."+n)
@@ -242,6 +245,25 @@ func Collect(root, experiment string) (*Table, error) {
 		return nil, fmt.Errorf("results: collect: %w", err)
 	}
 	return t, nil
+}
+
+// readConfig reads a task's config.json: one JSON object, numbers kept
+// as json.Number.
+func readConfig(path string) (any, error) {
+	b, err := readSmall(path)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var cfg map[string]any
+	if err := dec.Decode(&cfg); err != nil || cfg == nil || dec.More() {
+		if err == nil {
+			err = errors.New("not one JSON object")
+		}
+		return nil, fmt.Errorf("results: %s: %w", path, err)
+	}
+	return cfg, nil
 }
 
 // lessCell orders two cells numerically when both parse as numbers

@@ -46,6 +46,17 @@ const (
 // belongs to. Done compares it with the directory's key.
 const KeyField = "config_key"
 
+// ChecksumField is the field of result.json holding the SHA-256 (hex) of the
+// canonical JSON of every other field. A result.json whose checksum does not
+// match was edited or damaged: Done reports false (the task is recomputed)
+// and Result refuses it with ErrResultChecksum. Files written before the
+// field existed have none and are accepted.
+const ChecksumField = "result_sha256"
+
+// ErrResultChecksum reports a result.json whose ChecksumField does not match
+// its content.
+var ErrResultChecksum = errors.New("result.json does not match its checksum (edited or damaged): delete it, or rerun with -force, to recompute")
+
 // KeyLen is the number of hex digits of a task key.
 const KeyLen = 12
 
@@ -97,6 +108,7 @@ func Open(root, experiment string, cfg any) (*Dir, error) {
 	if err := os.MkdirAll(d.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("results: open: %w", err)
 	}
+	removeStaleTemps(d.dir)
 	cp := d.Path(ConfigFile)
 	if old, err := os.ReadFile(cp); err != nil || !bytes.Equal(old, js) {
 		if err := WriteFileAtomic(cp, js); err != nil {
@@ -139,14 +151,11 @@ func (d *Dir) Dir() string { return d.dir }
 func (d *Dir) Path(name string) string { return filepath.Join(d.dir, name) }
 
 // Done reports whether the task has finished: result.json exists, parses,
-// and records this directory's key in its KeyField.
+// matches its checksum and records this directory's key in its KeyField. A
+// damaged or edited result.json is not done, so the task is recomputed.
 func (d *Dir) Done() bool {
-	b, err := os.ReadFile(d.Path(ResultFile))
+	m, err := readResult(d.Path(ResultFile))
 	if err != nil {
-		return false
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
 		return false
 	}
 	k, _ := m[KeyField].(string)
@@ -169,18 +178,95 @@ func (d *Dir) Result() (map[string]float64, error) {
 	return out, nil
 }
 
+// maxResultBytes bounds the size of a result.json or config.json read
+// back: both are small flat objects.
+const maxResultBytes = 16 << 20
+
+// readResult reads a result.json: a JSON object, checked against its
+// ChecksumField when it has one (which it then drops).
 func readResult(path string) (map[string]any, error) {
+	b, err := readSmall(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := decodeResult(b)
+	if err != nil {
+		return nil, fmt.Errorf("results: %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// readSmall reads a JSON file of at most maxResultBytes.
+func readSmall(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	if st.Size() > maxResultBytes {
+		return nil, fmt.Errorf("results: %s: %d bytes, more than a result or config can be", path, st.Size())
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("results: %w", err)
 	}
+	return b, nil
+}
+
+// decodeResult parses the bytes of a result.json (numbers kept as
+// json.Number) and verifies and drops its ChecksumField.
+func decodeResult(b []byte) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var m map[string]any
 	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("results: %s: %w", path, err)
+		return nil, err
+	}
+	if m == nil {
+		return nil, errors.New("not a JSON object")
+	}
+	if dec.More() {
+		return nil, errors.New("data after the JSON object")
+	}
+	sum, has := m[ChecksumField]
+	if !has {
+		return m, nil
+	}
+	delete(m, ChecksumField)
+	want, err := resultChecksum(m)
+	if err != nil {
+		return nil, err
+	}
+	if s, _ := sum.(string); s != want {
+		return nil, ErrResultChecksum
 	}
 	return m, nil
+}
+
+// resultChecksum is the hex SHA-256 of json.Marshal(m) for m as decoded
+// from result.json (numbers as json.Number, keys sorted by Marshal).
+func resultChecksum(m map[string]any) (string, error) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:]), nil
+}
+
+// removeStaleTemps removes the temporary files an interrupted atomic write
+// left in dir (".name.tmp…", as WriteFileAtomic and nn.WriteCheckpoint make
+// them). Only one process works in a task directory at a time, so none of
+// them is in flight.
+func removeStaleTemps(dir string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if n := e.Name(); !e.IsDir() && strings.HasPrefix(n, ".") && strings.Contains(n, ".tmp") {
+			os.Remove(filepath.Join(dir, n))
+		}
+	}
 }
 
 // Clear removes everything in the task directory except config.json, so
@@ -225,9 +311,13 @@ func (d *Dir) Record(s Step) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.metrics == nil {
-		f, err := os.OpenFile(d.Path(MetricsFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		f, err := os.OpenFile(d.Path(MetricsFile), os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
 		if err != nil {
 			return fmt.Errorf("results: record: %w", err)
+		}
+		if err := dropTornTail(f); err != nil {
+			f.Close()
+			return fmt.Errorf("results: record: %s: %w", d.Path(MetricsFile), err)
 		}
 		d.metrics = f
 	}
@@ -235,6 +325,34 @@ func (d *Dir) Record(s Step) error {
 		return fmt.Errorf("results: record step %d: %w", s.Step, err)
 	}
 	return nil
+}
+
+// dropTornTail truncates f after its last newline: a line a crash cut
+// short would otherwise run into the next appended line and make
+// metrics.jsonl unreadable for every later run.
+func dropTornTail(f *os.File) error {
+	st, err := f.Stat()
+	if err != nil || st.Size() == 0 {
+		return err
+	}
+	const block = 4096
+	end := st.Size()
+	for end > 0 {
+		off := max(0, end-block)
+		buf := make([]byte, end-off)
+		if _, err := f.ReadAt(buf, off); err != nil {
+			return err
+		}
+		if i := bytes.LastIndexByte(buf, '\n'); i >= 0 {
+			end = off + int64(i) + 1
+			break
+		}
+		end = off
+	}
+	if end == st.Size() {
+		return nil
+	}
+	return f.Truncate(end)
 }
 
 // RecordValues is Record of Step{Step: step, Values: v}: the shape of the
@@ -287,9 +405,23 @@ func (d *Dir) WriteResult(r map[string]float64, extra ...map[string]any) error {
 			out[k] = v
 		}
 	}
+	if _, dup := out[ChecksumField]; dup {
+		return fmt.Errorf("results: write result: %q is reserved", ChecksumField)
+	}
 	out[KeyField] = d.Key
 	b, err := CanonicalIndent(out)
 	if err != nil {
+		return fmt.Errorf("results: write result: %w", err)
+	}
+	// the checksum covers the fields as a reader decodes them
+	tree, err := decodeResult(b)
+	if err != nil {
+		return fmt.Errorf("results: write result: %w", err)
+	}
+	if out[ChecksumField], err = resultChecksum(tree); err != nil {
+		return fmt.Errorf("results: write result: %w", err)
+	}
+	if b, err = CanonicalIndent(out); err != nil {
 		return fmt.Errorf("results: write result: %w", err)
 	}
 	if err := WriteFileAtomic(d.Path(ResultFile), b); err != nil {

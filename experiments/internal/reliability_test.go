@@ -1,11 +1,17 @@
 package internal
 
 import (
+	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"math"
+	"os"
 	"strings"
 	"testing"
+
+	"genlab/nn"
+	"genlab/results"
 )
 
 // parseWith registers the common flags, DenoiserFlags and a float flag
@@ -171,5 +177,44 @@ func TestOutEmptyRefused(t *testing.T) {
 	var ue *UsageError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "-out") {
 		t.Errorf("-out '': %v, want a usage error naming -out", err)
+	}
+}
+
+// TestCorruptCheckpointNamesFixAndForceGetsPast: a corrupt checkpoint fails
+// its task with a message naming the directory and the fix, the other
+// tasks still run, and -force clears the unfinished task so it reruns.
+func TestCorruptCheckpointNamesFixAndForceGetsPast(t *testing.T) {
+	type cfg struct {
+		I int `json:"i"`
+	}
+	tasks, err := Expand(cfg{}, Values("i", []int{0, 1, 2}, func(c *cfg, v int) { c.I = v }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	bad := tasks[1].Key
+	fn := func(ctx context.Context, tk Task[cfg], d *results.Dir) (map[string]float64, error) {
+		if b, err := os.ReadFile(d.Path("checkpoint.bin")); err == nil && string(b) == "garbage" {
+			return nil, fmt.Errorf("resume: %w", nn.ErrCorrupt)
+		}
+		return map[string]float64{"i": float64(tk.Config.I)}, nil
+	}
+	d, err := results.Open(root, "toy", tasks[1].Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(d.Path("checkpoint.bin"), []byte("garbage"), 0o644)
+	var out, errb strings.Builder
+	r := Runner{Experiment: "toy", Out: root, Task: -1, Stdout: &out, Stderr: &errb}
+	err = RunTasks(t.Context(), r, tasks, fn)
+	if err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "-force") || !errors.Is(err, nn.ErrCorrupt) {
+		t.Fatalf("corrupt checkpoint: %v", err)
+	}
+	if n := strings.Count(out.String(), "\n"); n != 2 {
+		t.Errorf("%d tasks finished, want the 2 others:\n%s", n, out.String())
+	}
+	r.Force = true
+	if err := RunTasks(t.Context(), r, tasks, fn); err != nil {
+		t.Errorf("-force: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package internal
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"genlab/nn"
 	"genlab/results"
 )
 
@@ -161,8 +163,10 @@ type taskLine[C any] struct {
 // meta.json; writes result.json last (atomically); and prints one JSON line
 // {"cached", "config", "experiment", "index", "key", "result"} to Stdout —
 // skipped tasks print their stored result with cached = true. It stops at
-// the first failure or cancellation and returns that error with the task's
-// index and key. With Plan it only prints {"index", "key", "config"} lines.
+// a cancellation; a failed task is reported on Stderr and the others still
+// run, and the failures come back together as a *TasksError. -force reruns
+// every selected task from scratch (its directory cleared, finished or
+// not). With Plan it only prints {"index", "key", "config"} lines.
 func RunTasks[C any](ctx context.Context, r Runner, tasks []Task[C], fn TaskFunc[C]) error {
 	if r.Stdout == nil {
 		r.Stdout = io.Discard
@@ -197,16 +201,44 @@ func RunTasks[C any](ctx context.Context, r Runner, tasks []Task[C], fn TaskFunc
 		return nil
 	}
 	n := len(tasks)
+	var failed []error
 	for _, t := range sel {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("before task %d (%s): %w", t.Index, t.Key, err)
+			return errors.Join(append(failed, fmt.Errorf("before task %d (%s): %w", t.Index, t.Key, err))...)
 		}
 		if err := runOne(ctx, r, n, t, fn); err != nil {
-			return err
+			if ctx.Err() != nil {
+				return errors.Join(append(failed, err)...)
+			}
+			if len(sel) > 1 {
+				fmt.Fprintf(r.Stderr, "%s: %v\n", r.Experiment, oneLine(err.Error()))
+			}
+			failed = append(failed, err)
 		}
+	}
+	if len(failed) > 0 {
+		return &TasksError{Failed: failed, Total: len(sel)}
 	}
 	return nil
 }
+
+// TasksError reports the tasks of a sweep that failed; the others ran to
+// the end. It unwraps to each task's error, so a *UsageError among them
+// makes the exit code 2.
+type TasksError struct {
+	Failed []error
+	Total  int
+}
+
+func (e *TasksError) Error() string {
+	if len(e.Failed) == 1 {
+		return e.Failed[0].Error()
+	}
+	return fmt.Sprintf("%d of %d tasks failed (each reported above); first: %v", len(e.Failed), e.Total, e.Failed[0])
+}
+
+// Unwrap returns the tasks' errors.
+func (e *TasksError) Unwrap() []error { return e.Failed }
 
 func runOne[C any](ctx context.Context, r Runner, n int, t Task[C], fn TaskFunc[C]) error {
 	tag := fmt.Sprintf("%s: task %d/%d %s", r.Experiment, t.Index, n, t.Key)
@@ -215,6 +247,13 @@ func runOne[C any](ctx context.Context, r Runner, n int, t Task[C], fn TaskFunc[
 		return fmt.Errorf("task %d (%s): %w", t.Index, t.Key, err)
 	}
 	defer d.Close()
+	if r.Force && !d.Done() {
+		// an unfinished task reruns from scratch too: -force gets past a
+		// corrupt checkpoint or metrics file
+		if err := d.Clear(); err != nil {
+			return fmt.Errorf("task %d (%s): %w", t.Index, t.Key, err)
+		}
+	}
 	if d.Done() {
 		if !r.Force {
 			res, err := d.Result()
@@ -239,6 +278,9 @@ func runOne[C any](ctx context.Context, r Runner, n int, t Task[C], fn TaskFunc[
 	fmt.Fprintf(r.Stderr, "%s: started in %s\n", tag, d.Dir())
 	res, ferr := fn(ctx, t, d)
 	meta.End = time.Now()
+	if errors.Is(ferr, nn.ErrCorrupt) {
+		ferr = fmt.Errorf("%w; the checkpoint in %s cannot be resumed: delete it or rerun with -force", ferr, d.Dir())
+	}
 	if ferr != nil {
 		meta.Status = "failed: " + oneLine(ferr.Error())
 		if err := d.WriteMeta(meta); err != nil {
@@ -280,6 +322,9 @@ func Finish(r Runner, plots func(t *results.Table) error) error {
 	t, err := results.Collect(r.Out, r.Experiment)
 	if err != nil {
 		return err
+	}
+	for _, sk := range t.Skipped {
+		fmt.Fprintf(r.Stderr, "%s: summary: skipped %s\n", r.Experiment, sk)
 	}
 	if plots != nil && len(t.Rows) > 0 {
 		if err := plots(t); err != nil {
