@@ -10,7 +10,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 
 EXPERIMENT_DIRS := $(patsubst %/main.go,%,$(wildcard experiments/*/main.go))
 
-.PHONY: all demo reproduce test bench build lint data lenet clean
+.PHONY: all demo reproduce test fuzz bench build lint data lenet clean
 
 all: build
 
@@ -39,6 +39,12 @@ test: lint data
 ifneq ($(OPENBLAS),)
 	$(GO) test -count=1 -tags openblas ./nn/ ./internal/...
 endif
+
+## fuzz: every fuzz target (readers of OFF/OBJ/PLY, idx, checkpoints, result/config JSON, the
+## flag parsers) for FUZZTIME each (default 2m; .ci/run runs them for 12s each after make test)
+FUZZTIME ?= 2m
+fuzz: data
+	sh scripts/fuzz.sh $(FUZZTIME)
 
 ## bench: the benchmarks in docs/PERFORMANCE.md
 bench:

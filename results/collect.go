@@ -254,14 +254,24 @@ func readConfig(path string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg, err := decodeConfig(b)
+	if err != nil {
+		return nil, fmt.Errorf("results: %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// decodeConfig parses the bytes of a config.json: one JSON object, numbers
+// kept as json.Number.
+func decodeConfig(b []byte) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var cfg map[string]any
-	if err := dec.Decode(&cfg); err != nil || cfg == nil || dec.More() {
-		if err == nil {
-			err = errors.New("not one JSON object")
-		}
-		return nil, fmt.Errorf("results: %s: %w", path, err)
+	if err := dec.Decode(&cfg); err != nil {
+		return nil, err
+	}
+	if cfg == nil || dec.More() {
+		return nil, errors.New("not one JSON object")
 	}
 	return cfg, nil
 }

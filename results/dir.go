@@ -405,29 +405,41 @@ func (d *Dir) WriteResult(r map[string]float64, extra ...map[string]any) error {
 			out[k] = v
 		}
 	}
-	if _, dup := out[ChecksumField]; dup {
-		return fmt.Errorf("results: write result: %q is reserved", ChecksumField)
-	}
 	out[KeyField] = d.Key
-	b, err := CanonicalIndent(out)
+	b, err := encodeResult(out)
 	if err != nil {
-		return fmt.Errorf("results: write result: %w", err)
-	}
-	// the checksum covers the fields as a reader decodes them
-	tree, err := decodeResult(b)
-	if err != nil {
-		return fmt.Errorf("results: write result: %w", err)
-	}
-	if out[ChecksumField], err = resultChecksum(tree); err != nil {
-		return fmt.Errorf("results: write result: %w", err)
-	}
-	if b, err = CanonicalIndent(out); err != nil {
 		return fmt.Errorf("results: write result: %w", err)
 	}
 	if err := WriteFileAtomic(d.Path(ResultFile), b); err != nil {
 		return fmt.Errorf("results: write result: %w", err)
 	}
 	return nil
+}
+
+// encodeResult returns the indented canonical JSON of the fields out plus
+// their ChecksumField, computed over the fields as decodeResult reads them.
+func encodeResult(out map[string]any) ([]byte, error) {
+	if _, dup := out[ChecksumField]; dup {
+		return nil, fmt.Errorf("%q is reserved", ChecksumField)
+	}
+	b, err := CanonicalIndent(out)
+	if err != nil {
+		return nil, err
+	}
+	tree, err := decodeResult(b)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := resultChecksum(tree)
+	if err != nil {
+		return nil, err
+	}
+	with := make(map[string]any, len(out)+1)
+	for k, v := range out {
+		with[k] = v
+	}
+	with[ChecksumField] = sum
+	return CanonicalIndent(with)
 }
 
 // WriteFileAtomic writes data to path so that readers see either the old

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -140,6 +141,14 @@ func toTree(v reflect.Value) (any, error) {
 			return nil, fmt.Errorf("%s: MarshalText: %w", v.Type(), err)
 		}
 		return string(b), nil
+	}
+	if v.Type() == reflect.TypeFor[json.Number]() {
+		// a number decoded with UseNumber stays a number (it is a string kind)
+		n := json.Number(v.String())
+		if _, err := n.Float64(); err != nil && !errors.Is(err, strconv.ErrRange) {
+			return nil, fmt.Errorf("json.Number %q: %w", v.String(), err)
+		}
+		return n, nil
 	}
 	switch v.Kind() {
 	case reflect.Bool:

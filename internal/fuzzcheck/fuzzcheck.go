@@ -3,6 +3,7 @@
 package fuzzcheck
 
 import (
+	"flag"
 	"runtime"
 	"testing"
 )
@@ -20,4 +21,30 @@ func Bounded(t testing.TB, inputLen int, perByte, slack uint64, read func()) {
 	if a := after.TotalAlloc - before.TotalAlloc; a > perByte*uint64(inputLen)+slack {
 		t.Fatalf("allocated %d bytes for %d bytes of input (bound %d·n + %d)", a, inputLen, perByte, slack)
 	}
+}
+
+// FlagRoundTrip sets a fresh flag value of type V from s, failing t if that
+// allocates more than perByte·len(s) + slack bytes. When s is accepted, the
+// value's String() must be accepted again and give a value eq to it (a
+// flag prints what it reads). It returns the value and whether s was
+// accepted.
+func FlagRoundTrip[V any, P interface {
+	*V
+	flag.Value
+}](t testing.TB, s string, perByte, slack uint64, eq func(a, b V) bool) (V, bool) {
+	t.Helper()
+	var v V
+	var err error
+	Bounded(t, len(s), perByte, slack, func() { err = P(&v).Set(s) })
+	if err != nil {
+		return v, false
+	}
+	var w V
+	if err := P(&w).Set(P(&v).String()); err != nil {
+		t.Fatalf("Set(%q) ok, but its String %q is refused: %v", s, P(&v).String(), err)
+	}
+	if !eq(v, w) {
+		t.Fatalf("round trip of %q: %v → %v", s, v, w)
+	}
+	return v, true
 }
