@@ -147,6 +147,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return internal.Usagef("-data-dir not given and %v", err)
 		}
 	}
+	digest, err := data.MNISTDigest(dir)
+	if err != nil {
+		return internal.Usagef("-data-dir %s: %v", dir, err)
+	}
+	base.Data = digest
 	Dvals := []string{"inf"}
 	if len(ds) > 0 {
 		Dvals = nil

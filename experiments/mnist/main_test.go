@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -57,5 +58,41 @@ func TestTinyEndToEndAndSkip(t *testing.T) {
 	code, stdout, _ := internal.Capture(experiment, args, run)
 	if code != 0 || !strings.Contains(stdout, `"cached":true`) {
 		t.Errorf("re-run: exit %d, stdout %q; want the cached result", code, stdout)
+	}
+}
+
+// TestMNISTKeyHashesDataContent: the task key includes the identity of the
+// idx files (before, a run on another data set with the same file names
+// shared the digits' key and was "finished earlier, skipped"): the same
+// files at another path give the same key, one changed byte another key.
+func TestMNISTKeyHashesDataContent(t *testing.T) {
+	mk := func(labelByte byte) string {
+		dir := t.TempDir()
+		for _, name := range []string{"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"} {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte{1, 2, 3, labelByte}, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
+	}
+	key := func(dir string) string {
+		code, stdout, stderr := internal.Capture(experiment, []string{"-plan", "-preset", "quick", "-seeds", "0", "-data-dir", dir}, run)
+		if code != 0 {
+			t.Fatalf("-data-dir %s: exit %d: %s", dir, code, stderr)
+		}
+		var p struct {
+			Key string `json:"key"`
+		}
+		if err := json.Unmarshal([]byte(strings.TrimSpace(stdout)), &p); err != nil {
+			t.Fatal(err)
+		}
+		return p.Key
+	}
+	a, b, c := key(mk(0)), key(mk(0)), key(mk(1))
+	if a != b {
+		t.Errorf("same files at two paths: keys %s and %s", a, b)
+	}
+	if a == c {
+		t.Errorf("different files share the key %s", a)
 	}
 }

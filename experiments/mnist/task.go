@@ -24,9 +24,10 @@ import (
 // is hashed into the task key.
 type Config struct {
 	Seed        uint64  `json:"seed"`
-	Net         string  `json:"net"` // mlp or unet
-	Res         int     `json:"res"` // 28, 14 or 7
-	D           string  `json:"D"`   // PFGM++ augmented dimensions; "inf" is EDM
+	Data        string  `json:"data_sha256"` // data.MNISTDigest of the idx files: a -data-dir is hashed by content, not by path
+	Net         string  `json:"net"`         // mlp or unet
+	Res         int     `json:"res"`         // 28, 14 or 7
+	D           string  `json:"D"`           // PFGM++ augmented dimensions; "inf" is EDM
 	Target      string  `json:"target"`
 	K           string  `json:"k,omitempty"`    // k-Diff target parameter (a number in [0,1] or "learn"); set when Target is "k"
 	Loss        string  `json:"loss,omitempty"` // k-Diff loss space (u, v or x), with K

@@ -57,7 +57,8 @@ type Config struct {
 	SampleStep int     `json:"sample_steps"`
 	Clamp      float64 `json:"clamp"`
 	CkptEvery  int     `json:"checkpoint_every"`
-	DataDir    string  `json:"-"` // MNIST directory (not part of the key)
+	DataDir    string  `json:"-"`                     // MNIST directory (hashed into the key by content, as DataSHA)
+	DataSHA    string  `json:"data_sha256,omitempty"` // data.MNISTDigest of DataDir when Data is "mnist"
 }
 
 // TFLevels are the times s of the teacher-forced denoising MSE.
