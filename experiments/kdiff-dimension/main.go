@@ -19,7 +19,6 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"genlab/data"
 	"genlab/experiments/internal"
 	kx "genlab/experiments/kdiff-dimension/kdexp"
 	"genlab/kdiff"
@@ -178,16 +177,9 @@ func applyFlags(base *kx.Config, dataName string, nIntr int, embed string, loss 
 	case "mnist":
 		base.NIntr = 0
 		base.DataDir = dataDir
-		dir := dataDir
-		if dir == "" {
-			var err error
-			if dir, err = data.DefaultMNISTDir(); err != nil {
-				return internal.Usagef("-data mnist: -data-dir not given and %v", err)
-			}
-		}
-		sum, err := data.MNISTDigest(dir)
+		_, sum, err := internal.MNISTData(dataDir)
 		if err != nil {
-			return internal.Usagef("-data-dir %s: %v", dir, err)
+			return err
 		}
 		base.DataSHA = sum
 	case "ring8", "moons", "checkerboard", "swissroll", "rings":

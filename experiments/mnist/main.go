@@ -25,7 +25,6 @@ import (
 	"strconv"
 	"strings"
 
-	"genlab/data"
 	"genlab/diffusion"
 	"genlab/experiments/internal"
 	"genlab/kdiff"
@@ -140,16 +139,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if base.NEval <= 3 {
 		return internal.Usagef("-n-eval %d: must be > 3", base.NEval)
 	}
-	dir := *dataDir
-	if dir == "" {
-		var err error
-		if dir, err = data.DefaultMNISTDir(); err != nil {
-			return internal.Usagef("-data-dir not given and %v", err)
-		}
-	}
-	digest, err := data.MNISTDigest(dir)
+	dir, digest, err := internal.MNISTData(*dataDir)
 	if err != nil {
-		return internal.Usagef("-data-dir %s: %v", dir, err)
+		return err
 	}
 	base.Data = digest
 	Dvals := []string{"inf"}

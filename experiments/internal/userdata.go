@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"genlab/data"
 	"genlab/data/mesh"
 )
 
@@ -19,4 +20,20 @@ func CheckMesh(path string, stderr io.Writer, experiment string) error {
 		fmt.Fprintf(stderr, "%s: warning: %s: %d degenerate faces %v dropped before the Laplacian\n", experiment, path, n, rep.DegenerateFaces[:min(n, 8)])
 	}
 	return nil
+}
+
+// MNISTData resolves a -data-dir flag value (empty: the checkout's
+// data/mnist) and returns the directory and its data.MNISTDigest, which a
+// task key hashes; a missing directory or file is a *UsageError naming it.
+func MNISTData(flagDir string) (dir, digest string, err error) {
+	dir = flagDir
+	if dir == "" {
+		if dir, err = data.DefaultMNISTDir(); err != nil {
+			return "", "", Usagef("-data-dir not given and %v", err)
+		}
+	}
+	if digest, err = data.MNISTDigest(dir); err != nil {
+		return "", "", Usagef("-data-dir %s: %v", dir, err)
+	}
+	return dir, digest, nil
 }
