@@ -73,9 +73,17 @@ type Trained struct {
 	FinalLoss float64 // mean loss over the last logging window
 }
 
+// checkpointExtra is the trainer state beyond the networks and Adam: the
+// random stream, a learnable target's parameters, and the loss bookkeeping
+// (the last window's mean and the current window's running sum), so that a
+// run resumed at any step — after the last one included — reports the
+// FinalLoss of the uninterrupted run, bit for bit.
 type checkpointExtra struct {
-	RNG   []byte    `json:"rng"`
-	Learn []float64 `json:"learn,omitempty"`
+	RNG       []byte    `json:"rng"`
+	Learn     []float64 `json:"learn,omitempty"`
+	FinalLoss float64   `json:"final_loss"`
+	WinLoss   float64   `json:"win_loss"`
+	WinN      int       `json:"win_n"`
 }
 
 // Train fits model to data (one sample per row) under m, the only training
@@ -112,6 +120,8 @@ func Train(ctx context.Context, model nn.Model, data *mat.Dense, m Method, cfg T
 
 	out := &Trained{Model: model, EMA: ema.Model()}
 	start := 0
+	var winLoss float64
+	var winN int
 	if cfg.CheckpointPath != "" {
 		ck, err := nn.ReadCheckpoint(cfg.CheckpointPath)
 		switch {
@@ -119,18 +129,21 @@ func Train(ctx context.Context, model nn.Model, data *mat.Dense, m Method, cfg T
 		case err != nil:
 			return nil, fmt.Errorf("diffusion: resume: %w", err)
 		default:
-			if err := restore(ck, model, ema, tr, src, learn); err != nil {
+			ex, err := restore(ck, model, ema, tr, src, learn)
+			if err != nil {
 				return nil, fmt.Errorf("diffusion: resume from %s: %w", cfg.CheckpointPath, err)
 			}
 			start = ck.Step
 			out.Resumed = start
+			out.FinalLoss, winLoss, winN = ex.FinalLoss, ex.WinLoss, ex.WinN
 		}
 	}
 	save := func(step int) error {
 		if cfg.CheckpointPath == "" {
 			return nil
 		}
-		return writeCheckpoint(cfg.CheckpointPath, step, model, ema, tr, src, learn)
+		ex := checkpointExtra{FinalLoss: out.FinalLoss, WinLoss: winLoss, WinN: winN}
+		return writeCheckpoint(cfg.CheckpointPath, step, model, ema, tr, src, learn, ex)
 	}
 
 	b := cfg.Batch
@@ -141,8 +154,6 @@ func Train(ctx context.Context, model nn.Model, data *mat.Dense, m Method, cfg T
 	cond := make([]float32, b)
 	target := make([]float32, b*dim)
 	weight := make([]float32, b)
-	var winLoss float64
-	var winN int
 	extra := map[string]float64{}
 
 	for step := start; step < cfg.Steps; step++ {
@@ -225,12 +236,14 @@ func emaBeta(cfg TrainConfig, step int) float64 {
 	return nn.EMABeta(h, float64(cfg.Batch))
 }
 
-func writeCheckpoint(path string, step int, model nn.Model, ema *nn.EMA, tr *nn.Trainer, src *rand.PCG, learn Learnable) error {
+// writeCheckpoint writes the training state at step, with ex's loss
+// bookkeeping, to path.
+func writeCheckpoint(path string, step int, model nn.Model, ema *nn.EMA, tr *nn.Trainer, src *rand.PCG, learn Learnable, ex checkpointExtra) error {
 	st, err := src.MarshalBinary()
 	if err != nil {
 		return err
 	}
-	ex := checkpointExtra{RNG: st}
+	ex.RNG = st
 	if learn != nil {
 		ex.Learn = learn.LearnState()
 	}
@@ -245,27 +258,29 @@ func writeCheckpoint(path string, step int, model nn.Model, ema *nn.EMA, tr *nn.
 	})
 }
 
-func restore(ck *nn.Checkpoint, model nn.Model, ema *nn.EMA, tr *nn.Trainer, src *rand.PCG, learn Learnable) error {
+// restore sets the networks, Adam, the random stream and a learnable
+// target from ck and returns its trainer state (with the loss bookkeeping).
+func restore(ck *nn.Checkpoint, model nn.Model, ema *nn.EMA, tr *nn.Trainer, src *rand.PCG, learn Learnable) (checkpointExtra, error) {
+	var ex checkpointExtra
 	if err := nn.SetParams(model, ck.Params); err != nil {
-		return err
+		return ex, err
 	}
 	if err := nn.SetParams(ema.Model(), ck.EMA); err != nil {
-		return err
+		return ex, err
 	}
 	if err := tr.SetAdamState(ck.AdamM, ck.AdamV, ck.AdamStep); err != nil {
-		return err
+		return ex, err
 	}
-	var ex checkpointExtra
 	if err := json.Unmarshal(ck.Extra, &ex); err != nil {
-		return fmt.Errorf("trainer state: %w", err)
+		return ex, fmt.Errorf("trainer state: %w", err)
 	}
 	if err := src.UnmarshalBinary(ex.RNG); err != nil {
-		return fmt.Errorf("trainer RNG: %w", err)
+		return ex, fmt.Errorf("trainer RNG: %w", err)
 	}
 	if learn != nil && ex.Learn != nil {
-		return learn.SetLearnState(ex.Learn)
+		return ex, learn.SetLearnState(ex.Learn)
 	}
-	return nil
+	return ex, nil
 }
 
 // CheckpointExists reports whether path holds a file (resumable state).

@@ -195,3 +195,39 @@ func TestTrainLearnsRing(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeKeepsFinalLoss: a run resumed after its last step (killed
+// between the final checkpoint and result.json, or result.json deleted)
+// reported FinalLoss = 0, and one resumed mid-window averaged only the
+// resumed steps; both now report the uninterrupted run's value exactly.
+func TestResumeKeepsFinalLoss(t *testing.T) {
+	train := data.Moons.Sample(500, rand.New(rand.NewPCG(1, 1)))
+	dir := t.TempDir()
+	cfg := TrainConfig{Steps: 50, Batch: 16, Seed: 4, LogEvery: 20}
+	c1 := cfg
+	c1.CheckpointPath = filepath.Join(dir, "a.ckpt")
+	r1, err := Train(context.Background(), newMLP(t, 3), train, edm, c1)
+	if err != nil || r1.FinalLoss == 0 {
+		t.Fatalf("%v, final loss %v", err, r1.FinalLoss)
+	}
+	again, err := Train(context.Background(), newMLP(t, 3), train, edm, c1) // after the last step
+	if err != nil || again.Resumed != 50 || again.FinalLoss != r1.FinalLoss {
+		t.Errorf("resumed after the end: step %d, final loss %v, want %v (%v)", again.Resumed, again.FinalLoss, r1.FinalLoss, err)
+	}
+	c2 := cfg
+	c2.CheckpointPath = filepath.Join(dir, "b.ckpt")
+	ctx, cancel := context.WithCancel(context.Background())
+	c2.Progress = func(step int) { // interrupted mid-window: the last window is steps 41…50
+		if step == 47 {
+			cancel()
+		}
+	}
+	if _, err := Train(ctx, newMLP(t, 3), train, edm, c2); !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	c2.Progress = nil
+	r2, err := Train(context.Background(), newMLP(t, 3), train, edm, c2)
+	if err != nil || r2.Resumed != 47 || r2.FinalLoss != r1.FinalLoss {
+		t.Errorf("resumed mid-window: step %d, final loss %v, want %v (%v)", r2.Resumed, r2.FinalLoss, r1.FinalLoss, err)
+	}
+}

@@ -80,3 +80,15 @@ func jsonNum(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestKillAnywhereSameMetrics: a learned-k task SIGKILLed at random moments
+// and re-run reports the uninterrupted run's metrics, final_loss and k_tail
+// included (k_tail averaged only the last process's steps, and was lost
+// after a resume past training).
+func TestKillAnywhereSameMetrics(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills a binary (~20 s)")
+	}
+	bin := exptest.Build(t, ".")
+	exptest.KillResume(t, bin, experiment, []string{"-preset", "quick", "-seeds", "0", "-N", "32", "-k", "learn", "-steps", "600"}, 6, 2)
+}

@@ -138,3 +138,15 @@ func TestSIGKILLResumes(t *testing.T) {
 		t.Fatalf("resumed from step %v, want ≥ 500 (a checkpoint)", line.Result["resumed_from"])
 	}
 }
+
+// TestKillAnywhereSameMetrics: a quick run SIGKILLed at random moments
+// (training, sampling, evaluation, between the last checkpoint and
+// result.json) and re-run ends with every metric of the uninterrupted run —
+// final_loss and loss_over_linear were 0 after a resume past training.
+func TestKillAnywhereSameMetrics(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills a binary (~30 s)")
+	}
+	bin := exptest.Build(t, ".")
+	exptest.KillResume(t, bin, experiment, []string{"-preset", "quick", "-seeds", "0"}, 5, 1)
+}

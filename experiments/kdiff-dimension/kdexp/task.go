@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -309,6 +310,28 @@ func Bridge(cfg Config) (*kdiff.Bridge, kdiff.SDist, error) {
 	return b, sd, nil
 }
 
+// kTail is the mean recorded k over the last fifth of the logged steps
+// (smoothing Adam's jitter), read from metrics.jsonl — so a run resumed
+// mid-training averages the whole trajectory, not only the last process's
+// steps. ok is false when nothing was logged.
+func kTail(dir *results.Dir) (kt float64, ok bool, err error) {
+	if err := dir.Close(); err != nil { // flush metrics.jsonl
+		return 0, false, err
+	}
+	steps, err := results.ReadMetrics(dir.Path(results.MetricsFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, false, nil
+	}
+	if err != nil || len(steps) == 0 {
+		return 0, false, err
+	}
+	tail := steps[len(steps)*4/5:]
+	for _, s := range tail {
+		kt += s.Values["k"]
+	}
+	return kt / float64(len(tail)), true, nil
+}
+
 // Run trains, samples and evaluates one task in dir. A non-finite training
 // loss is an outcome of the sweep (ε-prediction can diverge at large N), not
 // a failure: it is reported as diverged = 1 with NaN metrics.
@@ -325,7 +348,6 @@ func Run(ctx context.Context, cfg Config, dir *results.Dir, progress func(step i
 	if err != nil {
 		return nil, err
 	}
-	var ks []float64
 	t0 := time.Now()
 	tr, err := diffusion.Train(ctx, model, ds.Train, diffusion.Method{Kernel: diffusion.Gaussian{}, Target: bridge, Sigma: sdist},
 		diffusion.TrainConfig{
@@ -334,10 +356,7 @@ func Run(ctx context.Context, cfg Config, dir *results.Dir, progress func(step i
 			EMAHalfLife: cfg.EMAHalf, EMARampup: 0.05,
 			CheckpointPath: dir.Path("checkpoint.bin"), CheckpointEvery: cfg.CkptEvery,
 			LogEvery: 25,
-			Record: func(step int, v map[string]float64) error {
-				ks = append(ks, v["k"])
-				return dir.RecordValues(step, v)
-			},
+			Record:   dir.RecordValues,
 			Progress: progress,
 		})
 	res := map[string]float64{"diverged": 0}
@@ -358,13 +377,10 @@ func Run(ctx context.Context, cfg Config, dir *results.Dir, progress func(step i
 	res["final_loss"] = tr.FinalLoss
 	k := bridge.KValue()
 	res["k"] = k
-	if len(ks) > 0 { // mean k over the last fifth of training (Adam jitter)
-		tail := ks[len(ks)*4/5:]
-		s := 0.0
-		for _, v := range tail {
-			s += v
-		}
-		res["k_tail"] = s / float64(len(tail))
+	if kt, ok, err := kTail(dir); err != nil {
+		return nil, err
+	} else if ok {
+		res["k_tail"] = kt
 	}
 
 	net, err := kdiff.NewNetU(tr.EMA, 500)
