@@ -12,9 +12,10 @@ import (
 func TestBadFlagsExit2(t *testing.T) {
 	for _, args := range [][]string{
 		{"-D", "0"}, {"-D", "-1"}, {"-D", "abc"}, {"-D", "1,0.5"}, {"-data", "nope"}, {"-preset", "huge"}, {"-seeds", "x"}, {"extra"},
+		{"-threads", "100000"}, {"-jobs", "100000"}, {"-seeds", "0", "-out", ""}, // issue 18: thread exhaustion, -out ''
 	} {
 		var out, errb bytes.Buffer
-		code := run(context.Background(), append(args, "-out", t.TempDir()), &out, &errb)
+		code := run(context.Background(), append([]string{"-out", t.TempDir()}, args...), &out, &errb)
 		if code != 2 {
 			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, errb.String())
 		}

@@ -38,7 +38,8 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 
 // Resolve runs after parsing: the sweep lists not given on the command line
 // take the preset's values; -threads sets GOMAXPROCS and -jobs 0 becomes
-// GOMAXPROCS. Negative -threads or -jobs is a usage error.
+// GOMAXPROCS. Negative -threads or -jobs (or above internal.MaxThreads,
+// checked by internal.Parse) and an empty -out are usage errors.
 func (f *Flags) Resolve(fs *flag.FlagSet, ds []float64, seeds []uint64, data []string) error {
 	if !internal.IsSet(fs, "D") {
 		f.Ds = ds
@@ -51,6 +52,9 @@ func (f *Flags) Resolve(fs *flag.FlagSet, ds []float64, seeds []uint64, data []s
 	}
 	if f.Threads < 0 || f.Jobs < 0 {
 		return internal.Usagef("-threads %d / -jobs %d: must be ≥ 0", f.Threads, f.Jobs)
+	}
+	if f.Out == "" {
+		return internal.Usagef("-out \"\": want a run directory")
 	}
 	if f.Threads > 0 {
 		runtime.GOMAXPROCS(f.Threads)
