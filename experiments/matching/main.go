@@ -24,6 +24,7 @@ import (
 
 	"gonum.org/v1/gonum/stat/distuv"
 
+	"genlab/data"
 	"genlab/experiments/internal"
 	"genlab/results"
 )
@@ -112,7 +113,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	base.KEig = max(base.KEig, base.ZoomEnd, base.K)
 	if *cgal != "" {
-		base.CGALDir = *cgal
+		base.CGALDir, base.MeshDir = "", *cgal
 	}
 	if len(noise) == 0 {
 		noise = internal.Floats{0}
@@ -122,19 +123,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return internal.Usagef("-noise %g: want 0 ≤ noise ≤ 0.1", n)
 		}
 	}
+	digest := map[string]string{} // -cgal meshes, by pair
 	for _, p := range pairs.Values {
 		if !strings.HasPrefix(p, "blob") {
-			path := filepath.Join(base.CGALDir, p+".off")
+			path := filepath.Join(base.meshDir(), p+".off")
 			if _, err := os.Stat(path); err != nil {
 				return internal.Usagef("-pairs %s: %s not found (run scripts/cgal-meshes.sh)", p, path)
 			}
 			if err := internal.CheckMesh(path, stderr, experiment); err != nil {
 				return err
 			}
+			if base.MeshDir != "" {
+				sum, err := data.FileDigest(path)
+				if err != nil {
+					return internal.Usagef("-cgal %s: %v", base.MeshDir, err)
+				}
+				digest[p] = sum
+			}
 		}
 	}
 	tasks, err := internal.Expand(base,
-		internal.Values("pair", pairs.Values, func(c *Config, v string) { c.Pair = v }),
+		internal.Values("pair", pairs.Values, func(c *Config, v string) { c.Pair, c.MeshSHA = v, digest[v] }),
 		internal.Values("noise", []float64(noise), func(c *Config, v float64) { c.Noise = v }),
 		internal.Values("seed", []uint64(common.Seeds), func(c *Config, v uint64) { c.Seed = v }),
 	)

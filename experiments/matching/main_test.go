@@ -70,3 +70,29 @@ func TestBadMeshFilesExit2(t *testing.T) {
 		exptest.UsageError(t, experiment, run, []string{"-cgal", dir, "-pairs", name, "-out", t.TempDir(), "-plan"}, name+".off")
 	}
 }
+
+// TestCGALKeyHashesMeshContent: with -cgal the task key hashes the mesh
+// file's content, not the directory: the same file in two directories is
+// one key, a changed file another; the default directory's keys are as
+// before (keyed by its path).
+func TestCGALKeyHashesMeshContent(t *testing.T) {
+	mk := func(z string) string {
+		dir := t.TempDir()
+		src := "OFF\n4 4 0\n0 0 0\n1 0 0\n0 1 0\n0 0 " + z + "\n3 0 2 1\n3 0 1 3\n3 0 3 2\n3 1 2 3\n"
+		if err := os.WriteFile(filepath.Join(dir, "pig.off"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	key := func(args ...string) string {
+		code, stdout, stderr := internal.Capture(experiment, append([]string{"-plan", "-pairs", "pig", "-seeds", "0", "-preset", "quick"}, args...), run)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		return strings.SplitN(strings.SplitN(stdout, `"key":"`, 2)[1], `"`, 2)[0]
+	}
+	a, b, c := key("-cgal", mk("1")), key("-cgal", mk("1")), key("-cgal", mk("2"))
+	if a != b || a == c {
+		t.Errorf("keys: same file %s, %s; changed file %s", a, b, c)
+	}
+}

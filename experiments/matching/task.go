@@ -42,7 +42,20 @@ type Config struct {
 	SymTol    float64  `json:"sym_tol"`        // CGAL: mirror residual/√area below which the source counts as symmetric
 	Flip      float64  `json:"flip,omitempty"` // CGAL: fraction of nearly flat edges flipped in the target (new tessellation)
 	Methods   []string `json:"methods"`
-	CGALDir   string   `json:"cgal_dir"`
+	// CGALDir is the default mesh directory (the Debian package's files,
+	// keyed by path as before); a -cgal directory is MeshDir instead, out of
+	// the key, and the pair's mesh file is keyed by content, MeshSHA.
+	CGALDir string `json:"cgal_dir,omitempty"`
+	MeshDir string `json:"-"`
+	MeshSHA string `json:"mesh_sha256,omitempty"`
+}
+
+// meshDir returns the directory the pair's mesh is read from.
+func (c Config) meshDir() string {
+	if c.MeshDir != "" {
+		return c.MeshDir
+	}
+	return c.CGALDir
 }
 
 const (
@@ -87,7 +100,7 @@ func makePair(cfg Config) (pairData, error) {
 		}
 		return pairData{p: p, sym: mesh.NearestOnSphere(s.V, mir)}, nil
 	}
-	m, _, err := mesh.Load(filepath.Join(cfg.CGALDir, cfg.Pair+".off"))
+	m, _, err := mesh.Load(filepath.Join(cfg.meshDir(), cfg.Pair+".off"))
 	if err != nil {
 		return pairData{}, err
 	}
