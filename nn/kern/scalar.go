@@ -1,0 +1,261 @@
+package kern
+
+import "math"
+
+// This file holds the pure-Go reference implementations. They are used
+// directly in the scalar build and stay callable from the tests in every
+// build, so that each fast path can be checked against them.
+
+// Constants of the exp range reduction x = n·ln2 + r, |r| ≤ ln2/2. ln2 is
+// split Cody–Waite style: ln2Hi has 9 significant bits, so n·ln2Hi is exact
+// for |n| ≤ 2¹⁵ and x − n·ln2Hi is exact for the float32 x that reach it.
+const (
+	log2e = 1.44269504088896340736
+	ln2Hi = 0.693359375
+	ln2Lo = -2.12194440054690583e-4
+	// expHi and expLo clamp the argument; e^expHi overflows float32 and
+	// e^expLo is below half the smallest denormal, so the clamped values
+	// give +Inf and 0.
+	expHi = 89
+	expLo = -104
+)
+
+// Taylor coefficients 1/k! of e^r on |r| ≤ ln2/2, degree 7. The truncation
+// error is ≤ (ln2/2)⁸/8! ≈ 5e-9, far below float32 rounding.
+const (
+	expC2 = 1.0 / 2
+	expC3 = 1.0 / 6
+	expC4 = 1.0 / 24
+	expC5 = 1.0 / 120
+	expC6 = 1.0 / 720
+	expC7 = 1.0 / 5040
+)
+
+// expScalar is the reference e^x; see Exp.
+func expScalar(x float32) float32 {
+	if x != x {
+		return x
+	}
+	if x > expHi {
+		x = expHi
+	} else if x < expLo {
+		x = expLo
+	}
+	n := float32(math.Floor(float64(x*log2e) + 0.5))
+	r := (x - n*ln2Hi) - n*ln2Lo
+	p := float32(expC7)
+	p = p*r + expC6
+	p = p*r + expC5
+	p = p*r + expC4
+	p = p*r + expC3
+	p = p*r + expC2
+	p = p*r + 1
+	p = p*r + 1
+	// Scale by 2ⁿ in two exact halves so that n ∈ [−150, 129] neither
+	// overflows the exponent field nor loses the denormal range.
+	ni := int32(n)
+	h := ni >> 1
+	s1 := math.Float32frombits(uint32(h+127) << 23)
+	s2 := math.Float32frombits(uint32(ni-h+127) << 23)
+	return p * s1 * s2
+}
+
+// sigmoidScalar is the reference σ(x); see Sigmoid.
+func sigmoidScalar(x float32) float32 {
+	return 1 / (1 + expScalar(-x))
+}
+
+func siluScalar(y, x []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] = v * sigmoidScalar(v)
+	}
+}
+
+func siluGradScalar(dx, x, dy []float32) {
+	dx, dy = dx[:len(x)], dy[:len(x)]
+	for i, v := range x {
+		s := sigmoidScalar(v)
+		dx[i] = dy[i] * s * (1 + v*(1-s))
+	}
+}
+
+func siluGradAccScalar(dx, x, dy []float32) {
+	dx, dy = dx[:len(x)], dy[:len(x)]
+	for i, v := range x {
+		s := sigmoidScalar(v)
+		dx[i] += dy[i] * s * (1 + v*(1-s))
+	}
+}
+
+func axpyScalar(alpha float32, x, y []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] += alpha * v
+	}
+}
+
+func scaleScalar(alpha float32, x []float32) {
+	for i := range x {
+		x[i] *= alpha
+	}
+}
+
+func addScalar(dst, a, b []float32) {
+	dst, b = dst[:len(a)], b[:len(a)]
+	for i, v := range a {
+		dst[i] = v + b[i]
+	}
+}
+
+// The float64 reductions use eight partial sums s[i mod 8] over the leading
+// multiple of eight, combined as ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)), then
+// the tail added in order. A SIMD path with two 4-lane float64 accumulators
+// reproduces this order, hence the result, exactly.
+
+func combine8(s *[8]float64) float64 {
+	return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]))
+}
+
+func sumScalar(x []float32) float64 {
+	var s [8]float64
+	n := len(x) &^ 7
+	for i := 0; i < n; i += 8 {
+		v := x[i : i+8 : i+8]
+		for j := range s {
+			s[j] += float64(v[j])
+		}
+	}
+	t := combine8(&s)
+	for _, v := range x[n:] {
+		t += float64(v)
+	}
+	return t
+}
+
+func sumSqScalar(x []float32) float64 {
+	var s [8]float64
+	n := len(x) &^ 7
+	for i := 0; i < n; i += 8 {
+		v := x[i : i+8 : i+8]
+		for j := range s {
+			s[j] += float64(v[j]) * float64(v[j])
+		}
+	}
+	t := combine8(&s)
+	for _, v := range x[n:] {
+		t += float64(v) * float64(v)
+	}
+	return t
+}
+
+func dotScalar(x, y []float32) float64 {
+	y = y[:len(x)]
+	var s [8]float64
+	n := len(x) &^ 7
+	for i := 0; i < n; i += 8 {
+		u, v := x[i:i+8:i+8], y[i:i+8:i+8]
+		for j := range s {
+			s[j] += float64(u[j]) * float64(v[j])
+		}
+	}
+	t := combine8(&s)
+	for i := n; i < len(x); i++ {
+		t += float64(x[i]) * float64(y[i])
+	}
+	return t
+}
+
+func affineToScalar(y, x []float32, a, b float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] = a*v + b
+	}
+}
+
+func affineSiLUToScalar(y, tOut, x []float32, a, b float32) {
+	y = y[:len(x)]
+	if tOut != nil {
+		tOut = tOut[:len(x)]
+		for i, v := range x {
+			t := a*v + b
+			tOut[i] = t
+			y[i] = t * sigmoidScalar(t)
+		}
+		return
+	}
+	for i, v := range x {
+		t := a*v + b
+		y[i] = t * sigmoidScalar(t)
+	}
+}
+
+// adamConsts returns the per-call constants of AdamStep, computed in
+// float64 as nn.Adam does: the step size lr/c1 and 1/√c2.
+func adamConsts(lr, c1, c2 float32) (step, isq float32) {
+	return float32(float64(lr) / float64(c1)), float32(1 / math.Sqrt(float64(c2)))
+}
+
+func adamStepScalar(p, grad, m, v []float32, lr, b1, b2, eps, c1, c2, wd float32) {
+	grad, m, v = grad[:len(p)], m[:len(p)], v[:len(p)]
+	step, isq := adamConsts(lr, c1, c2)
+	ob1, ob2 := 1-b1, 1-b2
+	for i := range p {
+		g := grad[i]
+		if wd != 0 {
+			g += wd * p[i]
+		}
+		mi := b1*m[i] + ob1*g
+		vi := b2*v[i] + ob2*(g*g)
+		m[i], v[i] = mi, vi
+		p[i] -= step * mi / (float32(math.Sqrt(float64(vi)))*isq + eps)
+	}
+}
+
+func emaScalar(ema, p []float32, decay float32) {
+	p = p[:len(ema)]
+	od := 1 - decay
+	for i := range ema {
+		ema[i] = decay*ema[i] + od*p[i]
+	}
+}
+
+// sgemmScalar is the reference Sgemm: beta scaling of C, then a loop nest
+// that walks rows of C and, for op(B) = B, rows of B.
+func sgemmScalar(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		ci := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(ci)
+		} else if beta != 1 {
+			for j := range ci {
+				ci[j] *= beta
+			}
+		}
+	}
+	if alpha == 0 || k == 0 {
+		return
+	}
+	for i := 0; i < m; i++ {
+		ci := c[i*ldc : i*ldc+n]
+		for p := 0; p < k; p++ {
+			var aip float32
+			if transA {
+				aip = a[p*lda+i]
+			} else {
+				aip = a[i*lda+p]
+			}
+			aip *= alpha
+			if transB {
+				for j := range ci {
+					ci[j] += aip * b[j*ldb+p]
+				}
+			} else {
+				bp := b[p*ldb : p*ldb+n]
+				for j, bv := range bp {
+					ci[j] += aip * bv
+				}
+			}
+		}
+	}
+}
