@@ -198,8 +198,8 @@ func TestSgemmPanics(t *testing.T) {
 // gemmShapes are the shapes that matter to genlab: convolution forward
 // (W·col), its backward transposes, the MLP layers and a small one.
 var gemmShapes = []struct {
-	name   string
-	tA, tB bool
+	name    string
+	tA, tB  bool
 	m, n, k int
 }{
 	{"conv64x2048x576", false, false, 64, 2048, 576},
