@@ -27,67 +27,14 @@ import (
 // spreads images over GOMAXPROCS goroutines; the matrix products go through
 // blas32 (gonum, or OpenBLAS with -tags openblas).
 
-// convGeom is the geometry of one convolution.
+// convGeom is the geometry of one convolution of a batch of n images.
 type convGeom struct {
-	n, cin, h, w, cout, k, stride, pad, ho, wo int
+	n int
+	convShape
 }
-
-func (g convGeom) kk() int { return g.cin * g.k * g.k }
-func (g convGeom) p() int  { return g.ho * g.wo }
-
-// direct reports whether col_n is x_n itself (1×1, stride 1, no padding).
-func (g convGeom) direct() bool { return g.k == 1 && g.stride == 1 && g.pad == 0 }
 
 func (g convGeom) String() string {
 	return fmt.Sprintf("%dx%dx%dx%d*%dx%dx%dx%d/s%d/p%d", g.n, g.cin, g.h, g.w, g.cout, g.cin, g.k, g.k, g.stride, g.pad)
-}
-
-// jRange returns the output columns [lo, hi) whose input column
-// stride·j + v − pad lies inside [0, w).
-func (g convGeom) jRange(v int) (lo, hi int) {
-	if d := g.pad - v; d > 0 {
-		lo = (d + g.stride - 1) / g.stride
-	}
-	num := g.w - 1 + g.pad - v
-	if num < 0 {
-		return lo, lo
-	}
-	hi = min(g.wo, num/g.stride+1)
-	return lo, max(hi, lo)
-}
-
-// im2col writes col (K×P) for one image x (Cin×H×W):
-// col[(c,u,v), (i,j)] = x[c, stride·i+u−pad, stride·j+v−pad], 0 outside.
-func (g convGeom) im2col(col, x []float32) {
-	P := g.p()
-	for c := 0; c < g.cin; c++ {
-		xc := x[c*g.h*g.w : (c+1)*g.h*g.w]
-		for u := 0; u < g.k; u++ {
-			for v := 0; v < g.k; v++ {
-				row := col[((c*g.k+u)*g.k+v)*P:][:P]
-				lo, hi := g.jRange(v)
-				off := v - g.pad
-				for i := 0; i < g.ho; i++ {
-					yy := g.stride*i + u - g.pad
-					dst := row[i*g.wo : (i+1)*g.wo]
-					if yy < 0 || yy >= g.h {
-						clear(dst)
-						continue
-					}
-					src := xc[yy*g.w : (yy+1)*g.w]
-					clear(dst[:lo])
-					clear(dst[hi:])
-					if g.stride == 1 {
-						copy(dst[lo:hi], src[lo+off:hi+off])
-						continue
-					}
-					for j := lo; j < hi; j++ {
-						dst[j] = src[g.stride*j+off]
-					}
-				}
-			}
-		}
-	}
 }
 
 // columns returns the K×P column matrix of image i of the batch x: the
@@ -101,41 +48,8 @@ func (g convGeom) columns(cols [][]float32, wk int, x []float32, i int) []float3
 	if cols[wk] == nil {
 		cols[wk] = make([]float32, g.kk()*g.p())
 	}
-	g.im2col(cols[wk], xi)
+	g.im2col(cols[wk], xi, 1)
 	return cols[wk]
-}
-
-// col2im adds col (K×P) into one image dx (Cin×H×W), the adjoint of im2col.
-func (g convGeom) col2im(dx, col []float32) {
-	P := g.p()
-	for c := 0; c < g.cin; c++ {
-		dc := dx[c*g.h*g.w : (c+1)*g.h*g.w]
-		for u := 0; u < g.k; u++ {
-			for v := 0; v < g.k; v++ {
-				row := col[((c*g.k+u)*g.k+v)*P:][:P]
-				lo, hi := g.jRange(v)
-				off := v - g.pad
-				for i := 0; i < g.ho; i++ {
-					yy := g.stride*i + u - g.pad
-					if yy < 0 || yy >= g.h {
-						continue
-					}
-					dst := dc[yy*g.w : (yy+1)*g.w]
-					src := row[i*g.wo : (i+1)*g.wo]
-					if g.stride == 1 {
-						d := dst[lo+off : hi+off]
-						for j, s := range src[lo:hi] {
-							d[j] += s
-						}
-						continue
-					}
-					for j := lo; j < hi; j++ {
-						dst[g.stride*j+off] += src[j]
-					}
-				}
-			}
-		}
-	}
 }
 
 // parallelImages runs f(worker, n) for every image n, spreading images over
@@ -312,7 +226,7 @@ func (op convGradXOp) Do(in ...G.Value) (G.Value, error) {
 		}
 		col := cols[wk]
 		bl.Sgemm(blas.Trans, blas.NoTrans, K, P, g.cout, 1, w, K, dyi, P, 0, col, P)
-		g.col2im(dxi, col)
+		g.col2im(dxi, col, 1)
 	})
 	return out, nil
 }
