@@ -1,0 +1,36 @@
+//go:build amd64 && !purego
+
+package kern
+
+import "golang.org/x/sys/cpu"
+
+// The assembly micro-kernels; see gemm_amd64.s.
+
+//go:noescape
+func kern8x48AVX512(k int, a, b, c *float32, ldc int, beta float32)
+
+//go:noescape
+func kern6x16AVX2(k int, a, b, c *float32, ldc int, beta float32)
+
+var (
+	gemmAVX512 = &gemmKernel{mr: 8, nr: 48, name: "asm-avx512", fn: kern8x48AVX512}
+	gemmAVX2   = &gemmKernel{mr: 6, nr: 16, name: "asm-avx2", fn: kern6x16AVX2}
+)
+
+// bestAsmGemm returns the fastest assembly kernel the CPU and OS support,
+// or nil.
+func bestAsmGemm() *gemmKernel {
+	switch {
+	case cpu.X86.HasAVX512F && cpu.X86.HasAVX2 && cpu.X86.HasFMA:
+		return gemmAVX512
+	case cpu.X86.HasAVX2 && cpu.X86.HasFMA:
+		return gemmAVX2
+	}
+	return nil
+}
+
+func init() {
+	if g := bestAsmGemm(); g != nil {
+		useGemm(g)
+	}
+}

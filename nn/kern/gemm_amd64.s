@@ -1,0 +1,191 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// GEMM micro-kernels. Each computes one MR×NR tile
+//
+//	C[r][j] = Σ_p A[p][r]·B[p][j] + beta·C[r][j]   (beta == ±0: C not read)
+//
+// from packed panels: a holds k groups of MR values (a column of the A
+// sliver), b holds k groups of NR values (a row of the B sliver). C is
+// row-major with row stride ldc (in elements).
+
+// func kern8x48AVX512(k int, a, b, c *float32, ldc int, beta float32)
+//
+// 8 rows × 48 columns: 24 zmm accumulators Z0–Z23 (row r in Z(3r)…Z(3r+2)),
+// B row in Z24–Z26, A values broadcast into Z27/Z28.
+#define ROW512(off, bc, c0, c1, c2) \
+	VBROADCASTSS off(SI), bc; \
+	VFMADD231PS  Z24, bc, c0; \
+	VFMADD231PS  Z25, bc, c1; \
+	VFMADD231PS  Z26, bc, c2
+
+#define STORE512(c0, c1, c2) \
+	VMOVUPS c0, (DX); \
+	VMOVUPS c1, 64(DX); \
+	VMOVUPS c2, 128(DX); \
+	ADDQ    BX, DX
+
+#define STOREBETA512(c0, c1, c2) \
+	VFMADD231PS (DX), Z24, c0; \
+	VFMADD231PS 64(DX), Z24, c1; \
+	VFMADD231PS 128(DX), Z24, c2; \
+	STORE512(c0, c1, c2)
+
+TEXT ·kern8x48AVX512(SB), NOSPLIT, $0-44
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), BX
+	SHLQ $2, BX
+	VPXORD Z0, Z0, Z0
+	VMOVAPS Z0, Z1
+	VMOVAPS Z0, Z2
+	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	VMOVAPS Z0, Z7
+	VMOVAPS Z0, Z8
+	VMOVAPS Z0, Z9
+	VMOVAPS Z0, Z10
+	VMOVAPS Z0, Z11
+	VMOVAPS Z0, Z12
+	VMOVAPS Z0, Z13
+	VMOVAPS Z0, Z14
+	VMOVAPS Z0, Z15
+	VMOVAPS Z0, Z16
+	VMOVAPS Z0, Z17
+	VMOVAPS Z0, Z18
+	VMOVAPS Z0, Z19
+	VMOVAPS Z0, Z20
+	VMOVAPS Z0, Z21
+	VMOVAPS Z0, Z22
+	VMOVAPS Z0, Z23
+	TESTQ CX, CX
+	JEQ   store512
+
+loop512:
+	VMOVUPS (DI), Z24
+	VMOVUPS 64(DI), Z25
+	VMOVUPS 128(DI), Z26
+	ROW512(0, Z27, Z0, Z1, Z2)
+	ROW512(4, Z28, Z3, Z4, Z5)
+	ROW512(8, Z27, Z6, Z7, Z8)
+	ROW512(12, Z28, Z9, Z10, Z11)
+	ROW512(16, Z27, Z12, Z13, Z14)
+	ROW512(20, Z28, Z15, Z16, Z17)
+	ROW512(24, Z27, Z18, Z19, Z20)
+	ROW512(28, Z28, Z21, Z22, Z23)
+	ADDQ $32, SI
+	ADDQ $192, DI
+	DECQ CX
+	JNE  loop512
+
+store512:
+	MOVL  beta+40(FP), AX
+	ANDL  $0x7fffffff, AX
+	JEQ   overwrite512
+	VBROADCASTSS beta+40(FP), Z24
+	STOREBETA512(Z0, Z1, Z2)
+	STOREBETA512(Z3, Z4, Z5)
+	STOREBETA512(Z6, Z7, Z8)
+	STOREBETA512(Z9, Z10, Z11)
+	STOREBETA512(Z12, Z13, Z14)
+	STOREBETA512(Z15, Z16, Z17)
+	STOREBETA512(Z18, Z19, Z20)
+	STOREBETA512(Z21, Z22, Z23)
+	VZEROUPPER
+	RET
+
+overwrite512:
+	STORE512(Z0, Z1, Z2)
+	STORE512(Z3, Z4, Z5)
+	STORE512(Z6, Z7, Z8)
+	STORE512(Z9, Z10, Z11)
+	STORE512(Z12, Z13, Z14)
+	STORE512(Z15, Z16, Z17)
+	STORE512(Z18, Z19, Z20)
+	STORE512(Z21, Z22, Z23)
+	VZEROUPPER
+	RET
+
+// func kern6x16AVX2(k int, a, b, c *float32, ldc int, beta float32)
+//
+// 6 rows × 16 columns: 12 ymm accumulators Y4–Y15 (row r in Y(4+2r),
+// Y(5+2r)), B row in Y0/Y1, A values broadcast into Y2/Y3.
+#define ROW256(off, bc, c0, c1) \
+	VBROADCASTSS off(SI), bc; \
+	VFMADD231PS  Y0, bc, c0; \
+	VFMADD231PS  Y1, bc, c1
+
+#define STORE256(c0, c1) \
+	VMOVUPS c0, (DX); \
+	VMOVUPS c1, 32(DX); \
+	ADDQ    BX, DX
+
+#define STOREBETA256(c0, c1) \
+	VFMADD231PS (DX), Y0, c0; \
+	VFMADD231PS 32(DX), Y0, c1; \
+	STORE256(c0, c1)
+
+TEXT ·kern6x16AVX2(SB), NOSPLIT, $0-44
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), BX
+	SHLQ $2, BX
+	VXORPS Y4, Y4, Y4
+	VMOVAPS Y4, Y5
+	VMOVAPS Y4, Y6
+	VMOVAPS Y4, Y7
+	VMOVAPS Y4, Y8
+	VMOVAPS Y4, Y9
+	VMOVAPS Y4, Y10
+	VMOVAPS Y4, Y11
+	VMOVAPS Y4, Y12
+	VMOVAPS Y4, Y13
+	VMOVAPS Y4, Y14
+	VMOVAPS Y4, Y15
+	TESTQ CX, CX
+	JEQ   store256
+
+loop256:
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	ROW256(0, Y2, Y4, Y5)
+	ROW256(4, Y3, Y6, Y7)
+	ROW256(8, Y2, Y8, Y9)
+	ROW256(12, Y3, Y10, Y11)
+	ROW256(16, Y2, Y12, Y13)
+	ROW256(20, Y3, Y14, Y15)
+	ADDQ $24, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNE  loop256
+
+store256:
+	MOVL  beta+40(FP), AX
+	ANDL  $0x7fffffff, AX
+	JEQ   overwrite256
+	VBROADCASTSS beta+40(FP), Y0
+	STOREBETA256(Y4, Y5)
+	STOREBETA256(Y6, Y7)
+	STOREBETA256(Y8, Y9)
+	STOREBETA256(Y10, Y11)
+	STOREBETA256(Y12, Y13)
+	STOREBETA256(Y14, Y15)
+	VZEROUPPER
+	RET
+
+overwrite256:
+	STORE256(Y4, Y5)
+	STORE256(Y6, Y7)
+	STORE256(Y8, Y9)
+	STORE256(Y10, Y11)
+	STORE256(Y12, Y13)
+	STORE256(Y14, Y15)
+	VZEROUPPER
+	RET
