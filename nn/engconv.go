@@ -71,6 +71,10 @@ func (s convShape) jRange(v int) (lo, hi int) {
 // CHW): col[(c,u,v), (i,y,z)] = x[c, i, stride·y+u−pad, stride·z+v−pad],
 // 0 outside.
 func (s convShape) im2col(col, x []float32, n int) {
+	if s.stride == 1 && s.k > 1 {
+		s.im2colShift(col, x, n)
+		return
+	}
 	P, hw := s.p(), s.h*s.w
 	ld := n * P
 	for c := 0; c < s.cin; c++ {
@@ -108,6 +112,10 @@ func (s convShape) im2col(col, x []float32, n int) {
 
 // col2im adds col (K×n·P) into dx (Cin×n·H·W), the adjoint of im2col.
 func (s convShape) col2im(dx, col []float32, n int) {
+	if s.stride == 1 && s.k > 1 {
+		s.col2imShift(dx, col, n)
+		return
+	}
 	P, hw := s.p(), s.h*s.w
 	ld := n * P
 	for c := 0; c < s.cin; c++ {
@@ -134,6 +142,92 @@ func (s convShape) col2im(dx, col []float32, n int) {
 							dst[s.stride*j+off] += src[j]
 						}
 					}
+				}
+			}
+		}
+	}
+}
+
+// At stride 1 the output plane equals the input plane in size, and row
+// (c,u,v) of the column matrix is the input plane shifted by
+// d = (u−pad)·W + (v−pad) in its row-major storage, except in the rows and
+// columns that the shift moves off the plane (zeros in im2col; dropped in
+// col2im). The shift routes move each plane in one contiguous copy or axpy
+// and then fix those few border elements, instead of one short copy per
+// image row.
+
+// shiftSpan returns, for the shift of row (u, v), the output rows [y0, y1)
+// that stay on the plane, the valid columns [lo, hi) and the flat offset d.
+func (s convShape) shiftSpan(u, v int) (y0, y1, lo, hi, d int) {
+	du, dv := u-s.pad, v-s.pad
+	y0, y1 = max(0, -du), min(s.h, s.h-du)
+	lo, hi = max(0, -dv), min(s.w, s.w-dv)
+	return y0, y1, lo, hi, du*s.w + dv
+}
+
+// flatRange clips [a, b) so that [a+d, b+d) lies inside [0, hw).
+func flatRange(a, b, d, hw int) (int, int) {
+	return max(a, -d), min(b, hw-d)
+}
+
+func (s convShape) im2colShift(col, x []float32, n int) {
+	hw := s.h * s.w
+	ld := n * hw
+	for c := 0; c < s.cin; c++ {
+		for u := 0; u < s.k; u++ {
+			for v := 0; v < s.k; v++ {
+				row := col[((c*s.k+u)*s.k+v)*ld:][:ld]
+				y0, y1, lo, hi, d := s.shiftSpan(u, v)
+				a, b := flatRange(y0*s.w, y1*s.w, d, hw)
+				for i := 0; i < n; i++ {
+					dst, src := row[i*hw:][:hw], x[(c*n+i)*hw:][:hw]
+					clear(dst[:y0*s.w])
+					clear(dst[y1*s.w:])
+					if a < b {
+						copy(dst[a:b], src[a+d:b+d])
+					}
+					zeroColumns(dst, y0, y1, s.w, lo, hi)
+				}
+			}
+		}
+	}
+}
+
+// zeroColumns zeroes columns [0, lo) and [hi, w) of rows [y0, y1) of a
+// plane of width w (a pixel or two per row for the usual kernels).
+func zeroColumns(p []float32, y0, y1, w, lo, hi int) {
+	if lo == 0 && hi == w {
+		return
+	}
+	for y := y0; y < y1; y++ {
+		r := p[y*w : (y+1)*w]
+		for j := 0; j < lo; j++ {
+			r[j] = 0
+		}
+		for j := hi; j < w; j++ {
+			r[j] = 0
+		}
+	}
+}
+
+// col2imShift is col2im at stride 1; it zeroes the off-plane columns of
+// col (scratch) before adding each shifted plane.
+func (s convShape) col2imShift(dx, col []float32, n int) {
+	hw := s.h * s.w
+	ld := n * hw
+	for c := 0; c < s.cin; c++ {
+		for u := 0; u < s.k; u++ {
+			for v := 0; v < s.k; v++ {
+				row := col[((c*s.k+u)*s.k+v)*ld:][:ld]
+				y0, y1, lo, hi, d := s.shiftSpan(u, v)
+				a, b := flatRange(y0*s.w, y1*s.w, d, hw)
+				if a >= b {
+					continue
+				}
+				for i := 0; i < n; i++ {
+					src := row[i*hw:][:hw]
+					zeroColumns(src, y0, y1, s.w, lo, hi)
+					kern.Axpy(1, src[a:b], dx[(c*n+i)*hw+a+d:][:b-a])
 				}
 			}
 		}
