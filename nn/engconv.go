@@ -247,17 +247,6 @@ func newEconv(c *Conv, idx map[*Param]int, h, w int) *econv {
 		wt: c.W.Data(), bs: c.B.Data(), wi: idx[c.W], bi: idx[c.B]}
 }
 
-// columns returns the K×n·P column matrix of x: x itself for a direct
-// convolution, else its im2col in col.
-func (l *econv) columns(col, x []float32, n int) []float32 {
-	if l.direct() {
-		return x[:l.cin*n*l.p()]
-	}
-	col = col[:l.colSize(n)]
-	l.im2col(col, x, n)
-	return col
-}
-
 // forward computes, for the n images of x (Cin×n·H·W),
 //
 //	y[o,i,·] = alpha·(W∗x + b[o] + e[i,o]) + (acc ? y[o,i,·] : 0)
