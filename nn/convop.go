@@ -8,10 +8,10 @@ import (
 	"sync"
 
 	"github.com/chewxy/hm"
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"genlab/nn/kern"
 )
 
 // This file holds genlab's own float32 convolution op for gorgonia. Per image
@@ -25,7 +25,7 @@ import (
 // with W viewed as Cout×K. Compared with gorgonia.Conv2d it needs no
 // transposes of the activations, reuses one column buffer per worker, and
 // spreads images over GOMAXPROCS goroutines; the matrix products go through
-// blas32 (gonum, or OpenBLAS with -tags openblas).
+// kern.Sgemm.
 
 // convGeom is the geometry of one convolution of a batch of n images.
 type convGeom struct {
@@ -144,7 +144,6 @@ func (op convOp) Do(in ...G.Value) (G.Value, error) {
 	K, P := g.kk(), g.p()
 	out := newF32(g.n, g.cout, g.ho, g.wo)
 	y := out.Data().([]float32)
-	bl := blas32.Implementation()
 	cols := make([][]float32, runtime.GOMAXPROCS(0))
 	parallelImages(g.n, func(wk, i int) {
 		col := g.columns(cols, wk, x, i)
@@ -155,7 +154,7 @@ func (op convOp) Do(in ...G.Value) (G.Value, error) {
 				row[j] = b[o]
 			}
 		}
-		bl.Sgemm(blas.NoTrans, blas.NoTrans, g.cout, P, K, 1, w, K, col, P, 1, yi, P)
+		kern.Sgemm(false, false, g.cout, P, K, 1, w, K, col, P, 1, yi, P)
 	})
 	return out, nil
 }
@@ -212,20 +211,19 @@ func (op convGradXOp) Do(in ...G.Value) (G.Value, error) {
 	K, P := g.kk(), g.p()
 	out := newF32(g.n, g.cin, g.h, g.w)
 	dx := out.Data().([]float32)
-	bl := blas32.Implementation()
 	cols := make([][]float32, runtime.GOMAXPROCS(0))
 	parallelImages(g.n, func(wk, i int) {
 		dyi := dy[i*g.cout*P : (i+1)*g.cout*P]
 		dxi := dx[i*g.cin*g.h*g.w : (i+1)*g.cin*g.h*g.w]
 		if g.direct() {
-			bl.Sgemm(blas.Trans, blas.NoTrans, K, P, g.cout, 1, w, K, dyi, P, 0, dxi, P)
+			kern.Sgemm(true, false, K, P, g.cout, 1, w, K, dyi, P, 0, dxi, P)
 			return
 		}
 		if cols[wk] == nil {
 			cols[wk] = make([]float32, K*P)
 		}
 		col := cols[wk]
-		bl.Sgemm(blas.Trans, blas.NoTrans, K, P, g.cout, 1, w, K, dyi, P, 0, col, P)
+		kern.Sgemm(true, false, K, P, g.cout, 1, w, K, dyi, P, 0, col, P)
 		g.col2im(dxi, col, 1)
 	})
 	return out, nil
@@ -268,13 +266,12 @@ func (op convGradWOp) Do(in ...G.Value) (G.Value, error) {
 	nb := (g.n + gradWBlock - 1) / gradWBlock
 	parts := make([][]float32, nb)
 	cols := make([][]float32, runtime.GOMAXPROCS(0))
-	bl := blas32.Implementation()
 	parallelImages(nb, func(wk, blk int) {
 		part := make([]float32, g.cout*K)
 		for i := blk * gradWBlock; i < min((blk+1)*gradWBlock, g.n); i++ {
 			col := g.columns(cols, wk, x, i)
 			dyi := dy[i*g.cout*P : (i+1)*g.cout*P]
-			bl.Sgemm(blas.NoTrans, blas.Trans, g.cout, K, P, 1, dyi, P, col, P, 1, part, K)
+			kern.Sgemm(false, true, g.cout, K, P, 1, dyi, P, col, P, 1, part, K)
 		}
 		parts[blk] = part
 	})

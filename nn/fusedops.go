@@ -10,6 +10,8 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"genlab/nn/kern"
 )
 
 // Fused float32 ops for gorgonia. Composed from gorgonia primitives, SiLU,
@@ -91,8 +93,6 @@ func parallelRange(n int, f func(lo, hi int)) {
 	wg.Wait()
 }
 
-func sigmoid(x float32) float64 { return 1 / (1 + math.Exp(-float64(x))) }
-
 // ---- SiLU: y = x·σ(x);  ∂x = ∂y·σ(x)·(1 + x·(1 − σ(x))) ----
 
 type siluOp struct{ opBase }
@@ -109,11 +109,7 @@ func (op siluOp) Do(in ...G.Value) (G.Value, error) {
 	x := d[0]
 	out := newF32(op.out...)
 	y := out.Data().([]float32)
-	parallelRange(len(x), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			y[i] = float32(float64(x[i]) * sigmoid(x[i]))
-		}
-	})
+	parallelRange(len(x), func(lo, hi int) { kern.SiLU(y[lo:hi], x[lo:hi]) })
 	return out, nil
 }
 
@@ -140,12 +136,7 @@ func (op siluGradOp) Do(in ...G.Value) (G.Value, error) {
 	x, dy := d[0], d[1]
 	out := newF32(op.out...)
 	dx := out.Data().([]float32)
-	parallelRange(len(x), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			s := sigmoid(x[i])
-			dx[i] = float32(float64(dy[i]) * s * (1 + float64(x[i])*(1-s)))
-		}
-	})
+	parallelRange(len(x), func(lo, hi int) { kern.SiLUGrad(dx[lo:hi], x[lo:hi], dy[lo:hi]) })
 	return out, nil
 }
 
