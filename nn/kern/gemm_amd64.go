@@ -7,10 +7,10 @@ import "golang.org/x/sys/cpu"
 // The assembly micro-kernels; see gemm_amd64.s.
 
 //go:noescape
-func kern8x48AVX512(k int, a, b, c *float32, ldc int, beta float32)
+func kern8x48AVX512(k int, a, b *float32, ldb int, c *float32, ldc int, beta float32)
 
 //go:noescape
-func kern6x16AVX2(k int, a, b, c *float32, ldc int, beta float32)
+func kern6x16AVX2(k int, a, b *float32, ldb int, c *float32, ldc int, beta float32)
 
 var (
 	gemmAVX512 = &gemmKernel{mr: 8, nr: 48, name: "asm-avx512", fn: kern8x48AVX512}

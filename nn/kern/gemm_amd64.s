@@ -6,11 +6,12 @@
 //
 //	C[r][j] = Σ_p A[p][r]·B[p][j] + beta·C[r][j]   (beta == ±0: C not read)
 //
-// from packed panels: a holds k groups of MR values (a column of the A
-// sliver), b holds k groups of NR values (a row of the B sliver). C is
-// row-major with row stride ldc (in elements).
+// a holds k groups of MR values (packed columns of the A sliver); b holds
+// the k rows of the B sliver, NR values each, ldb elements apart (ldb = NR
+// for a packed sliver, or B's own stride when B is used in place). C is
+// row-major with row stride ldc. Strides are in elements.
 
-// func kern8x48AVX512(k int, a, b, c *float32, ldc int, beta float32)
+// func kern8x48AVX512(k int, a, b *float32, ldb int, c *float32, ldc int, beta float32)
 //
 // 8 rows × 48 columns: 24 zmm accumulators Z0–Z23 (row r in Z(3r)…Z(3r+2)),
 // B row in Z24–Z26, A values broadcast into Z27/Z28.
@@ -32,12 +33,14 @@
 	VFMADD231PS 128(DX), Z24, c2; \
 	STORE512(c0, c1, c2)
 
-TEXT ·kern8x48AVX512(SB), NOSPLIT, $0-44
+TEXT ·kern8x48AVX512(SB), NOSPLIT, $0-52
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), BX
+	MOVQ ldb+24(FP), R8
+	SHLQ $2, R8
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), BX
 	SHLQ $2, BX
 	VPXORD Z0, Z0, Z0
 	VMOVAPS Z0, Z1
@@ -79,15 +82,15 @@ loop512:
 	ROW512(24, Z27, Z18, Z19, Z20)
 	ROW512(28, Z28, Z21, Z22, Z23)
 	ADDQ $32, SI
-	ADDQ $192, DI
+	ADDQ R8, DI
 	DECQ CX
 	JNE  loop512
 
 store512:
-	MOVL  beta+40(FP), AX
+	MOVL  beta+48(FP), AX
 	ANDL  $0x7fffffff, AX
 	JEQ   overwrite512
-	VBROADCASTSS beta+40(FP), Z24
+	VBROADCASTSS beta+48(FP), Z24
 	STOREBETA512(Z0, Z1, Z2)
 	STOREBETA512(Z3, Z4, Z5)
 	STOREBETA512(Z6, Z7, Z8)
@@ -111,7 +114,7 @@ overwrite512:
 	VZEROUPPER
 	RET
 
-// func kern6x16AVX2(k int, a, b, c *float32, ldc int, beta float32)
+// func kern6x16AVX2(k int, a, b *float32, ldb int, c *float32, ldc int, beta float32)
 //
 // 6 rows × 16 columns: 12 ymm accumulators Y4–Y15 (row r in Y(4+2r),
 // Y(5+2r)), B row in Y0/Y1, A values broadcast into Y2/Y3.
@@ -130,12 +133,14 @@ overwrite512:
 	VFMADD231PS 32(DX), Y0, c1; \
 	STORE256(c0, c1)
 
-TEXT ·kern6x16AVX2(SB), NOSPLIT, $0-44
+TEXT ·kern6x16AVX2(SB), NOSPLIT, $0-52
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), BX
+	MOVQ ldb+24(FP), R8
+	SHLQ $2, R8
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), BX
 	SHLQ $2, BX
 	VXORPS Y4, Y4, Y4
 	VMOVAPS Y4, Y5
@@ -162,15 +167,15 @@ loop256:
 	ROW256(16, Y2, Y12, Y13)
 	ROW256(20, Y3, Y14, Y15)
 	ADDQ $24, SI
-	ADDQ $64, DI
+	ADDQ R8, DI
 	DECQ CX
 	JNE  loop256
 
 store256:
-	MOVL  beta+40(FP), AX
+	MOVL  beta+48(FP), AX
 	ANDL  $0x7fffffff, AX
 	JEQ   overwrite256
-	VBROADCASTSS beta+40(FP), Y0
+	VBROADCASTSS beta+48(FP), Y0
 	STOREBETA256(Y4, Y5)
 	STOREBETA256(Y6, Y7)
 	STOREBETA256(Y8, Y9)
