@@ -149,6 +149,10 @@ func packA(dst []float32, trans bool, a []float32, lda, ic, pc, mc, kc, mr int, 
 	for s := 0; s < mc; s += mr {
 		d := dst[s*kc : (s+mr)*kc]
 		rows := min(mr, mc-s)
+		if trans && rows == 8 && mr == 8 {
+			copy8(d, a[pc*lda+ic+s:], lda, kc, alpha)
+			continue
+		}
 		if trans { // op(A)[i,p] = a[p*lda+i]: rows are contiguous
 			for p := 0; p < kc; p++ {
 				src := a[(pc+p)*lda+ic+s:]
@@ -191,19 +195,7 @@ func transposeInto(d []float32, w int, src []float32, lds, rows, kc int, alpha f
 	d = d[:kc*w]
 	r := 0
 	for ; r+8 <= rows; r += 8 {
-		s0 := src[r*lds : r*lds+kc]
-		s1 := src[(r+1)*lds : (r+1)*lds+kc]
-		s2 := src[(r+2)*lds : (r+2)*lds+kc]
-		s3 := src[(r+3)*lds : (r+3)*lds+kc]
-		s4 := src[(r+4)*lds : (r+4)*lds+kc]
-		s5 := src[(r+5)*lds : (r+5)*lds+kc]
-		s6 := src[(r+6)*lds : (r+6)*lds+kc]
-		s7 := src[(r+7)*lds : (r+7)*lds+kc]
-		for p := range s0 {
-			o := (*[8]float32)(d[p*w+r:])
-			o[0], o[1], o[2], o[3] = alpha*s0[p], alpha*s1[p], alpha*s2[p], alpha*s3[p]
-			o[4], o[5], o[6], o[7] = alpha*s4[p], alpha*s5[p], alpha*s6[p], alpha*s7[p]
-		}
+		transpose8(d[r:], w, src[r*lds:], lds, kc, alpha)
 	}
 	for ; r < rows; r++ {
 		sr := src[r*lds : r*lds+kc]
@@ -214,6 +206,38 @@ func transposeInto(d []float32, w int, src []float32, lds, rows, kc int, alpha f
 	if rows < w {
 		for p := 0; p < kc; p++ {
 			clear(d[p*w+rows : p*w+w])
+		}
+	}
+}
+
+// transpose8 sets d[p*w+r] = alpha·src[r*lds+p] for r < 8, p < kc.
+var transpose8 = func(d []float32, w int, src []float32, lds, kc int, alpha float32) {
+	transpose8Go(d, w, src, lds, 0, kc, alpha)
+}
+
+// transpose8Go is transpose8 over the columns p0 ≤ p < kc.
+func transpose8Go(d []float32, w int, src []float32, lds, p0, kc int, alpha float32) {
+	s0 := src[0*lds : 0*lds+kc]
+	s1 := src[1*lds : 1*lds+kc]
+	s2 := src[2*lds : 2*lds+kc]
+	s3 := src[3*lds : 3*lds+kc]
+	s4 := src[4*lds : 4*lds+kc]
+	s5 := src[5*lds : 5*lds+kc]
+	s6 := src[6*lds : 6*lds+kc]
+	s7 := src[7*lds : 7*lds+kc]
+	for p := p0; p < kc; p++ {
+		o := (*[8]float32)(d[p*w:])
+		o[0], o[1], o[2], o[3] = alpha*s0[p], alpha*s1[p], alpha*s2[p], alpha*s3[p]
+		o[4], o[5], o[6], o[7] = alpha*s4[p], alpha*s5[p], alpha*s6[p], alpha*s7[p]
+	}
+}
+
+// copy8 sets d[p*8+r] = alpha·src[p*lds+r] for r < 8, p < kc.
+var copy8 = func(d, src []float32, lds, kc int, alpha float32) {
+	for p := 0; p < kc; p++ {
+		o, v := (*[8]float32)(d[p*8:]), (*[8]float32)(src[p*lds:])
+		for r := range o {
+			o[r] = alpha * v[r]
 		}
 	}
 }

@@ -194,3 +194,109 @@ overwrite256:
 	STORE256(Y14, Y15)
 	VZEROUPPER
 	RET
+
+// func transpose8AVX2(d *float32, w int, src *float32, lds, kc int, alpha float32)
+//
+// d[p*w+r] = alpha·src[r*lds+p] for r < 8, p < kc (kc a multiple of 8): an
+// 8×8 block transpose per step (unpack, shuffle, 128-bit permute).
+TEXT ·transpose8AVX2(SB), NOSPLIT, $0-44
+	MOVQ d+0(FP), DI
+	MOVQ w+8(FP), R10
+	SHLQ $2, R10                  // output stride in bytes
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), R8
+	SHLQ $2, R8                   // input stride in bytes
+	MOVQ kc+32(FP), CX
+	SHRQ $3, CX
+	JEQ  trdone
+	LEAQ (SI)(R8*2), AX
+	ADDQ R8, AX                   // row 3
+	LEAQ (SI)(R8*4), BX
+	ADDQ R8, BX                   // row 5
+	LEAQ (DI)(R10*2), R11
+	ADDQ R10, R11                 // output column 3
+	LEAQ (DI)(R10*4), R12
+	ADDQ R10, R12                 // output column 5
+	MOVQ R10, R13
+	SHLQ $3, R13                  // 8 output columns
+
+trloop:
+	VBROADCASTSS alpha+40(FP), Y8
+	VMULPS (SI), Y8, Y0
+	VMULPS (SI)(R8*1), Y8, Y1
+	VMULPS (SI)(R8*2), Y8, Y2
+	VMULPS (AX), Y8, Y3
+	VMULPS (SI)(R8*4), Y8, Y4
+	VMULPS (BX), Y8, Y5
+	VMULPS (BX)(R8*1), Y8, Y6
+	VMULPS (AX)(R8*4), Y8, Y7
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xEE, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xEE, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xEE, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xEE, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, (DI)(R10*1)
+	VMOVUPS Y10, (DI)(R10*2)
+	VMOVUPS Y11, (R11)
+	VMOVUPS Y12, (DI)(R10*4)
+	VMOVUPS Y13, (R12)
+	VMOVUPS Y14, (R12)(R10*1)
+	VMOVUPS Y15, (R11)(R10*4)
+	ADDQ $32, SI
+	ADDQ $32, AX
+	ADDQ $32, BX
+	ADDQ R13, DI
+	ADDQ R13, R11
+	ADDQ R13, R12
+	DECQ CX
+	JNE  trloop
+
+trdone:
+	VZEROUPPER
+	RET
+
+// func copy8AVX2(d *float32, src *float32, lds, kc int, alpha float32)
+//
+// d[p*8+r] = alpha·src[p*lds+r] for r < 8, p < kc: packs an 8-row sliver of
+// a transposed A, whose sliver columns are contiguous.
+TEXT ·copy8AVX2(SB), NOSPLIT, $0-36
+	MOVQ d+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ lds+16(FP), R8
+	SHLQ $2, R8
+	MOVQ kc+24(FP), CX
+	VBROADCASTSS alpha+32(FP), Y8
+	TESTQ CX, CX
+	JEQ  cpdone
+
+cploop:
+	VMULPS  (SI), Y8, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    R8, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNE     cploop
+
+cpdone:
+	VZEROUPPER
+	RET
