@@ -25,6 +25,7 @@ func useGemm(g *gemmKernel) {
 
 var (
 	sgemm        = sgemmScalar
+	expTo        = expToScalar
 	silu         = siluScalar
 	siluGrad     = siluGradScalar
 	siluGradAcc  = siluGradAccScalar

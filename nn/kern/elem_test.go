@@ -42,36 +42,51 @@ func relErr(got float32, want float64) float64 {
 	return math.Abs(float64(got)-want) / math.Abs(want)
 }
 
+// TestExp checks Exp and the vector ExpTo over a dense sweep of
+// [−104, 89] and the special values.
 func TestExp(t *testing.T) {
 	xs := append(sweep(-104, 89, 251), specials...)
-	worst, worstX := 0.0, float32(0)
-	for _, x := range xs {
-		got, want := Exp(x), math.Exp(float64(x))
-		switch {
-		case want > math.MaxFloat32:
-			if !math.IsInf(float64(got), 1) {
-				t.Fatalf("Exp(%v) = %v, want +Inf", x, got)
+	vec := make([]float32, len(xs))
+	ExpTo(vec, xs)
+	for _, path := range []string{"Exp", "ExpTo"} {
+		worst, worstX := 0.0, float32(0)
+		for i, x := range xs {
+			got, want := Exp(x), math.Exp(float64(x))
+			if path == "ExpTo" {
+				got = vec[i]
 			}
-		case want < 0x1p-126:
-			// Denormal range: only the absolute error is bounded.
-			if math.Abs(float64(got)-want) > 0x1p-149 {
-				t.Fatalf("Exp(%v) = %v, want %v within a denormal ulp", x, got, want)
-			}
-		default:
-			if e := relErr(got, want); e > worst {
-				worst, worstX = e, x
+			switch {
+			case want > math.MaxFloat32:
+				if !math.IsInf(float64(got), 1) {
+					t.Fatalf("%s(%v) = %v, want +Inf", path, x, got)
+				}
+			case want < 0x1p-126:
+				// Denormal range: only the absolute error is bounded.
+				if math.Abs(float64(got)-want) > 0x1p-149 {
+					t.Fatalf("%s(%v) = %v, want %v within a denormal ulp", path, x, got, want)
+				}
+			default:
+				if e := relErr(got, want); e > worst {
+					worst, worstX = e, x
+				}
 			}
 		}
+		if worst > 1e-6 {
+			t.Fatalf("%s: max relative error %.3g at x = %v, want ≤ 1e-6", path, worst, worstX)
+		}
+		t.Logf("%s [%s]: max relative error %.3g at x = %v over %d values", path, Impl(), worst, worstX, len(xs))
 	}
-	if worst > 1e-6 {
-		t.Fatalf("Exp: max relative error %.3g at x = %v, want ≤ 1e-6", worst, worstX)
+	nan := float32(math.NaN())
+	y := make([]float32, 8)
+	ExpTo(y, []float32{nan, float32(math.Inf(-1)), float32(math.Inf(1)), 0, 1, 2, 3, 4})
+	if v := Exp(nan); v == v || y[0] == y[0] {
+		t.Errorf("Exp(NaN) = %v, ExpTo: %v", v, y[0])
 	}
-	t.Logf("Exp: max relative error %.3g at x = %v over %d values", worst, worstX, len(xs))
-	if v := Exp(float32(math.NaN())); v == v {
-		t.Errorf("Exp(NaN) = %v", v)
+	if v := Exp(float32(math.Inf(-1))); v != 0 || y[1] != 0 {
+		t.Errorf("Exp(-Inf) = %v, ExpTo: %v", v, y[1])
 	}
-	if v := Exp(float32(math.Inf(-1))); v != 0 {
-		t.Errorf("Exp(-Inf) = %v", v)
+	if !math.IsInf(float64(y[2]), 1) || y[3] != 1 {
+		t.Errorf("ExpTo(+Inf, 0) = %v, %v", y[2], y[3])
 	}
 }
 
@@ -235,19 +250,24 @@ func TestElementwiseAgreement(t *testing.T) {
 		siluGradAccScalar(want, x, d)
 		SiLUGradAcc(got, x, d)
 		check("SiLUGradAcc", got, want, mag)
+		// a·x + b may be fused: its error is relative to |a·x| + |b|, and
+		// so is that of y = t·σ(t) (|d(tσ(t))/dt| < 1.1).
+		for i := range mag {
+			mag[i] = float32(1.1 * (math.Abs(0.7*float64(x[i])) + 0.3))
+		}
 		tw, tg := make([]float32, m), make([]float32, m)
 		affineSiLUToScalar(want, tw, x, 0.7, -0.3)
 		AffineSiLUTo(got, tg, x, 0.7, -0.3)
-		check("AffineSiLUTo t", tg, tw, nil)
-		for i := range mag {
-			mag[i] = float32(math.Abs(float64(tw[i])))
-		}
+		check("AffineSiLUTo t", tg, tw, mag)
 		check("AffineSiLUTo y", got, want, mag)
 		AffineSiLUTo(got, nil, x, 0.7, -0.3)
 		check("AffineSiLUTo y (no t)", got, want, mag)
 		affineToScalar(want, x, 0.7, -0.3)
 		AffineTo(got, x, 0.7, -0.3)
-		check("AffineTo", got, want, nil)
+		check("AffineTo", got, want, mag)
+		expToScalar(want, x)
+		ExpTo(got, x)
+		check("ExpTo", got, want, nil)
 		copy(want, d)
 		copy(got, d)
 		axpyScalar(-1.5, x, want)

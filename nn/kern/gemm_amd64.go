@@ -7,10 +7,16 @@ import "golang.org/x/sys/cpu"
 // The assembly micro-kernels; see gemm_amd64.s.
 
 //go:noescape
-func kern8x48AVX512(k int, a, b, c *float32, ldc int, beta float32)
+func kern8x48AVX512(k int, a, b *float32, ldb int, c *float32, ldc int, beta float32)
 
 //go:noescape
-func kern6x16AVX2(k int, a, b, c *float32, ldc int, beta float32)
+func kern6x16AVX2(k int, a, b *float32, ldb int, c *float32, ldc int, beta float32)
+
+//go:noescape
+func copy8AVX2(d *float32, src *float32, lds, kc int, alpha float32)
+
+//go:noescape
+func transpose8AVX2(d *float32, w int, src *float32, lds, kc int, alpha float32)
 
 var (
 	gemmAVX512 = &gemmKernel{mr: 8, nr: 48, name: "asm-avx512", fn: kern8x48AVX512}
@@ -32,5 +38,20 @@ func bestAsmGemm() *gemmKernel {
 func init() {
 	if g := bestAsmGemm(); g != nil {
 		useGemm(g)
+		transpose8 = func(d []float32, w int, src []float32, lds, kc int, alpha float32) {
+			if n := kc &^ 7; n > 0 {
+				_ = d[(n-1)*w+7]
+				_ = src[7*lds+n-1]
+				transpose8AVX2(&d[0], w, &src[0], lds, n, alpha)
+			}
+			transpose8Go(d, w, src, lds, kc&^7, kc, alpha)
+		}
+		copy8 = func(d, src []float32, lds, kc int, alpha float32) {
+			if kc > 0 {
+				_ = d[kc*8-1]
+				_ = src[(kc-1)*lds+7]
+				copy8AVX2(&d[0], &src[0], lds, kc, alpha)
+			}
+		}
 	}
 }

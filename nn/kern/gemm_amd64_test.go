@@ -36,3 +36,19 @@ func TestSgemmAsmKernels(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSgemmAVX2 and BenchmarkSgemmAVX512 measure each assembly kernel
+// regardless of the route the build selects.
+func BenchmarkSgemmAVX2(b *testing.B) {
+	if !cpu.X86.HasAVX2 || !cpu.X86.HasFMA {
+		b.Skip("no AVX2+FMA")
+	}
+	benchSgemm(b, gemmAVX2.sgemm)
+}
+
+func BenchmarkSgemmAVX512(b *testing.B) {
+	if !cpu.X86.HasAVX512F || !cpu.X86.HasAVX2 || !cpu.X86.HasFMA {
+		b.Skip("no AVX-512F")
+	}
+	benchSgemm(b, gemmAVX512.sgemm)
+}

@@ -66,6 +66,14 @@ func checkLen(fn string, want int, got ...int) {
 // through the exponent bits.
 func Exp(x float32) float32 { return expScalar(x) }
 
+// ExpTo sets y_i = e^(x_i) for i < len(x), with the accuracy and end
+// behaviour of Exp (the vector paths evaluate the same steps with fused
+// multiply–adds). y may alias x. It panics if len(y) < len(x).
+func ExpTo(y, x []float32) {
+	checkLen("ExpTo", len(x), len(y))
+	expTo(y, x)
+}
+
 // Sigmoid returns σ(x) = 1/(1+e^−x) with relative error ≤ 1e-6 (whenever
 // σ(x) is a normal float32), saturating exactly: σ(+Inf) = 1 (reached for
 // x ≳ 17), σ(−Inf) = 0, σ(NaN) = NaN; large |x| never gives NaN.

@@ -16,8 +16,9 @@ const (
 	// expHi and expLo clamp the argument; e^expHi overflows float32 and
 	// e^expLo is below half the smallest denormal, so the clamped values
 	// give +Inf and 0.
-	expHi = 89
-	expLo = -104
+	expHi      = 89
+	roundMagic = 0x1.8p23
+	expLo      = -104
 )
 
 // Taylor coefficients 1/k! of e^r on |r| ≤ ln2/2, degree 7. The truncation
@@ -41,7 +42,9 @@ func expScalar(x float32) float32 {
 	} else if x < expLo {
 		x = expLo
 	}
-	n := float32(math.Floor(float64(x*log2e) + 0.5))
+	// Adding and subtracting 1.5·2²³ rounds to the nearest integer, ties to
+	// even (|x·log2e| < 2²²), exactly as the vector code's VROUNDPS.
+	n := (x*log2e + roundMagic) - roundMagic
 	r := (x - n*ln2Hi) - n*ln2Lo
 	p := float32(expC7)
 	p = p*r + expC6
@@ -58,6 +61,13 @@ func expScalar(x float32) float32 {
 	s1 := math.Float32frombits(uint32(h+127) << 23)
 	s2 := math.Float32frombits(uint32(ni-h+127) << 23)
 	return p * s1 * s2
+}
+
+func expToScalar(y, x []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] = expScalar(v)
+	}
 }
 
 // sigmoidScalar is the reference σ(x); see Sigmoid.
