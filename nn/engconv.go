@@ -199,13 +199,13 @@ func zeroColumns(p []float32, y0, y1, w, lo, hi int) {
 	if lo == 0 && hi == w {
 		return
 	}
-	for y := y0; y < y1; y++ {
-		r := p[y*w : (y+1)*w]
-		for j := 0; j < lo; j++ {
-			r[j] = 0
+	p = p[:y1*w]
+	for r := y0 * w; r < len(p); r += w {
+		for j := r; j < r+lo; j++ {
+			p[j] = 0
 		}
-		for j := hi; j < w; j++ {
-			r[j] = 0
+		for j := r + hi; j < r+w; j++ {
+			p[j] = 0
 		}
 	}
 }
