@@ -47,10 +47,83 @@ func sumSqAVX2(x *float32, n int) float64
 //go:noescape
 func dotAVX2(x, y *float32, n int) float64
 
+//go:noescape
+func expAVX512(y, x *float32, n int)
+
+//go:noescape
+func siluAVX512(y, x *float32, n int)
+
+//go:noescape
+func siluGradAVX512(dx, x, dy *float32, n int, acc bool)
+
+//go:noescape
+func affineSiLUAVX512(y, t, x *float32, n int, a, b float32)
+
 func init() {
 	if !cpu.X86.HasAVX2 || !cpu.X86.HasFMA {
 		return
 	}
+	useElemAVX2()
+	if cpu.X86.HasAVX512F {
+		useElemAVX512()
+	}
+}
+
+// useElemAVX512 replaces the exp-based kernels by their 16-lane versions;
+// the others stay AVX2 (they are memory bound).
+func useElemAVX512() {
+	elemName = "asm-avx512"
+	expTo = func(y, x []float32) {
+		n := len(x) &^ 15
+		if n > 0 {
+			_ = y[n-1]
+			expAVX512(&y[0], &x[0], n)
+		}
+		expToScalar(y[n:], x[n:])
+	}
+	silu = func(y, x []float32) {
+		n := len(x) &^ 15
+		if n > 0 {
+			_ = y[n-1]
+			siluAVX512(&y[0], &x[0], n)
+		}
+		siluScalar(y[n:], x[n:])
+	}
+	siluGrad = func(dx, x, dy []float32) {
+		n := len(x) &^ 15
+		if n > 0 {
+			_, _ = dx[n-1], dy[n-1]
+			siluGradAVX512(&dx[0], &x[0], &dy[0], n, false)
+		}
+		siluGradScalar(dx[n:], x[n:], dy[n:])
+	}
+	siluGradAcc = func(dx, x, dy []float32) {
+		n := len(x) &^ 15
+		if n > 0 {
+			_, _ = dx[n-1], dy[n-1]
+			siluGradAVX512(&dx[0], &x[0], &dy[0], n, true)
+		}
+		siluGradAccScalar(dx[n:], x[n:], dy[n:])
+	}
+	affineSiLUTo = func(y, tOut, x []float32, a, b float32) {
+		n := len(x) &^ 15
+		if n > 0 {
+			_ = y[n-1]
+			var tp *float32
+			if tOut != nil {
+				_ = tOut[n-1]
+				tp = &tOut[0]
+			}
+			affineSiLUAVX512(&y[0], tp, &x[0], n, a, b)
+		}
+		if tOut != nil {
+			tOut = tOut[n:]
+		}
+		affineSiLUToScalar(y[n:], tOut, x[n:], a, b)
+	}
+}
+
+func useElemAVX2() {
 	elemName = "asm-avx2"
 	expTo = func(y, x []float32) {
 		if n := len(x) &^ 7; n > 0 {

@@ -563,3 +563,192 @@ dotdone:
 	VMOVSD       X0, ret+24(FP)
 	VZEROUPPER
 	RET
+
+// AVX-512 versions of the exp-based kernels of elem_amd64.s: 16 lanes, the
+// constants held in Z17–Z31, n a multiple of 16. Same steps as expScalar;
+// VRNDSCALEPS $0 rounds to nearest even like VROUNDPS $0.
+
+// EXPZ sets p = e^x lane-wise (x clamped in place). Clobbers r, n.
+#define EXPZ(x, r, p, n) \
+	VMAXPS       x, Z17, x; \
+	VMINPS       x, Z18, x; \
+	VMULPS       Z19, x, n; \
+	VRNDSCALEPS  $0, n, n; \
+	VMOVAPS      x, r; \
+	VFNMADD231PS Z20, n, r; \
+	VFNMADD231PS Z21, n, r; \
+	VMOVAPS      Z22, p; \
+	VFMADD213PS  Z23, r, p; \
+	VFMADD213PS  Z24, r, p; \
+	VFMADD213PS  Z25, r, p; \
+	VFMADD213PS  Z26, r, p; \
+	VFMADD213PS  Z27, r, p; \
+	VFMADD213PS  Z28, r, p; \
+	VFMADD213PS  Z28, r, p; \
+	VCVTPS2DQ    n, n; \
+	VPSRAD       $1, n, r; \
+	VPSUBD       r, n, n; \
+	VPADDD       Z29, r, r; \
+	VPADDD       Z29, n, n; \
+	VPSLLD       $23, r, r; \
+	VPSLLD       $23, n, n; \
+	VMULPS       r, p, p; \
+	VMULPS       n, p, p
+
+// SIGZ sets s = σ(x); x is kept. Clobbers t, r, n.
+#define SIGZ(x, t, r, n, s) \
+	VSUBPS  x, Z30, t; \
+	EXPZ(t, r, s, n); \
+	VADDPS  Z28, s, s; \
+	VDIVPS  s, Z28, s
+
+// SETUPZ loads the constants (table layout of elem_amd64.s, 32 bytes apart).
+#define SETUPZ \
+	VBROADCASTSS expc<>+0(SB), Z17; \
+	VBROADCASTSS expc<>+32(SB), Z18; \
+	VBROADCASTSS expc<>+64(SB), Z19; \
+	VBROADCASTSS expc<>+96(SB), Z20; \
+	VBROADCASTSS expc<>+128(SB), Z21; \
+	VBROADCASTSS expc<>+160(SB), Z22; \
+	VBROADCASTSS expc<>+192(SB), Z23; \
+	VBROADCASTSS expc<>+224(SB), Z24; \
+	VBROADCASTSS expc<>+256(SB), Z25; \
+	VBROADCASTSS expc<>+288(SB), Z26; \
+	VBROADCASTSS expc<>+320(SB), Z27; \
+	VBROADCASTSS expc<>+352(SB), Z28; \
+	VPBROADCASTD expc<>+384(SB), Z29; \
+	VPXORD       Z30, Z30, Z30
+
+// func expAVX512(y, x *float32, n int)
+TEXT ·expAVX512(SB), NOSPLIT, $0-24
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	SETUPZ
+	SHRQ $4, CX
+	JEQ  done
+
+loop:
+	VMOVUPS (SI), Z0
+	EXPZ(Z0, Z1, Z2, Z3)
+	VMOVUPS Z2, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	DECQ    CX
+	JNE     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func siluAVX512(y, x *float32, n int)
+TEXT ·siluAVX512(SB), NOSPLIT, $0-24
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	SETUPZ
+	SHRQ $4, CX
+	JEQ  done
+
+loop:
+	VMOVUPS (SI), Z0
+	SIGZ(Z0, Z1, Z2, Z3, Z4)
+	VMULPS  Z4, Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	DECQ    CX
+	JNE     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func siluGradAVX512(dx, x, dy *float32, n int, acc bool)
+TEXT ·siluGradAVX512(SB), NOSPLIT, $0-33
+	MOVQ dx+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ dy+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVB acc+32(FP), AX
+	SETUPZ
+	SHRQ $4, CX
+	JEQ  done
+	TESTB AL, AL
+	JNE  accloop
+
+loop:
+	VMOVUPS (SI), Z0
+	SIGZ(Z0, Z1, Z2, Z3, Z4)
+	VSUBPS  Z4, Z28, Z6         // 1−σ
+	VFMADD213PS Z28, Z0, Z6     // x·(1−σ) + 1
+	VMULPS  (DX), Z4, Z4        // dy·σ
+	VMULPS  Z6, Z4, Z4
+	VMOVUPS Z4, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DX
+	ADDQ    $64, DI
+	DECQ    CX
+	JNE     loop
+	JMP     done
+
+accloop:
+	VMOVUPS (SI), Z0
+	SIGZ(Z0, Z1, Z2, Z3, Z4)
+	VSUBPS  Z4, Z28, Z6
+	VFMADD213PS Z28, Z0, Z6
+	VMULPS  (DX), Z4, Z4
+	VFMADD213PS (DI), Z6, Z4
+	VMOVUPS Z4, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DX
+	ADDQ    $64, DI
+	DECQ    CX
+	JNE     accloop
+
+done:
+	VZEROUPPER
+	RET
+
+// func affineSiLUAVX512(y, t, x *float32, n int, a, b float32)
+TEXT ·affineSiLUAVX512(SB), NOSPLIT, $0-40
+	MOVQ y+0(FP), DI
+	MOVQ t+8(FP), DX
+	MOVQ x+16(FP), SI
+	MOVQ n+24(FP), CX
+	VBROADCASTSS a+32(FP), Z15
+	VBROADCASTSS b+36(FP), Z16
+	SETUPZ
+	SHRQ $4, CX
+	JEQ  done
+	TESTQ DX, DX
+	JEQ  notloop
+
+loop:
+	VMOVUPS (SI), Z0
+	VFMADD132PS Z15, Z16, Z0
+	VMOVUPS Z0, (DX)
+	SIGZ(Z0, Z1, Z2, Z3, Z4)
+	VMULPS  Z4, Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DX
+	ADDQ    $64, DI
+	DECQ    CX
+	JNE     loop
+	JMP     done
+
+notloop:
+	VMOVUPS (SI), Z0
+	VFMADD132PS Z15, Z16, Z0
+	SIGZ(Z0, Z1, Z2, Z3, Z4)
+	VMULPS  Z4, Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	DECQ    CX
+	JNE     notloop
+
+done:
+	VZEROUPPER
+	RET

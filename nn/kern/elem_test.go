@@ -212,7 +212,10 @@ func close32(got, want float32, k, scale float64) bool {
 // fast path on the same inputs (all specials included) and requires
 // agreement within 8 ulps of the terms' magnitude (the fast paths fuse
 // multiply–adds and evaluate the same polynomial).
-func TestElementwiseAgreement(t *testing.T) {
+func TestElementwiseAgreement(t *testing.T) { checkElementwiseAgreement(t) }
+
+func checkElementwiseAgreement(t *testing.T) {
+	t.Helper()
 	xs := elemInputs()
 	n := len(xs)
 	rng := rand.New(rand.NewPCG(3, 5))

@@ -98,6 +98,7 @@ var gemmImpls = []struct {
 	f    sgemmFunc
 }{
 	{"scalar", sgemmScalar},
+	{"gonum", sgemmGonum},
 	{"Sgemm", Sgemm},
 }
 

@@ -231,7 +231,8 @@ func emaScalar(ema, p []float32, decay float32) {
 }
 
 // sgemmScalar is the reference Sgemm: beta scaling of C, then a loop nest
-// that walks rows of C and, for op(B) = B, rows of B.
+// that walks rows of C and, for op(B) = B, rows of B (dot products of rows
+// for A·Bᵀ).
 func sgemmScalar(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	for i := 0; i < m; i++ {
 		ci := c[i*ldc : i*ldc+n]
@@ -244,6 +245,22 @@ func sgemmScalar(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 		}
 	}
 	if alpha == 0 || k == 0 {
+		return
+	}
+	if transB && !transA {
+		// Rows of A and of B are both contiguous: dot products.
+		for i := 0; i < m; i++ {
+			ai := a[i*lda : i*lda+k]
+			ci := c[i*ldc : i*ldc+n]
+			for j := range ci {
+				bj := b[j*ldb : j*ldb+k]
+				var s float32
+				for p, v := range ai {
+					s += v * bj[p]
+				}
+				ci[j] += alpha * s
+			}
+		}
 		return
 	}
 	for i := 0; i < m; i++ {
