@@ -12,6 +12,9 @@ type gemmKernel struct {
 	mr, nr int
 	name   string
 	fn     func(k int, a, b *float32, ldb int, c *float32, ldc int, beta float32)
+	// edge, if not nil, is fn for a full-height tile of 0 < cols < nr
+	// columns, touching neither B nor C past them.
+	edge func(k int, a, b *float32, ldb int, c *float32, ldc int, beta float32, cols int)
 
 	mu   sync.Mutex
 	free []*gemmScratch // scratch of finished calls, never released
@@ -78,7 +81,7 @@ func (g *gemmKernel) sgemm(transA, transB bool, m, n, k int, alpha float32, a []
 				nc := min(gemmNC, n-jc)
 				if transB {
 					packB(s.b, true, b, ldb, pc, jc, kc, nc, nr)
-				} else if rem := nc % nr; rem != 0 {
+				} else if rem := nc % nr; rem != 0 && (g.edge == nil || mc%mr != 0) {
 					packB(s.edge, false, b, ldb, pc, jc+nc-rem, kc, rem, nr)
 				}
 				for ir := 0; ir < mc; ir += mr {
@@ -88,10 +91,11 @@ func (g *gemmKernel) sgemm(transA, transB bool, m, n, k int, alpha float32, a []
 						cols := min(nr, nc-jr)
 						var bp *float32
 						bs := nr
+						masked := cols < nr && rows == mr && g.edge != nil
 						switch {
 						case transB:
 							bp = &s.b[jr*kc]
-						case cols < nr:
+						case cols < nr && !masked:
 							bp = &s.edge[0]
 						default:
 							bp, bs = &b[pc*ldb+jc+jr], ldb
@@ -99,6 +103,10 @@ func (g *gemmKernel) sgemm(transA, transB bool, m, n, k int, alpha float32, a []
 						ci := (ic+ir)*ldc + jc + jr
 						if rows == mr && cols == nr {
 							g.fn(kc, ap, bp, bs, &c[ci], ldc, bt)
+							continue
+						}
+						if masked {
+							g.edge(kc, ap, bp, bs, &c[ci], ldc, bt, cols)
 							continue
 						}
 						g.fn(kc, ap, bp, bs, &s.tile[0], nr, 0)
