@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -228,12 +229,21 @@ func benchSgemm(b *testing.B, f sgemmFunc) {
 			}
 			a, bb, c := randSlice(rng, s.m*s.k), randSlice(rng, s.k*s.n), make([]float32, s.m*s.n)
 			f(s.tA, s.tB, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
 			b.ReportAllocs()
 			b.ResetTimer()
+			t0, ok := threadCPU()
 			for b.Loop() {
 				f(s.tA, s.tB, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
 			}
-			b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			flop := 2 * float64(s.m*s.n*s.k) * float64(b.N)
+			b.ReportMetric(flop/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			// GFLOP per CPU-second of this thread: the kernel's speed while it
+			// had a core (gonum's goroutines on other threads are not counted).
+			if t1, ok1 := threadCPU(); ok && ok1 && t1 > t0 {
+				b.ReportMetric(flop/(t1-t0).Seconds()/1e9, "GFLOP/cpu-s")
+			}
 		})
 	}
 }
