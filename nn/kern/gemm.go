@@ -15,6 +15,9 @@ type gemmKernel struct {
 	// edge, if not nil, is fn for a full-height tile of 0 < cols < nr
 	// columns, touching neither B nor C past them.
 	edge func(k int, a, b *float32, ldb int, c *float32, ldc int, beta float32, cols int)
+	// packWide is the row stride (in elements) from which a row-major B is
+	// packed rather than read in place; 0 means never.
+	packWide int
 
 	mu   sync.Mutex
 	free []*gemmScratch // scratch of finished calls, never released
@@ -79,8 +82,9 @@ func (g *gemmKernel) sgemm(transA, transB bool, m, n, k int, alpha float32, a []
 			packA(s.a, transA, a, lda, ic, pc, mc, kc, mr, alpha)
 			for jc := 0; jc < n; jc += gemmNC {
 				nc := min(gemmNC, n-jc)
-				if transB {
-					packB(s.b, true, b, ldb, pc, jc, kc, nc, nr)
+				packed := transB || (g.packWide > 0 && ldb >= g.packWide)
+				if packed {
+					packB(s.b, transB, b, ldb, pc, jc, kc, nc, nr)
 				} else if rem := nc % nr; rem != 0 && (g.edge == nil || mc%mr != 0) {
 					packB(s.edge, false, b, ldb, pc, jc+nc-rem, kc, rem, nr)
 				}
@@ -93,7 +97,7 @@ func (g *gemmKernel) sgemm(transA, transB bool, m, n, k int, alpha float32, a []
 						bs := nr
 						masked := cols < nr && rows == mr && g.edge != nil
 						switch {
-						case transB:
+						case packed:
 							bp = &s.b[jr*kc]
 						case cols < nr && !masked:
 							bp = &s.edge[0]
