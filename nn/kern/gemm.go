@@ -25,10 +25,12 @@ type gemmKernel struct {
 
 // Cache blocking. A kc×nr sliver of B streams from L2 (the kc×nc panel,
 // 256·384·4 B = 384 KiB, stays there) while a kc×mr sliver of A (8 KiB)
-// stays in L1; A is packed in blocks of at most mc rows. B is packed only
-// when it is transposed or for the ragged last sliver: a row-major B is
-// read in place, its rows ldb apart, which saves a copy of B per call
-// (20% of the time of the convolution shapes, where m is small).
+// stays in L1; A is packed in blocks of at most mc rows. A row-major B is
+// read in place, its rows ldb apart, which saves a copy of B per call (20%
+// of the time of the convolution shapes, where m is small), unless the
+// kernel asks for packing from some stride on (packWide). A transposed B is
+// always packed; so is the ragged last sliver when no masked edge kernel
+// covers it.
 const (
 	gemmKC = 256
 	gemmNC = 384 // a multiple of every nr

@@ -260,3 +260,38 @@ func Example_impl() {
 	fmt.Println(c)
 	// Output: [19 22 43 50]
 }
+
+// TestSgemmConcurrent runs Sgemm from several goroutines at once (the
+// engine parallelises over chunks), each checked against the reference.
+func TestSgemmConcurrent(t *testing.T) {
+	const workers = 4
+	errs := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			rng := rand.New(rand.NewPCG(7, uint64(w)))
+			m, n, k := 40+w, 300+7*w, 200
+			tB, ldb := w%2 == 1, n
+			if tB {
+				ldb = k
+			}
+			a, b := randSlice(rng, m*k), randSlice(rng, k*n)
+			want, got := make([]float32, m*n), make([]float32, m*n)
+			sgemmScalar(false, tB, m, n, k, 1, a, k, b, ldb, 0, want, n)
+			for range 20 {
+				Sgemm(false, tB, m, n, k, 1, a, k, b, ldb, 0, got, n)
+			}
+			for i := range want {
+				if d := math.Abs(float64(got[i] - want[i])); d > 1e-3 {
+					errs <- fmt.Errorf("worker %d: element %d: %v, want %v", w, i, got[i], want[i])
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
