@@ -1,8 +1,6 @@
 package kern
 
-import (
-	"sync"
-)
+import "sync"
 
 // gemmKernel is a register-blocked micro-kernel and its tile shape. fn
 // computes the mr×nr tile C = Apanel·Bsliver + beta·C over k steps (C not
