@@ -50,7 +50,7 @@
 // Elementwise, in Gelem per CPU-second on 65,536 float32 (L2 resident):
 // ExpTo 5.2–5.7 (AVX-512), 2.5 (AVX2), 3.5 (archsimd), 0.14–0.22 (Exp per
 // element); SiLU 4.1–4.3, 1.8, 2.6, 0.11–0.19; SiLUGrad 3.2–3.3;
-// AffineSiLUTo 3.4–3.6; AdamStep 3.4 (scalar 0.4); SumSq and Dot 6–7;
+// AffineSiLUTo 3.4–3.6; AdamStep 3.4 (scalar 0.4); SumSq 24, Dot 13;
 // Axpy 20.
 //
 // The archsimd versions of ExpTo and SiLU are therefore not selected in any

@@ -118,8 +118,8 @@ func Add(dst, a, b []float32) {
 	add(dst, a, b)
 }
 
-// Sum returns Σ x_i accumulated in float64 in a fixed order (eight partial
-// sums over i mod 8, combined pairwise, then the tail), identical in every
+// Sum returns Σ x_i accumulated in float64 in a fixed order (32 partial
+// sums over i mod 32, combined pairwise, then the tail), identical in every
 // build: the result depends only on x.
 func Sum(x []float32) float64 { return sum(x) }
 
