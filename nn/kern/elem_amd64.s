@@ -2,8 +2,10 @@
 
 #include "textflag.h"
 
-// Elementwise AVX2+FMA kernels over n elements, n a multiple of 8 (the Go
-// wrappers do the tail with the scalar code). exp follows expScalar step by
+// Elementwise kernels over n elements: AVX2+FMA with n a multiple of 8 (32
+// for the reductions), then the AVX-512 exp family with n a multiple of 16.
+// The Go wrappers do the tail with the scalar code. Outputs may alias
+// inputs: each step loads before it stores. exp follows expScalar step by
 // step (same clamp, reduction, polynomial and split 2ⁿ scale) with fused
 // multiply–adds.
 
