@@ -163,18 +163,20 @@ func AffineSiLUTo(y, tOut, x []float32, a, b float32) {
 //	p_i ← p_i − (lr/c1)·m_i / (√v_i·(1/√c2) + eps),
 //
 // where c1 = 1−b1ᵗ and c2 = 1−b2ᵗ are the bias corrections of step t. This
-// is lr·(m/c1)/(√(v/c2) + eps) evaluated as nn.Adam does: lr/c1 and 1/√c2
+// is lr·(m/c1)/(√(v/c2) + eps) evaluated in genlab's order: lr/c1 and 1/√c2
 // are formed once per call in float64, the per-element arithmetic is
-// float32 (nn.Adam's is float64, a difference of a few ulp per step).
-// Gradient clipping is the caller's: scale grad first. It panics if grad, m
+// float32 (genlab's Go Adam before this package used float64 per element;
+// the results differ by a few ulp per step). Gradient clipping is the
+// caller's: scale grad first. It panics if grad, m
 // or v is shorter than p.
 func AdamStep(p, grad, m, v []float32, lr, b1, b2, eps, c1, c2, wd float32) {
 	checkLen("AdamStep", len(p), len(grad), len(m), len(v))
 	adamStep(p, grad, m, v, lr, b1, b2, eps, c1, c2, wd)
 }
 
-// EMA sets ema_i = decay·ema_i + (1−decay)·p_i (nn.EMA.Update's formula, in
-// float32). It panics if len(p) < len(ema).
+// EMA sets ema_i = decay·ema_i + (1−decay)·p_i, nn.EMA's formula, in
+// float32 (1−decay is formed once; the vector paths fuse the final
+// multiply–add). It panics if len(p) < len(ema).
 func EMA(ema, p []float32, decay float32) {
 	checkLen("EMA", len(ema), len(p))
 	emaUpdate(ema, p, decay)
