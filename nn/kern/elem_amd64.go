@@ -5,8 +5,9 @@ package kern
 import "golang.org/x/sys/cpu"
 
 // AVX2+FMA elementwise kernels (elem_amd64.s). Each takes a pointer and a
-// count that is a multiple of 8; the wrappers below pass the leading
-// multiple of 8 and finish the tail with the scalar reference.
+// count that is a multiple of 8 (32 for the reductions, 16 for the AVX-512
+// ones); the wrappers below pass the leading multiple and finish the tail
+// with the scalar reference.
 
 //go:noescape
 func expAVX2(y, x *float32, n int)
@@ -209,7 +210,7 @@ func useElemAVX2() {
 		adamStepScalar(p[n:], grad[n:], m[n:], v[n:], lr, b1, b2, eps, c1, c2, wd)
 	}
 	sum = func(x []float32) float64 {
-		n := len(x) &^ 7
+		n := len(x) &^ 31
 		t := 0.0
 		if n > 0 {
 			t = sumAVX2(&x[0], n)
@@ -220,7 +221,7 @@ func useElemAVX2() {
 		return t
 	}
 	sumSq = func(x []float32) float64 {
-		n := len(x) &^ 7
+		n := len(x) &^ 31
 		t := 0.0
 		if n > 0 {
 			t = sumSqAVX2(&x[0], n)
@@ -231,7 +232,7 @@ func useElemAVX2() {
 		return t
 	}
 	dot = func(x, y []float32) float64 {
-		n := len(x) &^ 7
+		n := len(x) &^ 31
 		t := 0.0
 		if n > 0 {
 			t = dotAVX2(&x[0], &y[0], n)

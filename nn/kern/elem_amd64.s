@@ -2,8 +2,10 @@
 
 #include "textflag.h"
 
-// Elementwise AVX2+FMA kernels over n elements, n a multiple of 8 (the Go
-// wrappers do the tail with the scalar code). exp follows expScalar step by
+// Elementwise kernels over n elements: AVX2+FMA with n a multiple of 8 (32
+// for the reductions), then the AVX-512 exp family with n a multiple of 16.
+// The Go wrappers do the tail with the scalar code. Outputs may alias
+// inputs: each step loads before it stores. exp follows expScalar step by
 // step (same clamp, reduction, polynomial and split 2ⁿ scale) with fused
 // multiply–adds.
 
@@ -474,36 +476,65 @@ addone2:
 	VZEROUPPER
 	RET
 
-// The float64 reductions keep eight partial sums in two ymm registers
-// (Y0: lanes i mod 8 = 0…3, Y1: 4…7) and return them combined in
-// sumScalar's order: ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)).
-#define COMBINE \
+// The float64 reductions keep 32 partial sums in eight ymm registers
+// Y0–Y7 (Yj: i mod 32 = 4j…4j+3) and return them combined in
+// combine32's order.
+#define COMBINE32 \
+	VADDPD       Y4, Y0, Y0; \
+	VADDPD       Y5, Y1, Y1; \
+	VADDPD       Y6, Y2, Y2; \
+	VADDPD       Y7, Y3, Y3; \
+	VADDPD       Y2, Y0, Y0; \
+	VADDPD       Y3, Y1, Y1; \
 	VADDPD       Y1, Y0, Y0; \
 	VEXTRACTF128 $1, Y0, X1; \
 	VADDPD       X1, X0, X0; \
 	VPERMILPD    $1, X0, X1; \
 	VADDSD       X1, X0, X0
 
+#define ZERO8 \
+	VXORPD Y0, Y0, Y0; \
+	VXORPD Y1, Y1, Y1; \
+	VXORPD Y2, Y2, Y2; \
+	VXORPD Y3, Y3, Y3; \
+	VXORPD Y4, Y4, Y4; \
+	VXORPD Y5, Y5, Y5; \
+	VXORPD Y6, Y6, Y6; \
+	VXORPD Y7, Y7, Y7
+
 // func sumAVX2(x *float32, n int) float64
+//
+// n is a multiple of 32.
 TEXT ·sumAVX2(SB), NOSPLIT, $0-24
 	MOVQ x+0(FP), SI
 	MOVQ n+8(FP), CX
-	VXORPD Y0, Y0, Y0
-	VXORPD Y1, Y1, Y1
-	SHRQ $3, CX
-	JEQ  sumdone
+	ZERO8
+	SHRQ $5, CX
+	JEQ  done
 
-sumloop:
-	VCVTPS2PD (SI), Y2
-	VCVTPS2PD 16(SI), Y3
-	VADDPD  Y2, Y0, Y0
-	VADDPD  Y3, Y1, Y1
-	ADDQ    $32, SI
-	DECQ    CX
-	JNE     sumloop
+loop:
+	VCVTPS2PD (SI), Y8
+	VCVTPS2PD 16(SI), Y9
+	VCVTPS2PD 32(SI), Y10
+	VCVTPS2PD 48(SI), Y11
+	VADDPD    Y8, Y0, Y0
+	VADDPD    Y9, Y1, Y1
+	VADDPD    Y10, Y2, Y2
+	VADDPD    Y11, Y3, Y3
+	VCVTPS2PD 64(SI), Y8
+	VCVTPS2PD 80(SI), Y9
+	VCVTPS2PD 96(SI), Y10
+	VCVTPS2PD 112(SI), Y11
+	VADDPD    Y8, Y4, Y4
+	VADDPD    Y9, Y5, Y5
+	VADDPD    Y10, Y6, Y6
+	VADDPD    Y11, Y7, Y7
+	ADDQ      $128, SI
+	DECQ      CX
+	JNE       loop
 
-sumdone:
-	COMBINE
+done:
+	COMBINE32
 	VMOVSD X0, ret+16(FP)
 	VZEROUPPER
 	RET
@@ -512,22 +543,33 @@ sumdone:
 TEXT ·sumSqAVX2(SB), NOSPLIT, $0-24
 	MOVQ x+0(FP), SI
 	MOVQ n+8(FP), CX
-	VXORPD Y0, Y0, Y0
-	VXORPD Y1, Y1, Y1
-	SHRQ $3, CX
-	JEQ  sqdone
+	ZERO8
+	SHRQ $5, CX
+	JEQ  done
 
-sqloop:
-	VCVTPS2PD (SI), Y2
-	VCVTPS2PD 16(SI), Y3
-	VFMADD231PD Y2, Y2, Y0
-	VFMADD231PD Y3, Y3, Y1
-	ADDQ    $32, SI
-	DECQ    CX
-	JNE     sqloop
+loop:
+	VCVTPS2PD   (SI), Y8
+	VCVTPS2PD   16(SI), Y9
+	VCVTPS2PD   32(SI), Y10
+	VCVTPS2PD   48(SI), Y11
+	VFMADD231PD Y8, Y8, Y0
+	VFMADD231PD Y9, Y9, Y1
+	VFMADD231PD Y10, Y10, Y2
+	VFMADD231PD Y11, Y11, Y3
+	VCVTPS2PD   64(SI), Y8
+	VCVTPS2PD   80(SI), Y9
+	VCVTPS2PD   96(SI), Y10
+	VCVTPS2PD   112(SI), Y11
+	VFMADD231PD Y8, Y8, Y4
+	VFMADD231PD Y9, Y9, Y5
+	VFMADD231PD Y10, Y10, Y6
+	VFMADD231PD Y11, Y11, Y7
+	ADDQ        $128, SI
+	DECQ        CX
+	JNE         loop
 
-sqdone:
-	COMBINE
+done:
+	COMBINE32
 	VMOVSD X0, ret+16(FP)
 	VZEROUPPER
 	RET
@@ -537,30 +579,43 @@ TEXT ·dotAVX2(SB), NOSPLIT, $0-32
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
 	MOVQ n+16(FP), CX
-	VXORPD Y0, Y0, Y0
-	VXORPD Y1, Y1, Y1
-	SHRQ $3, CX
-	JEQ  dotdone
+	ZERO8
+	SHRQ $5, CX
+	JEQ  done
 
-dotloop:
-	VCVTPS2PD (SI), Y2
-	VCVTPS2PD 16(SI), Y3
-	VCVTPS2PD (DI), Y4
-	VCVTPS2PD 16(DI), Y5
-	VFMADD231PD Y4, Y2, Y0
-	VFMADD231PD Y5, Y3, Y1
-	ADDQ    $32, SI
-	ADDQ    $32, DI
-	DECQ    CX
-	JNE     dotloop
+loop:
+	VCVTPS2PD   (SI), Y8
+	VCVTPS2PD   16(SI), Y9
+	VCVTPS2PD   32(SI), Y10
+	VCVTPS2PD   48(SI), Y11
+	VCVTPS2PD   (DI), Y12
+	VCVTPS2PD   16(DI), Y13
+	VCVTPS2PD   32(DI), Y14
+	VCVTPS2PD   48(DI), Y15
+	VFMADD231PD Y12, Y8, Y0
+	VFMADD231PD Y13, Y9, Y1
+	VFMADD231PD Y14, Y10, Y2
+	VFMADD231PD Y15, Y11, Y3
+	VCVTPS2PD   64(SI), Y8
+	VCVTPS2PD   80(SI), Y9
+	VCVTPS2PD   96(SI), Y10
+	VCVTPS2PD   112(SI), Y11
+	VCVTPS2PD   64(DI), Y12
+	VCVTPS2PD   80(DI), Y13
+	VCVTPS2PD   96(DI), Y14
+	VCVTPS2PD   112(DI), Y15
+	VFMADD231PD Y12, Y8, Y4
+	VFMADD231PD Y13, Y9, Y5
+	VFMADD231PD Y14, Y10, Y6
+	VFMADD231PD Y15, Y11, Y7
+	ADDQ        $128, SI
+	ADDQ        $128, DI
+	DECQ        CX
+	JNE         loop
 
-dotdone:
-	VADDPD       Y1, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPD       X1, X0, X0
-	VPERMILPD    $1, X0, X1
-	VADDSD       X1, X0, X0
-	VMOVSD       X0, ret+24(FP)
+done:
+	COMBINE32
+	VMOVSD X0, ret+24(FP)
 	VZEROUPPER
 	RET
 

@@ -2,6 +2,7 @@ package kern
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -11,11 +12,18 @@ func benchElem(b *testing.B, f func(y, x, dy []float32)) {
 	rng := rand.New(rand.NewPCG(4, 4))
 	x, y, dy := randSlice(rng, benchN), make([]float32, benchN), randSlice(rng, benchN)
 	b.SetBytes(4 * benchN)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	b.ReportAllocs()
+	t0, ok := threadCPU()
 	for b.Loop() {
 		f(y, x, dy)
 	}
-	b.ReportMetric(float64(benchN)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gelem/s")
+	elems := float64(benchN) * float64(b.N)
+	b.ReportMetric(elems/b.Elapsed().Seconds()/1e9, "Gelem/s")
+	if t1, ok1 := threadCPU(); ok && ok1 && t1 > t0 {
+		b.ReportMetric(elems/(t1-t0).Seconds()/1e9, "Gelem/cpu-s")
+	}
 }
 
 // BenchmarkExp compares the scalar Exp, called per element, with ExpTo.

@@ -245,9 +245,15 @@ func checkElementwiseAgreement(t *testing.T) {
 		siluScalar(want, x)
 		SiLU(got, x)
 		check("SiLU", got, want, nil)
+		copy(got, x)
+		SiLU(got, got) // y aliasing x
+		check("SiLU aliased", got, want, nil)
 		siluGradScalar(want, x, d)
 		SiLUGrad(got, x, d)
 		check("SiLUGrad", got, want, mag)
+		copy(got, d)
+		SiLUGrad(got, x, got) // dx aliasing dy
+		check("SiLUGrad aliased", got, want, mag)
 		copy(want, d)
 		copy(got, d)
 		siluGradAccScalar(want, x, d)

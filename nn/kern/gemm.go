@@ -1,8 +1,6 @@
 package kern
 
-import (
-	"sync"
-)
+import "sync"
 
 // gemmKernel is a register-blocked micro-kernel and its tile shape. fn
 // computes the mr×nr tile C = Apanel·Bsliver + beta·C over k steps (C not
@@ -12,6 +10,12 @@ type gemmKernel struct {
 	mr, nr int
 	name   string
 	fn     func(k int, a, b *float32, ldb int, c *float32, ldc int, beta float32)
+	// edge, if not nil, is fn for a full-height tile of 0 < cols < nr
+	// columns, touching neither B nor C past them.
+	edge func(k int, a, b *float32, ldb int, c *float32, ldc int, beta float32, cols int)
+	// packWide is the row stride (in elements) from which a row-major B is
+	// packed rather than read in place; 0 means never.
+	packWide int
 
 	mu   sync.Mutex
 	free []*gemmScratch // scratch of finished calls, never released
@@ -19,10 +23,12 @@ type gemmKernel struct {
 
 // Cache blocking. A kc×nr sliver of B streams from L2 (the kc×nc panel,
 // 256·384·4 B = 384 KiB, stays there) while a kc×mr sliver of A (8 KiB)
-// stays in L1; A is packed in blocks of at most mc rows. B is packed only
-// when it is transposed or for the ragged last sliver: a row-major B is
-// read in place, its rows ldb apart, which saves a copy of B per call
-// (20% of the time of the convolution shapes, where m is small).
+// stays in L1; A is packed in blocks of at most mc rows. A row-major B is
+// read in place, its rows ldb apart, which saves a copy of B per call (20%
+// of the time of the convolution shapes, where m is small), unless the
+// kernel asks for packing from some stride on (packWide). A transposed B is
+// always packed; so is the ragged last sliver when no masked edge kernel
+// covers it.
 const (
 	gemmKC = 256
 	gemmNC = 384 // a multiple of every nr
@@ -76,9 +82,10 @@ func (g *gemmKernel) sgemm(transA, transB bool, m, n, k int, alpha float32, a []
 			packA(s.a, transA, a, lda, ic, pc, mc, kc, mr, alpha)
 			for jc := 0; jc < n; jc += gemmNC {
 				nc := min(gemmNC, n-jc)
-				if transB {
-					packB(s.b, true, b, ldb, pc, jc, kc, nc, nr)
-				} else if rem := nc % nr; rem != 0 {
+				packed := transB || (g.packWide > 0 && ldb >= g.packWide)
+				if packed {
+					packB(s.b, transB, b, ldb, pc, jc, kc, nc, nr)
+				} else if rem := nc % nr; rem != 0 && (g.edge == nil || mc%mr != 0) {
 					packB(s.edge, false, b, ldb, pc, jc+nc-rem, kc, rem, nr)
 				}
 				for ir := 0; ir < mc; ir += mr {
@@ -88,10 +95,11 @@ func (g *gemmKernel) sgemm(transA, transB bool, m, n, k int, alpha float32, a []
 						cols := min(nr, nc-jr)
 						var bp *float32
 						bs := nr
+						masked := cols < nr && rows == mr && g.edge != nil
 						switch {
-						case transB:
+						case packed:
 							bp = &s.b[jr*kc]
-						case cols < nr:
+						case cols < nr && !masked:
 							bp = &s.edge[0]
 						default:
 							bp, bs = &b[pc*ldb+jc+jr], ldb
@@ -99,6 +107,10 @@ func (g *gemmKernel) sgemm(transA, transB bool, m, n, k int, alpha float32, a []
 						ci := (ic+ir)*ldc + jc + jr
 						if rows == mr && cols == nr {
 							g.fn(kc, ap, bp, bs, &c[ci], ldc, bt)
+							continue
+						}
+						if masked {
+							g.edge(kc, ap, bp, bs, &c[ci], ldc, bt, cols)
 							continue
 						}
 						g.fn(kc, ap, bp, bs, &s.tile[0], nr, 0)

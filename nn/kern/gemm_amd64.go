@@ -10,6 +10,9 @@ import "golang.org/x/sys/cpu"
 func kern8x48AVX512(k int, a, b *float32, ldb int, c *float32, ldc int, beta float32)
 
 //go:noescape
+func kern8x48AVX512Edge(k int, a, b *float32, ldb int, c *float32, ldc int, beta float32, cols int)
+
+//go:noescape
 func kern6x16AVX2(k int, a, b *float32, ldb int, c *float32, ldc int, beta float32)
 
 //go:noescape
@@ -19,8 +22,12 @@ func copy8AVX2(d *float32, src *float32, lds, kc int, alpha float32)
 func transpose8AVX2(d *float32, w int, src *float32, lds, kc int, alpha float32)
 
 var (
-	gemmAVX512 = &gemmKernel{mr: 8, nr: 48, name: "asm-avx512", fn: kern8x48AVX512}
-	gemmAVX2   = &gemmKernel{mr: 6, nr: 16, name: "asm-avx2", fn: kern6x16AVX2}
+	gemmAVX512 = &gemmKernel{mr: 8, nr: 48, name: "asm-avx512", fn: kern8x48AVX512, edge: kern8x48AVX512Edge}
+	// The AVX2 kernel takes B's rows one cache line at a time, so with rows
+	// a page or more apart (ldb ≥ 1024) it waits on the TLB: packing B then
+	// gains 15–20% (conv shapes, N = 2048). The AVX-512 kernel, with three
+	// lines per row and twice the work per step, is faster in place.
+	gemmAVX2 = &gemmKernel{mr: 6, nr: 16, name: "asm-avx2", fn: kern6x16AVX2, packWide: 1024}
 )
 
 // bestAsmGemm returns the fastest assembly kernel the CPU and OS support,

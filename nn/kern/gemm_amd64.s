@@ -300,3 +300,119 @@ cploop:
 cpdone:
 	VZEROUPPER
 	RET
+
+// func kern8x48AVX512Edge(k int, a, b *float32, ldb int, c *float32, ldc int, beta float32, cols int)
+//
+// kern8x48AVX512 for a ragged last sliver of 0 < cols < 48 columns: B is
+// loaded and C loaded and stored under the column masks K1–K3, so neither
+// is touched past column cols (B may be read in place at the matrix edge).
+#define EROW512(off, bc, c0, c1, c2) \
+	VBROADCASTSS off(SI), bc; \
+	VFMADD231PS  Z24, bc, c0; \
+	VFMADD231PS  Z25, bc, c1; \
+	VFMADD231PS  Z26, bc, c2
+
+#define ESTORE512(c0, c1, c2) \
+	VMOVUPS c0, K1, (DX); \
+	VMOVUPS c1, K2, 64(DX); \
+	VMOVUPS c2, K3, 128(DX); \
+	ADDQ    BX, DX
+
+#define ESTOREBETA512(c0, c1, c2) \
+	VMOVUPS.Z (DX), K1, Z25; \
+	VMOVUPS.Z 64(DX), K2, Z26; \
+	VMOVUPS.Z 128(DX), K3, Z27; \
+	VFMADD231PS Z25, Z24, c0; \
+	VFMADD231PS Z26, Z24, c1; \
+	VFMADD231PS Z27, Z24, c2; \
+	ESTORE512(c0, c1, c2)
+
+TEXT ·kern8x48AVX512Edge(SB), NOSPLIT, $0-64
+	MOVQ cols+56(FP), CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX                       // mask of the cols low bits
+	KMOVW AX, K1
+	SHRQ $16, AX
+	KMOVW AX, K2
+	SHRQ $16, AX
+	KMOVW AX, K3
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ ldb+24(FP), R8
+	SHLQ $2, R8
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), BX
+	SHLQ $2, BX
+	VPXORD Z0, Z0, Z0
+	VMOVAPS Z0, Z1
+	VMOVAPS Z0, Z2
+	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	VMOVAPS Z0, Z7
+	VMOVAPS Z0, Z8
+	VMOVAPS Z0, Z9
+	VMOVAPS Z0, Z10
+	VMOVAPS Z0, Z11
+	VMOVAPS Z0, Z12
+	VMOVAPS Z0, Z13
+	VMOVAPS Z0, Z14
+	VMOVAPS Z0, Z15
+	VMOVAPS Z0, Z16
+	VMOVAPS Z0, Z17
+	VMOVAPS Z0, Z18
+	VMOVAPS Z0, Z19
+	VMOVAPS Z0, Z20
+	VMOVAPS Z0, Z21
+	VMOVAPS Z0, Z22
+	VMOVAPS Z0, Z23
+	TESTQ CX, CX
+	JEQ   store
+
+loop:
+	VMOVUPS.Z (DI), K1, Z24
+	VMOVUPS.Z 64(DI), K2, Z25
+	VMOVUPS.Z 128(DI), K3, Z26
+	EROW512(0, Z27, Z0, Z1, Z2)
+	EROW512(4, Z28, Z3, Z4, Z5)
+	EROW512(8, Z27, Z6, Z7, Z8)
+	EROW512(12, Z28, Z9, Z10, Z11)
+	EROW512(16, Z27, Z12, Z13, Z14)
+	EROW512(20, Z28, Z15, Z16, Z17)
+	EROW512(24, Z27, Z18, Z19, Z20)
+	EROW512(28, Z28, Z21, Z22, Z23)
+	ADDQ $32, SI
+	ADDQ R8, DI
+	DECQ CX
+	JNE  loop
+
+store:
+	MOVL  beta+48(FP), AX
+	ANDL  $0x7fffffff, AX
+	JEQ   overwrite
+	VBROADCASTSS beta+48(FP), Z24
+	ESTOREBETA512(Z0, Z1, Z2)
+	ESTOREBETA512(Z3, Z4, Z5)
+	ESTOREBETA512(Z6, Z7, Z8)
+	ESTOREBETA512(Z9, Z10, Z11)
+	ESTOREBETA512(Z12, Z13, Z14)
+	ESTOREBETA512(Z15, Z16, Z17)
+	ESTOREBETA512(Z18, Z19, Z20)
+	ESTOREBETA512(Z21, Z22, Z23)
+	VZEROUPPER
+	RET
+
+overwrite:
+	ESTORE512(Z0, Z1, Z2)
+	ESTORE512(Z3, Z4, Z5)
+	ESTORE512(Z6, Z7, Z8)
+	ESTORE512(Z9, Z10, Z11)
+	ESTORE512(Z12, Z13, Z14)
+	ESTORE512(Z15, Z16, Z17)
+	ESTORE512(Z18, Z19, Z20)
+	ESTORE512(Z21, Z22, Z23)
+	VZEROUPPER
+	RET

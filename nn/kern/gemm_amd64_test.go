@@ -28,7 +28,7 @@ func TestSgemmAsmKernels(t *testing.T) {
 		}
 		for _, tA := range []bool{false, true} {
 			for _, tB := range []bool{false, true} {
-				for _, s := range [][3]int{{1, 1, 1}, {5, 15, 3}, {7, 17, 33}, {13, 49, 65}, {67, 97, 300}, {131, 400, 40}} {
+				for _, s := range [][3]int{{1, 1, 1}, {5, 15, 3}, {7, 17, 33}, {13, 49, 65}, {67, 97, 300}, {131, 400, 40}, {16, 1100, 40}, {800, 53, 41}} {
 					checkSgemmCase(t, g.name, f, rng, tA, tB, s[0], s[1], s[2], 1, 1, 0)
 					checkSgemmCase(t, g.name, f, rng, tA, tB, s[0], s[1], s[2], 2, -0.5, 1.5)
 				}

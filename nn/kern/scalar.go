@@ -118,25 +118,34 @@ func addScalar(dst, a, b []float32) {
 	}
 }
 
-// The float64 reductions use eight partial sums s[i mod 8] over the leading
-// multiple of eight, combined as ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)), then
-// the tail added in order. A SIMD path with two 4-lane float64 accumulators
-// reproduces this order, hence the result, exactly.
+// The float64 reductions keep 32 partial sums s[i mod 32] over the leading
+// multiple of 32 and combine them by combine32, then add the tail in order.
+// A SIMD path with eight 4-lane float64 accumulators (accumulator j holds
+// s[4j…4j+3]) reproduces this order, hence the result, exactly; 32 chains
+// keep the adds from waiting on each other's latency.
 
-func combine8(s *[8]float64) float64 {
-	return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]))
+// combine32 adds accumulator j+4 to j, then 2 to 0 and 3 to 1, then 1 to 0
+// (lane-wise), then lanes 2 to 0 and 3 to 1, then 1 to 0.
+func combine32(s *[32]float64) float64 {
+	var d [4]float64
+	for q := range d {
+		b0, b1 := s[q]+s[16+q], s[4+q]+s[20+q]
+		b2, b3 := s[8+q]+s[24+q], s[12+q]+s[28+q]
+		d[q] = (b0 + b2) + (b1 + b3)
+	}
+	return (d[0] + d[2]) + (d[1] + d[3])
 }
 
 func sumScalar(x []float32) float64 {
-	var s [8]float64
-	n := len(x) &^ 7
-	for i := 0; i < n; i += 8 {
-		v := x[i : i+8 : i+8]
+	var s [32]float64
+	n := len(x) &^ 31
+	for i := 0; i < n; i += 32 {
+		v := x[i : i+32 : i+32]
 		for j := range s {
 			s[j] += float64(v[j])
 		}
 	}
-	t := combine8(&s)
+	t := combine32(&s)
 	for _, v := range x[n:] {
 		t += float64(v)
 	}
@@ -144,15 +153,15 @@ func sumScalar(x []float32) float64 {
 }
 
 func sumSqScalar(x []float32) float64 {
-	var s [8]float64
-	n := len(x) &^ 7
-	for i := 0; i < n; i += 8 {
-		v := x[i : i+8 : i+8]
+	var s [32]float64
+	n := len(x) &^ 31
+	for i := 0; i < n; i += 32 {
+		v := x[i : i+32 : i+32]
 		for j := range s {
 			s[j] += float64(v[j]) * float64(v[j])
 		}
 	}
-	t := combine8(&s)
+	t := combine32(&s)
 	for _, v := range x[n:] {
 		t += float64(v) * float64(v)
 	}
@@ -161,15 +170,15 @@ func sumSqScalar(x []float32) float64 {
 
 func dotScalar(x, y []float32) float64 {
 	y = y[:len(x)]
-	var s [8]float64
-	n := len(x) &^ 7
-	for i := 0; i < n; i += 8 {
-		u, v := x[i:i+8:i+8], y[i:i+8:i+8]
+	var s [32]float64
+	n := len(x) &^ 31
+	for i := 0; i < n; i += 32 {
+		u, v := x[i:i+32:i+32], y[i:i+32:i+32]
 		for j := range s {
 			s[j] += float64(u[j]) * float64(v[j])
 		}
 	}
-	t := combine8(&s)
+	t := combine32(&s)
 	for i := n; i < len(x); i++ {
 		t += float64(x[i]) * float64(y[i])
 	}
