@@ -334,7 +334,12 @@ func isEmpty(v reflect.Value) bool {
 
 // parseNumber converts a decoded JSON value (json.Number, float64, or the
 // strings written for non-finite floats) to a float64.
-func parseNumber(x any) (float64, bool) {
+func parseNumber(x any) (float64, bool) { return ParseNumber(x) }
+
+// ParseNumber converts a value decoded from a result (json.Number, float64,
+// or the strings "inf", "-inf", "nan" the encoder writes for non-finite
+// numbers) to a float64; ok is false for anything else.
+func ParseNumber(x any) (f float64, ok bool) {
 	switch x := x.(type) {
 	case json.Number:
 		f, err := strconv.ParseFloat(string(x), 64)

@@ -4,12 +4,14 @@ package exptest
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"genlab/experiments/internal"
+	"genlab/results"
 )
 
 // UsageError runs the experiment with args and asserts the bad-input
@@ -33,10 +35,32 @@ func UsageError(t testing.TB, name string, run internal.RunFunc, args []string, 
 
 // Line is one task's JSON line on an experiment's standard output.
 type Line struct {
-	Key    string             `json:"key"`
-	Cached bool               `json:"cached"`
-	Config map[string]any     `json:"config"`
-	Result map[string]float64 `json:"result"`
+	Key    string         `json:"key"`
+	Cached bool           `json:"cached"`
+	Config map[string]any `json:"config"`
+	Result Metrics        `json:"result"`
+}
+
+// Metrics is a task line's result: numbers, with the strings "nan", "inf"
+// and "-inf" the encoder writes for non-finite values read back as such
+// (e.g. kid_std_x1e3 is NaN with one distinct KID subset).
+type Metrics map[string]float64
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (m *Metrics) UnmarshalJSON(b []byte) error {
+	var raw map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*m = make(Metrics, len(raw))
+	for k, v := range raw {
+		f, ok := results.ParseNumber(v)
+		if !ok {
+			return fmt.Errorf("result %s: %v is not a number", k, v)
+		}
+		(*m)[k] = f
+	}
+	return nil
 }
 
 // Run runs the experiment with args, fails the test unless it exits 0, and

@@ -24,9 +24,9 @@ func Build(t testing.TB, dir string) string {
 	return bin
 }
 
-// results reads every task's result.json under out/experiment, keyed by task
+// readResults reads every task's result.json under out/experiment, keyed by task
 // directory.
-func results(t testing.TB, out, experiment string) map[string]map[string]any {
+func readResults(t testing.TB, out, experiment string) map[string]map[string]any {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(out, experiment, "*", "result.json"))
 	res := map[string]map[string]any{}
@@ -76,7 +76,7 @@ func KillResume(t *testing.T, bin, experiment string, args []string, kills int, 
 	t0 := time.Now()
 	runBin(t, bin, append(args, "-out", ref))
 	full := time.Since(t0)
-	want := results(t, ref, experiment)
+	want := readResults(t, ref, experiment)
 	if len(want) == 0 {
 		t.Fatal("the uninterrupted run wrote no result.json")
 	}
@@ -113,7 +113,7 @@ func KillResume(t *testing.T, bin, experiment string, args []string, kills int, 
 	runBin(t, bin, append(args, "-out", out))
 	dropResults()
 	runBin(t, bin, append(args, "-out", out))
-	got := results(t, out, experiment)
+	got := readResults(t, out, experiment)
 	if len(got) != len(want) {
 		t.Fatalf("%d tasks finished, want %d", len(got), len(want))
 	}
