@@ -49,7 +49,7 @@ func randSlice(rng *rand.Rand, n int) []float32 {
 	return x
 }
 
-// checkSgemm runs f on one case and compares with refSgemm within
+// checkSgemmCase runs f on one case and compares with refSgemm within
 // 1e-6·(√k+2)·mag: float32 accumulation of k terms, in any order, errs by
 // at most about k·2⁻²⁴·mag, and typically by √k·2⁻²⁴·mag; the stated bound
 // sits between. Padding columns of C (beyond n) must stay untouched.
