@@ -1,12 +1,13 @@
 # genlab — two commands: `make demo` and `make test`.
 GO      ?= go
-# The default build is pure Go: nn/kern's Go-assembly GEMM and elementwise
-# kernels (picked at run time from the CPU) beat OpenBLAS through cgo on the
-# engine's shapes (docs/PERFORMANCE.md), so make no longer picks the openblas
-# tag by itself; `make TAGS=openblas demo` selects it. When Debian's
-# libopenblas-dev is present, `make test` also tests the openblas build.
+# The openblas build tag is picked when Debian's libopenblas-dev is present:
+# gonum/mat and gorgonia's own products use OpenBLAS, and nn/kern's GEMM uses
+# it on CPUs without AVX-512 (where it beats kern's AVX2 kernel; with AVX-512
+# kern keeps its own, faster kernel). The pure-Go build is the default of
+# plain go build/go run and always works (`make TAGS= demo`); its kernels are
+# Go assembly chosen from the CPU at run time, no flag needed.
 OPENBLAS := $(shell test -e /usr/lib/x86_64-linux-gnu/libopenblas.so && echo openblas)
-TAGS    ?=
+TAGS    ?= $(OPENBLAS)
 GOFLAGS_TAGS := $(if $(TAGS),-tags $(TAGS),)
 OUT     ?= runs
 export OPENBLAS_NUM_THREADS ?= 1
