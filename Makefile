@@ -37,9 +37,11 @@ reproduce: data
 	$(GO) run $(GOFLAGS_TAGS) ./experiments/mnist -preset default -steps 3000 -k 0,0.5,1,learn,0.88 -heun-steps 18 -out $(OUT) >/dev/null
 	$(GO) run $(GOFLAGS_TAGS) ./experiments/mnist -preset default -steps 3000 -noise pfgm -D 8,128,inf -heun-steps 18 -out $(OUT) >/dev/null
 
-## test: gofmt/vet, then every test in the pure-Go build (and the nn package with openblas when present)
+## test: gofmt/vet, then every test in the pure-Go build, nn again without assembly (-tags purego: the
+## scalar/gonum fallback), and nn and fidlenet with openblas when present
 test: lint data
 	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -tags purego ./nn/...
 ifneq ($(OPENBLAS),)
 	$(GO) test -count=1 -tags openblas ./nn/... ./fidlenet/ ./internal/...
 endif
