@@ -10,6 +10,7 @@
 //	root/<experiment>/<key>/meta.json      commit, Go version, BLAS, GOMAXPROCS, seeds, timings
 //	root/<experiment>/<key>/metrics.jsonl  one {"step": n, name: value, …} line per Record
 //	root/<experiment>/<key>/result.json    flat metric → number; its presence marks completion
+//	root/<experiment>/<key>/label          the task's human label (display only)
 //	root/<experiment>/summary.csv          one row per finished task
 //	root/index.html                        every experiment's table and figures
 package results
@@ -37,6 +38,9 @@ const (
 	ResultFile  = "result.json"
 	SummaryFile = "summary.csv"
 	IndexFile   = "index.html"
+	// LabelFile holds a task's human label ("D=128-seed1"), one line: the
+	// directory stays named by its key, the label is for people.
+	LabelFile = "label"
 	// CacheFile marks an experiment directory as a cache of trained models
 	// shared by experiments (pfgm-models, …): WriteIndex leaves it out.
 	CacheFile = "CACHE"
@@ -132,6 +136,33 @@ func MarkCache(dir string) error {
 	return WriteFileAtomic(p, []byte("Trained models shared by experiments; not an experiment of its own.\n"))
 }
 
+// WriteLabel writes the task's human label into LabelFile (atomically,
+// only when it changed). An empty label is left unwritten.
+func (d *Dir) WriteLabel(label string) error {
+	if label == "" {
+		return nil
+	}
+	p := d.Path(LabelFile)
+	if old, err := os.ReadFile(p); err == nil && strings.TrimSpace(string(old)) == label {
+		return nil
+	}
+	if err := WriteFileAtomic(p, []byte(label+"\n")); err != nil {
+		return fmt.Errorf("results: label: %w", err)
+	}
+	return nil
+}
+
+// Label returns the task's label from LabelFile, or "" when there is none.
+func (d *Dir) Label() string { return readLabel(d.dir) }
+
+func readLabel(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, LabelFile))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
 // Dir returns the task directory's path.
 func (d *Dir) Dir() string { return d.dir }
 
@@ -183,7 +214,8 @@ func readResult(path string) (map[string]any, error) {
 	return m, nil
 }
 
-// Clear removes everything in the task directory except config.json, so
+// Clear removes everything in the task directory except config.json and
+// the label, so
 // that a forced rerun starts from scratch. result.json goes first, so an
 // interrupted Clear never leaves a directory that looks finished.
 func (d *Dir) Clear() error {
@@ -201,7 +233,7 @@ func (d *Dir) Clear() error {
 		return fmt.Errorf("results: clear: %w", err)
 	}
 	for _, e := range ents {
-		if e.Name() == ConfigFile {
+		if e.Name() == ConfigFile || e.Name() == LabelFile {
 			continue
 		}
 		if err := os.RemoveAll(d.Path(e.Name())); err != nil {

@@ -116,6 +116,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	r := common.Runner(experiment, stdout, stderr)
+	r.Headline = []string{"bars_mig.png", "bars_*.png"}
 	r.BLAS = nn.BLAS()
 	cache := filepath.Join(r.Out, experiment+"-cache")
 	if !common.Plan {

@@ -239,8 +239,21 @@ func TestExpand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	labels := map[string]string{}
+	for _, tk := range a {
+		labels[tk.Key] = tk.Label
+	}
+	for i := range b { // labels follow the axis order; the list itself does not
+		b[i].Label = labels[b[i].Key]
+	}
 	if len(a) != 6 || !reflect.DeepEqual(a, b) {
 		t.Fatalf("expand not canonical:\n%v\n%v", a, b)
+	}
+	for _, tk := range a {
+		want := fmt.Sprintf("D=%s-seed%d", formatValue(tk.Config.D), tk.Config.Seed)
+		if tk.Label != want {
+			t.Errorf("task %s: label %q, want %q", tk.Key, tk.Label, want)
+		}
 	}
 	got := map[[2]float64]bool{}
 	for i, tk := range a {

@@ -119,6 +119,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	r := common.Runner(experiment, stdout, stderr)
+	r.Headline = []string{"sw1_vs_N.png", "heatmap_*.png"}
 	r.BLAS = nn.BLAS()
 	err = internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[kx.Config], d *results.Dir) (map[string]float64, error) {
 		return runOne(ctx, t.Config, d, stderr)

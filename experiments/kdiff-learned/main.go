@@ -246,6 +246,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		for i := range ts { // two sweeps share one list: their labels say which
+			ts[i].Label = ts[i].Config.Sweep + "-" + ts[i].Label
+		}
 		tasks = append(tasks, ts...)
 		return nil
 	}
@@ -270,8 +273,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 					c.N, c.NIntr = v.p.N, v.p.n
 					c.Bottleneck, _ = bWidth(v.rel, v.p.N, v.p.n)
 					c.BRel = canonicalRel(v.rel, c.Bottleneck, v.p.N, v.p.n)
+				}).Labelled(func(i int) string {
+					return fmt.Sprintf("N=%d-n=%d-b=%s", grid[i].p.N, grid[i].p.n, grid[i].rel)
 				}),
-				internal.Values("recipe", []([2]string)(rs), func(c *kx.Config, v [2]string) { c.Loss, c.TDist = v[0], v[1] }),
+				internal.Values("recipe", []([2]string)(rs), func(c *kx.Config, v [2]string) { c.Loss, c.TDist = v[0], v[1] }).
+					Labelled(func(i int) string { return rs[i][0] + "-" + rs[i][1] }),
 				internal.Values("seed", []uint64(common.Seeds), func(c *kx.Config, v uint64) { c.Seed = v }),
 			)); err != nil {
 				return err
@@ -293,6 +299,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		tasks[i].Index = i
 	}
 	r := common.Runner(experiment, stdout, stderr)
+	r.Headline = []string{"learned_k_vs_N.png", "learned_k_vs_ratio_*.png", "width_learned_k.png"}
 	r.BLAS = nn.BLAS()
 	err := internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[kx.Config], d *results.Dir) (map[string]float64, error) {
 		c := t.Config

@@ -173,6 +173,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return internal.Usagef("-data-dir %s: %v", dir, err)
 	}
 	r := common.Runner(experiment, stdout, stderr)
+	r.Headline = []string{"fid_vs_nfe.png", "fid_vs_k.png", "fid_vs_D.png", "samples_by_setting.png"}
 	r.BLAS = nn.BLAS()
 	err = internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[Config], d *results.Dir) (map[string]float64, error) {
 		bar := internal.NewProgress(stderr, t.Config.Steps, fmt.Sprintf("mnist %s D=%s seed %d", t.Config.Net, t.Config.D, t.Config.Seed))

@@ -110,19 +110,20 @@ func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	err := pfgmexp.RunParallel(idx, fl.Jobs, func(i int) error {
 		c := cfgs[i]
 		t0 := time.Now()
-		key, res, cached, err := runTask(ctx, fl.Out, c, args)
+		label := pfgmexp.Label(datas, ds, c.Data, c.D, c.Seed)
+		key, res, cached, err := runTask(ctx, fl.Out, c, label, args)
 		if err != nil {
-			fmt.Fprintf(stderr, "%s: task %d (%s D=%s seed %d) failed: %v\n", experiment, i, c.Data, pfgm.FormatD(c.D), c.Seed, err)
+			fmt.Fprintf(stderr, "%s: task %d %s failed: %v\n", experiment, i, label, err)
 			return err
 		}
 		what := "done"
 		if cached {
 			what = "already done"
 		}
-		fmt.Fprintf(stderr, "%s: task %d/%d %s D=%s seed %d %s in %.1fs: sw1 %.4g (floor %.4g) mmd2 %.3g q99_err %.3g\n",
-			experiment, i+1, len(cfgs), c.Data, pfgm.FormatD(c.D), c.Seed, what, time.Since(t0).Seconds(),
+		fmt.Fprintf(stderr, "%s: task %d/%d %s (%s) %s in %.1fs: sw1 %.4g (floor %.4g) mmd2 %.3g q99_err %.3g\n",
+			experiment, i+1, len(cfgs), label, key, what, time.Since(t0).Seconds(),
 			res["sw1"], res["floor_sw1"], res["mmd2"], res["q99_err"])
-		pfgmexp.PrintLine(stdout, &outMu, key, c, res)
+		pfgmexp.PrintLine(stdout, &outMu, key, label, c, res)
 		return nil
 	})
 	if err != nil {
@@ -132,9 +133,12 @@ func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 // runTask evaluates one configuration, skipping it when result.json exists.
-func runTask(ctx context.Context, root string, c Config, args []string) (string, map[string]float64, bool, error) {
+func runTask(ctx context.Context, root string, c Config, label string, args []string) (string, map[string]float64, bool, error) {
 	dir, err := results.Open(root, experiment, c)
 	if err != nil {
+		return "", nil, false, err
+	}
+	if err := dir.WriteLabel(label); err != nil {
 		return "", nil, false, err
 	}
 	if dir.Done() {
@@ -232,6 +236,9 @@ func summarise(root string, datas []string) error {
 				return err
 			}
 		}
+	}
+	if err := internal.SetHeadline(root, experiment, "sweep_*_sw1.png"); err != nil {
+		return err
 	}
 	return results.WriteIndex(root)
 }

@@ -193,6 +193,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		tasks[i].Config.Map.K = kmax
 	}
 	r := common.Runner(experiment, stdout, stderr)
+	r.Headline = []string{"error_*.png"}
 	bs := &bundles{root: r.Out, expDir: filepath.Join(r.Out, experiment)}
 	defer bs.closeAll()
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }

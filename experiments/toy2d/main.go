@@ -93,6 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	r := common.Runner(experiment, stdout, stderr)
+	r.Headline = []string{"sw1_vs_nfe.png"}
 	r.BLAS = nn.BLAS()
 	err = internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[Config], d *results.Dir) (map[string]float64, error) {
 		bar := internal.NewProgress(stderr, t.Config.Steps, fmt.Sprintf("toy2d %s seed %d", t.Config.Toy, t.Config.Seed))
