@@ -302,17 +302,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	r.Headline = []string{"learned_k_vs_N.png", "learned_k_vs_ratio_*.png", "width_learned_k.png"}
 	r.BLAS = nn.BLAS()
 	err := internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[kx.Config], d *results.Dir) (map[string]float64, error) {
-		c := t.Config
-		bar := internal.NewProgress(stderr, c.Steps, fmt.Sprintf("%s %s N=%d n=%d b=%d H=%d k=%s seed %d", experiment, c.Sweep, c.N, c.NIntr, c.Bottleneck, c.Hidden, c.K, c.Seed))
+		bar := internal.NewProgress(stderr, t.Config.Steps, experiment+" "+t.Label)
 		defer bar.Finish()
-		last := -1
-		return kx.Run(ctx, c, d, func(step int) {
-			if last < 0 {
-				last = step - 1
-			}
-			bar.Add(step - last)
-			last = step
-		})
+		return kx.Run(ctx, t.Config, d, bar)
 	})
 	if err != nil || common.Plan {
 		return err

@@ -141,7 +141,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	r := common.Runner(experiment, stdout, stderr)
 	r.Headline = []string{"cumulative_error.png"}
 	err = internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[Config], d *results.Dir) (map[string]float64, error) {
-		return runTask(ctx, t.Config, d)
+		bar := internal.NewProgress(stderr, len(t.Config.Methods), experiment+" "+t.Label+" methods")
+		defer bar.Finish()
+		return runTask(ctx, t.Config, d, bar)
 	})
 	if err != nil || common.Plan {
 		return err

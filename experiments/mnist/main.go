@@ -176,16 +176,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	r.Headline = []string{"fid_vs_nfe.png", "fid_vs_k.png", "fid_vs_D.png", "samples_by_setting.png"}
 	r.BLAS = nn.BLAS()
 	err = internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[Config], d *results.Dir) (map[string]float64, error) {
-		bar := internal.NewProgress(stderr, t.Config.Steps, fmt.Sprintf("mnist %s D=%s seed %d", t.Config.Net, t.Config.D, t.Config.Seed))
+		bar := internal.NewProgress(stderr, t.Config.Steps, experiment+" "+t.Label)
 		defer bar.Finish()
-		last := -1
-		return runTask(ctx, t.Config, sets, d, stderr, func(step int) {
-			if last < 0 {
-				last = step - 1
-			}
-			bar.Add(step - last)
-			last = step
-		})
+		return runTask(ctx, t.Config, sets, d, stderr, bar)
 	})
 	if err != nil {
 		return err

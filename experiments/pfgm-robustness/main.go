@@ -23,6 +23,7 @@ import (
 	"math"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -149,7 +150,7 @@ func robustness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		c := cfgs[i]
 		t0 := time.Now()
 		label := pfgmexp.Label(datas, ds, c.Data, c.D, c.Seed)
-		key, res, cached, err := runTask(ctx, fl.Out, c, label, args)
+		key, res, cached, err := runTask(ctx, fl.Out, c, label, args, stderr)
 		if err != nil {
 			fmt.Fprintf(stderr, "%s: task %d %s failed: %v\n", experiment, i, label, err)
 			return err
@@ -172,7 +173,7 @@ func robustness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 func fkey(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 // runTask trains (or loads) one model and measures every perturbation.
-func runTask(ctx context.Context, root string, c Config, label string, args []string) (string, map[string]float64, bool, error) {
+func runTask(ctx context.Context, root string, c Config, label string, args []string, stderr io.Writer) (string, map[string]float64, bool, error) {
 	dir, err := results.Open(root, experiment, c)
 	if err != nil {
 		return "", nil, false, err
@@ -192,7 +193,9 @@ func runTask(ctx context.Context, root string, c Config, label string, args []st
 	if err != nil {
 		return "", nil, false, err
 	}
-	m, err := pfgmexp.TrainOrLoad(ctx, root, c.Train, ds)
+	bar := internal.NewProgress(stderr, c.Train.Steps, experiment+" "+label)
+	defer bar.Finish()
+	m, err := pfgmexp.TrainOrLoad(ctx, root, c.Train, ds, bar)
 	if err != nil {
 		return "", nil, false, err
 	}
@@ -206,6 +209,7 @@ func runTask(ctx context.Context, root string, c Config, label string, args []st
 	res := map[string]float64{"final_loss": m.FinalLoss}
 	var clean map[string]float64
 	measure := func(prefix string, d diffusion.Denoiser, sc pfgmexp.SampleConfig, hook diffusion.Hook) error {
+		bar.Phase("sample and evaluate " + strings.TrimSuffix(prefix, "_"))
 		x, nfe, err := pfgmexp.Sample(ctx, d, m.Kernel, ds.Dim, sc, hook)
 		if err != nil {
 			return fmt.Errorf("%s: %w", prefix, err)

@@ -111,7 +111,7 @@ func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		c := cfgs[i]
 		t0 := time.Now()
 		label := pfgmexp.Label(datas, ds, c.Data, c.D, c.Seed)
-		key, res, cached, err := runTask(ctx, fl.Out, c, label, args)
+		key, res, cached, err := runTask(ctx, fl.Out, c, label, args, stderr)
 		if err != nil {
 			fmt.Fprintf(stderr, "%s: task %d %s failed: %v\n", experiment, i, label, err)
 			return err
@@ -133,7 +133,7 @@ func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 // runTask evaluates one configuration, skipping it when result.json exists.
-func runTask(ctx context.Context, root string, c Config, label string, args []string) (string, map[string]float64, bool, error) {
+func runTask(ctx context.Context, root string, c Config, label string, args []string, stderr io.Writer) (string, map[string]float64, bool, error) {
 	dir, err := results.Open(root, experiment, c)
 	if err != nil {
 		return "", nil, false, err
@@ -154,7 +154,9 @@ func runTask(ctx context.Context, root string, c Config, label string, args []st
 		return "", nil, false, err
 	}
 	t0 := time.Now()
-	m, err := pfgmexp.TrainOrLoad(ctx, root, c.Train, ds)
+	bar := internal.NewProgress(stderr, c.Train.Steps, experiment+" "+label)
+	defer bar.Finish()
+	m, err := pfgmexp.TrainOrLoad(ctx, root, c.Train, ds, bar)
 	if err != nil {
 		return "", nil, false, err
 	}
@@ -164,7 +166,9 @@ func runTask(ctx context.Context, root string, c Config, label string, args []st
 		return "", nil, false, err
 	}
 	defer den.Close()
+	bar.Phase("evaluate: reference")
 	ev := pfgmexp.NewEvaluator(ds, c.NMMD)
+	bar.Phase(fmt.Sprintf("sample NFE %d", 2*c.Heun-1))
 	t1 := time.Now()
 	x, nfe, err := pfgmexp.Sample(ctx, den, m.Kernel, ds.Dim, pfgmexp.SampleConfig{
 		N: c.NEval, Steps: c.Heun, GenSeed: pfgmexp.GenSeed(c.Seed), SigmaMax: c.SigmaMax, SigmaMin: c.SigmaMin,
@@ -172,6 +176,7 @@ func runTask(ctx context.Context, root string, c Config, label string, args []st
 	if err != nil {
 		return "", nil, false, err
 	}
+	bar.Phase("evaluate")
 	res := ev.Score("", x)
 	for k, v := range ev.Floor() {
 		res[k] = v

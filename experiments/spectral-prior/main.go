@@ -194,11 +194,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	r := common.Runner(experiment, stdout, stderr)
 	r.Headline = []string{"error_*.png"}
-	bs := &bundles{root: r.Out, expDir: filepath.Join(r.Out, experiment)}
+	bs := &bundles{root: r.Out, expDir: filepath.Join(r.Out, experiment), stderr: stderr}
 	defer bs.closeAll()
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }
 	err = internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[Config], d *results.Dir) (map[string]float64, error) {
-		return runTask(ctx, t.Config, d, bs, logf)
+		bar := internal.NewProgress(stderr, solves(t.Config), experiment+" "+t.Label+" solves")
+		defer bar.Finish()
+		return runTask(ctx, t.Config, d, bs, logf, bar)
 	})
 	if err != nil || common.Plan {
 		return err

@@ -9,7 +9,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"path/filepath"
 	"sort"
@@ -96,16 +95,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	r.Headline = []string{"sw1_vs_nfe.png"}
 	r.BLAS = nn.BLAS()
 	err = internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[Config], d *results.Dir) (map[string]float64, error) {
-		bar := internal.NewProgress(stderr, t.Config.Steps, fmt.Sprintf("toy2d %s seed %d", t.Config.Toy, t.Config.Seed))
+		bar := internal.NewProgress(stderr, t.Config.Steps, experiment+" "+t.Label)
 		defer bar.Finish()
-		last := 0
-		return runTask(ctx, t.Config, d, func(step int) {
-			if last == 0 {
-				last = step - 1
-			}
-			bar.Add(step - last)
-			last = step
-		})
+		return runTask(ctx, t.Config, d, bar)
 	})
 	if err != nil || common.Plan {
 		return err
