@@ -11,6 +11,7 @@
 //	root/<experiment>/<key>/metrics.jsonl  one {"step": n, name: value, …} line per Record
 //	root/<experiment>/<key>/result.json    flat metric → number; its presence marks completion
 //	root/<experiment>/<key>/label          the task's human label (display only)
+//	root/<experiment>/<key>/events.out.tfevents.<unix>.<host>  the same scalars for TensorBoard
 //	root/<experiment>/summary.csv          one row per finished task
 //	root/index.html                        every experiment's table and figures
 package results
@@ -28,6 +29,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Standard file names inside a task directory.
@@ -77,8 +79,10 @@ type Dir struct {
 	Key        string // task key, Key(config)
 	dir        string
 
-	mu      sync.Mutex
-	metrics *os.File
+	mu       sync.Mutex
+	metrics  *os.File
+	events   *EventWriter // the TensorBoard event file of this process, opened by the first Record
+	lastStep int          // the largest step recorded by this process
 }
 
 // Open creates (if needed) the task directory root/<experiment>/<Key(cfg)>
@@ -221,10 +225,7 @@ func readResult(path string) (map[string]any, error) {
 func (d *Dir) Clear() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.metrics != nil {
-		d.metrics.Close()
-		d.metrics = nil
-	}
+	_ = d.closeFiles() // everything but config.json and the label goes anyway
 	if err := os.Remove(d.Path(ResultFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("results: clear: %w", err)
 	}
@@ -246,7 +247,9 @@ func (d *Dir) Clear() error {
 // Record appends one line to metrics.jsonl: s.Values flattened next to
 // "step", keys sorted, non-finite values written as "inf"/"-inf"/"nan". Each
 // line goes out in one write, so a crash loses at most the line in flight,
-// which ReadMetrics ignores. Dir satisfies the trainers' Recorder interface
+// which ReadMetrics ignores. The same values go into the task's TensorBoard
+// event file (EventWriter; one file per process, so a resumed run adds a
+// file beside the first). Dir satisfies the trainers' Recorder interface
 // (Record(Step) error).
 func (d *Dir) Record(s Step) error {
 	line, err := s.MarshalJSON()
@@ -266,7 +269,21 @@ func (d *Dir) Record(s Step) error {
 	if _, err := d.metrics.Write(line); err != nil {
 		return fmt.Errorf("results: record step %d: %w", s.Step, err)
 	}
-	return nil
+	d.lastStep = max(d.lastStep, s.Step)
+	return d.scalars(int64(s.Step), s.Values)
+}
+
+// scalars writes values at step into the event file, opening it first if
+// needed. d.mu must be held.
+func (d *Dir) scalars(step int64, values map[string]float64) error {
+	if d.events == nil {
+		w, err := NewEventWriter(d.dir, time.Now())
+		if err != nil {
+			return err
+		}
+		d.events = w
+	}
+	return d.events.Scalars(time.Now(), step, values)
 }
 
 // RecordValues is Record of Step{Step: step, Values: v}: the shape of the
@@ -276,32 +293,53 @@ func (d *Dir) RecordValues(step int, v map[string]float64) error {
 	return d.Record(Step{Step: step, Values: v})
 }
 
-// Close flushes and closes metrics.jsonl if Record opened it. The Dir stays
-// usable: a later Record reopens the file.
+// Close flushes and closes metrics.jsonl and the event file if Record
+// opened them. The Dir stays usable: a later Record reopens the files.
 func (d *Dir) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.metrics == nil {
-		return nil
+	return d.closeFiles()
+}
+
+func (d *Dir) closeFiles() error {
+	var err error
+	if d.events != nil {
+		err = d.events.Close()
+		d.events = nil
 	}
-	err := d.metrics.Sync()
-	if cerr := d.metrics.Close(); err == nil {
-		err = cerr
+	if d.metrics == nil {
+		return err
+	}
+	merr := d.metrics.Sync()
+	if cerr := d.metrics.Close(); merr == nil {
+		merr = cerr
 	}
 	d.metrics = nil
-	if err != nil {
-		return fmt.Errorf("results: close metrics: %w", err)
+	if merr != nil {
+		return fmt.Errorf("results: close metrics: %w", merr)
 	}
-	return nil
+	return err
 }
 
 // WriteResult writes result.json: the metrics r plus any extra fields
 // (strings, counts, hashes), plus KeyField = d.Key. It must be the last write
 // of a task: metrics.jsonl is synced and closed first, then result.json is
 // written atomically (WriteFileAtomic), so it either exists complete or not
-// at all. A name used twice, or the reserved KeyField, is an error.
+// at all. A name used twice, or the reserved KeyField, is an error. The
+// metrics r also go into the event file as "result/<name>" scalars at the
+// last recorded step.
 func (d *Dir) WriteResult(r map[string]float64, extra ...map[string]any) error {
-	if err := d.Close(); err != nil {
+	d.mu.Lock()
+	final := make(map[string]float64, len(r))
+	for k, v := range r {
+		final["result/"+k] = v
+	}
+	err := d.scalars(int64(d.lastStep), final)
+	if cerr := d.closeFiles(); err == nil {
+		err = cerr
+	}
+	d.mu.Unlock()
+	if err != nil {
 		return err
 	}
 	out := make(map[string]any, len(r)+1)
