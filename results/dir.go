@@ -12,6 +12,7 @@
 //	root/<experiment>/<key>/result.json    flat metric → number; its presence marks completion
 //	root/<experiment>/<key>/label          the task's human label (display only)
 //	root/<experiment>/<key>/events.out.tfevents.<unix>.<host>  the same scalars for TensorBoard
+//	root/<experiment>/<key>/samples.npy    the final samples (NumPy .npy)
 //	root/<experiment>/summary.csv          one row per finished task
 //	root/index.html                        every experiment's table and figures
 package results
@@ -30,6 +31,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"gonum.org/v1/gonum/mat"
+
+	"genlab/data/npy"
 )
 
 // Standard file names inside a task directory.
@@ -420,4 +425,37 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+// SamplesFile is the name under which experiments save a task's final
+// samples: samples.npy, readable by numpy.load.
+const SamplesFile = "samples.npy"
+
+// WriteNPY writes x (one sample per row) as the float32 .npy file name in
+// the task directory, shape (rows, cols), atomically.
+func (d *Dir) WriteNPY(name string, x *mat.Dense) error { return WriteNPY(d.Path(name), x) }
+
+// WriteNPY writes x as a float32 .npy file of shape (rows, cols) at path,
+// atomically.
+func WriteNPY(path string, x *mat.Dense) error {
+	r, c := x.Dims()
+	v := make([]float64, 0, r*c)
+	for i := 0; i < r; i++ {
+		v = append(v, x.RawRowView(i)...)
+	}
+	b, err := npy.EncodeFloat32([]int{r, c}, v)
+	if err != nil {
+		return fmt.Errorf("results: %s: %w", path, err)
+	}
+	return WriteFileAtomic(path, b)
+}
+
+// WriteNPYUint8 writes pix (8-bit images, n of h×w) as the uint8 .npy file
+// name in the task directory, shape (n, h, w), atomically.
+func (d *Dir) WriteNPYUint8(name string, pix []uint8, n, h, w int) error {
+	b, err := npy.EncodeUint8([]int{n, h, w}, pix)
+	if err != nil {
+		return fmt.Errorf("results: %s: %w", name, err)
+	}
+	return WriteFileAtomic(d.Path(name), b)
 }

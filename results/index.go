@@ -275,7 +275,7 @@ func scanTask(expDir, key string) (indexTask, bool, error) {
 		case n == ResultFile:
 			t.Done = true
 			t.Files = append(t.Files, n)
-		case n == MetaFile || n == MetricsFile:
+		case n == MetaFile || n == MetricsFile || n == LabelFile || strings.HasSuffix(n, ".npy"):
 			t.Files = append(t.Files, n)
 		case isPNG(n):
 			t.Images = append(t.Images, n)

@@ -725,5 +725,12 @@ func runTask(ctx context.Context, cfg Config, dir *results.Dir, cache string, st
 	if err := results.ImageGrid(dir.Path("samples_g0.png"), grid, res, res, (len(grid)+7)/8, 8); err != nil {
 		return nil, err
 	}
+	flat := mat.NewDense(len(grid), px, nil) // the same samples in [0, 1], one image per row
+	for i, v := range grid {
+		flat.SetRow(i, v)
+	}
+	if err := dir.WriteNPY(results.SamplesFile, flat); err != nil {
+		return nil, err
+	}
 	return e.out, nil
 }

@@ -237,6 +237,9 @@ func runTask(ctx context.Context, cfg Config, d *results.Dir, bar internal.Progr
 		if err := matching.SavePNG(d.Path(m+"_fmap.png"), matching.MapImage(C, 8)); err != nil {
 			return nil, err
 		}
+		if err := d.WriteNPY(m+"_fmap.npy", C); err != nil { // the method's final output, k×k
+			return nil, err
+		}
 		if err := savePair(d.Path(m+"_corr.png"), p, colors, p2p); err != nil {
 			return nil, err
 		}

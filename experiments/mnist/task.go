@@ -302,6 +302,9 @@ func runTask(ctx context.Context, cfg Config, s *sets, dir *results.Dir, log io.
 			if err := results.ImageGridRange(dir.Path("samples.png"), gridImages(q), cfg.Res, cfg.Res, 8, 8, -1, 1); err != nil {
 				return nil, err
 			}
+			if err := dir.WriteNPYUint8(results.SamplesFile, q.Pix, q.N, q.H, q.W); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		fid, err := ev.FID(q)

@@ -229,6 +229,9 @@ func runTask(ctx context.Context, root string, c Config, label string, args []st
 		if clean == nil {
 			clean = s
 			title := fmt.Sprintf("%s D=%s seed %d, clean: SW1 %.3f", c.Data, pfgm.FormatD(c.D), c.Seed, s["sw1"])
+			if err := dir.WriteNPY(results.SamplesFile, x); err != nil {
+				return err
+			}
 			return pfgmexp.PlotSamples(dir.Path("samples.png"), title, ds, ev, x)
 		}
 		return nil

@@ -193,6 +193,9 @@ func runTask(ctx context.Context, root string, c Config, label string, args []st
 	if err := pfgmexp.PlotSamples(dir.Path("samples.png"), title, ds, ev, x); err != nil {
 		return "", nil, false, err
 	}
+	if err := dir.WriteNPY(results.SamplesFile, x); err != nil {
+		return "", nil, false, err
+	}
 	for k, v := range res {
 		if math.IsInf(v, 0) {
 			res[k] = math.NaN() // keep result.json numeric-parsable; "inf" would read as a value

@@ -508,6 +508,9 @@ func (bs *bundles) samplePictures(ctx context.Context, cfg Config, b *bundle) er
 		if err := results.ImageGridRange(path, imgs, cfg.K, cfg.K, 2, 8, 0, mx); err != nil {
 			return err
 		}
+		if err := results.WriteNPY(strings.TrimSuffix(path, ".png")+".npy", x); err != nil { // the 8 sampled |C|, one per row
+			return err
+		}
 	}
 	return nil
 }
@@ -716,6 +719,9 @@ func runTask(ctx context.Context, cfg Config, d *results.Dir, bs *bundles, logf 
 				res[name+"_time_s"] = time.Since(tm).Seconds()
 				if pics && (r == string(prior.Clean) || r == string(prior.Noisy)) {
 					if err := matching.SavePNG(d.Path(name+"_fmap.png"), matching.MapImage(c, 8)); err != nil {
+						return nil, err
+					}
+					if err := d.WriteNPY(name+"_fmap.npy", c); err != nil {
 						return nil, err
 					}
 					img := matching.Render([]*mesh.Mesh{pd.p.Src, pd.p.Tgt}, [][][3]float64{colors, matching.TransferColors(colors, pz)},

@@ -158,6 +158,9 @@ func runTask(ctx context.Context, cfg Config, dir *results.Dir, bar internal.Pro
 	if err := results.Scatter2D(dir.Path("samples.png"), title, headline, heldA); err != nil {
 		return nil, err
 	}
+	if err := dir.WriteNPY(results.SamplesFile, headline); err != nil {
+		return nil, err
+	}
 	if err := results.Scatter2D(dir.Path("ideal_samples.png"), cfg.Toy+": exact-denoiser sampler", xi, heldA); err != nil {
 		return nil, err
 	}

@@ -386,6 +386,9 @@ func Run(ctx context.Context, cfg Config, dir *results.Dir, bar internal.Progres
 	}
 	res["sample_seconds"] = time.Since(t1).Seconds()
 	res["nfe"] = float64(nfe)
+	if err := dir.WriteNPY(results.SamplesFile, gen); err != nil {
+		return nil, err
+	}
 	bar.Phase("evaluate")
 	if err := score(res, cfg, ds, gen); err != nil {
 		return nil, err
