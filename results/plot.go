@@ -51,7 +51,9 @@ func savePlot(p *plot.Plot, path string, w, h vg.Length) error {
 // values as a light line and, with 50 or more points, their centred moving
 // average over a window of n/25 points as a dark line. Steps without the
 // value, non-finite values and (with logY) non-positive values are skipped.
-func LossCurve(path string, steps []Step, key string, logY bool) error {
+// refs are drawn as dashed reference lines (k* for a learned k), named in a
+// legend that covers no data.
+func LossCurve(path string, steps []Step, key string, logY bool, refs ...RefLine) error {
 	var xys plotter.XYs
 	for _, s := range steps {
 		v, ok := s.Values[key]
@@ -106,7 +108,20 @@ func LossCurve(path string, steps []Step, key string, logY bool) error {
 		sl.Width = vg.Points(1.5)
 		p.Add(sl)
 	}
-	return savePlot(p, path, FigWidth, FigHeight)
+	if len(refs) == 0 {
+		return savePlot(p, path, FigWidth, FigHeight)
+	}
+	cover := densify(xys, false, logY)
+	for _, r := range refs {
+		ln, err := refLine(r, xys[0].X, xys[len(xys)-1].X)
+		if err != nil {
+			return fmt.Errorf("results: loss curve %s: %w", path, err)
+		}
+		p.Add(ln)
+		p.Legend.Add(r.Label, ln)
+		cover = append(cover, densify(ln.XYs, false, logY)...)
+	}
+	return saveWithLegend(p, len(refs), cover, path, FigWidth, FigHeight)
 }
 
 // Series is one line of a sweep plot: Y[i] holds the values measured at X[i],
@@ -122,15 +137,18 @@ type SweepPlot struct {
 	Title, XLabel, YLabel string
 	LogX, LogY            bool
 	Series                []Series
+	YBounds               Bounds    // the metric's natural limits: error bars are clipped to them
+	Refs                  []RefLine // horizontal reference lines (a floor, k*), in the legend by label
 }
 
-// errPoints is an XYer+YErrorer for plotter.NewYErrorBars.
+// errPoints is an XYer+YErrorer for plotter.NewYErrorBars: the lower and
+// upper half-widths of each point's interval.
 type errPoints struct {
 	plotter.XYs
-	half []float64
+	lo, hi []float64
 }
 
-func (e errPoints) YError(i int) (float64, float64) { return e.half[i], e.half[i] }
+func (e errPoints) YError(i int) (float64, float64) { return e.lo[i], e.hi[i] }
 
 // InfPosition returns where MetricVsParam draws x = +Inf: past the largest
 // finite x by a fifth of the finite span (in log10 units when logX), and at
@@ -152,10 +170,14 @@ func InfPosition(finite []float64, logX bool) float64 {
 
 // MetricVsParam draws one line per series of the mean over seeds against the
 // swept parameter, with error bars of the 95% Student-t interval
-// (mean ± t_{0.975,n−1}·s/√n; none for a single seed). Non-finite y values
-// (a diverged run) are left out of the mean. An x of +Inf is drawn at
-// InfPosition and labelled "∞"; with at most 12 distinct x values, each gets
-// its own labelled tick. With LogX every finite x must be > 0.
+// (mean ± t_{0.975,n−1}·s/√n; none for a single seed) clipped to
+// spec.YBounds. Non-finite y values (a diverged run) are left out of the
+// mean. An x of +Inf is drawn at InfPosition and labelled "∞"; with at most
+// 12 distinct x values, each gets its own labelled tick. With LogX every
+// finite x must be > 0. spec.Refs are drawn as dashed grey lines. When no
+// group holds more than one value, a title or label announcing a 95% CI
+// says "n = 1" instead (CIText). The legend goes where it covers no data,
+// outside the plot if need be (see saveWithLegend).
 func MetricVsParam(path string, spec SweepPlot) error {
 	finiteSet := map[float64]bool{}
 	hasInf := false
@@ -184,9 +206,7 @@ func MetricVsParam(path string, spec SweepPlot) error {
 	infX := InfPosition(finite, spec.LogX)
 
 	p := plot.New()
-	p.Title.Text = spec.Title
 	p.X.Label.Text = spec.XLabel
-	p.Y.Label.Text = spec.YLabel
 	if spec.LogX {
 		p.X.Scale = plot.LogScale{}
 	}
@@ -196,9 +216,10 @@ func MetricVsParam(path string, spec SweepPlot) error {
 	}
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
-	npts := 0
+	npts, maxN, nLegend := 0, 0, 0
+	var cover []plotter.XY // what the legend must not hide
 	for si, s := range spec.Series {
-		type pt struct{ x, m, h float64 }
+		type pt struct{ x, m, lo, hi float64 }
 		var pts []pt
 		for i, x := range s.X {
 			var ys []float64
@@ -210,6 +231,7 @@ func MetricVsParam(path string, spec SweepPlot) error {
 			if len(ys) == 0 {
 				continue
 			}
+			maxN = max(maxN, len(ys))
 			m, h := meanCI95(ys)
 			if spec.LogY && m <= 0 {
 				continue
@@ -217,20 +239,23 @@ func MetricVsParam(path string, spec SweepPlot) error {
 			if math.IsInf(x, 1) {
 				x = infX
 			}
-			if spec.LogY && m-h <= 0 {
-				h = m * (1 - 1e-3) // keep the lower whisker on the log axis
+			lo, hi := spec.YBounds.clip(m, h)
+			if spec.LogY && m-lo <= 0 {
+				lo = m * (1 - 1e-3) // keep the lower whisker on the log axis
 			}
-			pts = append(pts, pt{x, m, h})
+			pts = append(pts, pt{x, m, lo, hi})
+			cover = append(cover, plotter.XY{X: x, Y: m - lo}, plotter.XY{X: x, Y: m + hi})
 		}
 		if len(pts) == 0 {
 			continue
 		}
 		sort.Slice(pts, func(i, j int) bool { return pts[i].x < pts[j].x })
-		ep := errPoints{XYs: make(plotter.XYs, len(pts)), half: make([]float64, len(pts))}
+		ep := errPoints{XYs: make(plotter.XYs, len(pts)), lo: make([]float64, len(pts)), hi: make([]float64, len(pts))}
 		for i, q := range pts {
 			ep.XYs[i] = plotter.XY{X: q.x, Y: q.m}
-			ep.half[i] = q.h
+			ep.lo[i], ep.hi[i] = q.lo, q.hi
 		}
+		cover = append(cover, densify(ep.XYs, spec.LogX, spec.LogY)...)
 		col := plotutil.Color(si)
 		// Solid through the finite x; dashed into the ∞ column, which is
 		// not a continuation of the axis.
@@ -270,12 +295,15 @@ func MetricVsParam(path string, spec SweepPlot) error {
 		p.Add(line, sc, eb)
 		if s.Name != "" {
 			p.Legend.Add(s.Name, line, sc)
+			nLegend++
 		}
 		npts += len(pts)
 	}
 	if npts == 0 {
 		return fmt.Errorf("results: metric plot %s: no finite points", path)
 	}
+	p.Title.Text = CIText(spec.Title, maxN)
+	p.Y.Label.Text = CIText(spec.YLabel, maxN)
 	p.X.Tick.Marker = sweepTicks(finite, hasInf, infX, spec.LogX)
 	// Keep the first and last columns (∞ included) off the frame.
 	if lo, hi := p.X.Min, p.X.Max; hi > lo {
@@ -295,7 +323,20 @@ func MetricVsParam(path string, spec SweepPlot) error {
 			p.X.Min, p.X.Max = lo-1, hi+1
 		}
 	}
-	return savePlot(p, path, FigWidth, FigHeight)
+	for _, r := range spec.Refs {
+		if spec.LogY && r.Y <= 0 || math.IsNaN(r.Y) || math.IsInf(r.Y, 0) {
+			continue
+		}
+		l, err := refLine(r, p.X.Min, p.X.Max)
+		if err != nil {
+			return fmt.Errorf("results: metric plot %s: %w", path, err)
+		}
+		p.Add(l)
+		p.Legend.Add(r.Label, l)
+		nLegend++
+		cover = append(cover, densify(l.XYs, spec.LogX, spec.LogY)...)
+	}
+	return saveWithLegend(p, nLegend, cover, path, FigWidth, FigHeight)
 }
 
 // sweepTicks labels each distinct finite x when there are at most 12 of
@@ -307,6 +348,9 @@ func sweepTicks(finite []float64, hasInf bool, infX float64, logX bool) plot.Tic
 		if len(finite) > 0 && len(finite) <= 12 {
 			for _, x := range finite {
 				ticks = append(ticks, plot.Tick{Value: x, Label: strconv.FormatFloat(x, 'g', 4, 64)})
+				if len(ticks) > 1 && overlapping(ticks[len(ticks)-2].Value, x, lo, hi, logX) {
+					ticks[len(ticks)-1].Label = "" // too close to the previous label to be read
+				}
 			}
 		} else if len(finite) > 0 {
 			top := finite[len(finite)-1]
@@ -330,8 +374,11 @@ func sweepTicks(finite []float64, hasInf bool, infX float64, logX bool) plot.Tic
 }
 
 // BarsCI draws one bar per label at the mean of values[i] with an error bar
-// of its 95% Student-t interval. len(labels) must equal len(values).
-func BarsCI(path, title, yLabel string, labels []string, values [][]float64) error {
+// of its 95% Student-t interval clipped to b, the metric's natural limits;
+// the value axis leaves room above the highest whisker. With one value per
+// bar at most, a title or label announcing a 95% CI says "n = 1" instead.
+// len(labels) must equal len(values).
+func BarsCI(path, title, yLabel string, b Bounds, labels []string, values [][]float64) error {
 	if len(labels) != len(values) {
 		panic(fmt.Sprintf("results: bars: %d labels, %d value groups", len(labels), len(values)))
 	}
@@ -339,7 +386,9 @@ func BarsCI(path, title, yLabel string, labels []string, values [][]float64) err
 		return fmt.Errorf("results: bars %s: no bars", path)
 	}
 	means := make(plotter.Values, len(values))
-	ep := errPoints{XYs: make(plotter.XYs, len(values)), half: make([]float64, len(values))}
+	ep := errPoints{XYs: make(plotter.XYs, len(values)), lo: make([]float64, len(values)), hi: make([]float64, len(values))}
+	maxN := 0
+	top, bottom := math.Inf(-1), math.Inf(1)
 	for i, v := range values {
 		var ys []float64
 		for _, y := range v {
@@ -347,17 +396,19 @@ func BarsCI(path, title, yLabel string, labels []string, values [][]float64) err
 				ys = append(ys, y)
 			}
 		}
+		maxN = max(maxN, len(ys))
 		m, h := meanCI95(ys)
 		if math.IsNaN(m) {
 			m, h = 0, 0
 		}
 		means[i] = m
 		ep.XYs[i] = plotter.XY{X: float64(i), Y: m}
-		ep.half[i] = h
+		ep.lo[i], ep.hi[i] = b.clip(m, h)
+		top, bottom = max(top, m+ep.hi[i], 0), min(bottom, m-ep.lo[i], 0)
 	}
 	p := plot.New()
-	p.Title.Text = title
-	p.Y.Label.Text = yLabel
+	p.Title.Text = CIText(title, maxN)
+	p.Y.Label.Text = CIText(yLabel, maxN)
 	p.Add(plotter.NewGrid())
 	bars, err := plotter.NewBarChart(means, vg.Points(max(8, 240/float64(len(values)))))
 	if err != nil {
@@ -372,6 +423,14 @@ func BarsCI(path, title, yLabel string, labels []string, values [][]float64) err
 	p.Add(bars, eb)
 	p.NominalX(labels...)
 	p.X.Min, p.X.Max = -0.6, float64(len(values))-0.4
+	if span := top - bottom; span > 0 { // whiskers end inside the frame
+		p.Y.Max = top + 0.06*span
+		if bottom < 0 {
+			p.Y.Min = bottom - 0.06*span
+		} else {
+			p.Y.Min = 0
+		}
+	}
 	return savePlot(p, path, FigWidth, FigHeight)
 }
 
@@ -698,9 +757,12 @@ type LogTicks struct{}
 func (LogTicks) Ticks(lo, hi float64) []plot.Tick {
 	base := plot.LogTicks{Prec: -1}.Ticks(lo, hi)
 	labelled := 0
-	for _, t := range base {
-		if t.Label != "" && t.Value >= lo && t.Value <= hi {
-			labelled++ // gonum also returns ticks outside [lo, hi]
+	for i, t := range base {
+		if t.Label != "" {
+			base[i].Label = TickLabel(t.Value) // gonum's 10^k reads 1.0000000000000007
+			if t.Value >= lo && t.Value <= hi {
+				labelled++ // gonum also returns ticks outside [lo, hi]
+			}
 		}
 	}
 	if labelled >= 2 || !(lo > 0) || !(hi > lo) {
@@ -717,7 +779,7 @@ func (LogTicks) Ticks(lo, hi float64) []plot.Tick {
 				}
 				t := plot.Tick{Value: v}
 				if every || m == 1 || m == 2 || m == 5 {
-					t.Label = strconv.FormatFloat(v, 'g', -1, 64)
+					t.Label = TickLabel(v)
 					labelled++
 				}
 				out = append(out, t)

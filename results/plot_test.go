@@ -175,7 +175,7 @@ func TestFigures(t *testing.T) {
 	}
 
 	bc := filepath.Join(dir, "bars.png")
-	if err := BarsCI(bc, "k", "fid", []string{"eps", "x", "v"}, [][]float64{{1, 2, 3}, {2}, {4, 5}}); err != nil {
+	if err := BarsCI(bc, "k", "fid", NonNegative, []string{"eps", "x", "v"}, [][]float64{{1, 2, 3}, {2}, {4, 5}}); err != nil {
 		t.Fatal(err)
 	}
 	decodePNG(t, bc)

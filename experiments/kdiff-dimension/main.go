@@ -267,7 +267,7 @@ func summaryFigures(dir string, t *results.Table, base kx.Config, order []string
 		}
 		if err := results.MetricVsParam(name(p.file), results.SweepPlot{
 			Title: fmt.Sprintf("k-Diff: %s vs N (%s)", p.col, tag), XLabel: "ambient dimension N", YLabel: p.ylabel,
-			LogX: true, LogY: true, Series: series,
+			LogX: true, LogY: true, Series: series, YBounds: results.NonNegative,
 		}); err != nil {
 			return err
 		}
@@ -306,7 +306,7 @@ func summaryFigures(dir string, t *results.Table, base kx.Config, order []string
 		}
 		if err := results.MetricVsParam(name("learned_k_vs_N.png"), results.SweepPlot{
 			Title: "learned k vs N (" + tag + ")", XLabel: "ambient dimension N", YLabel: "k",
-			LogX: true, Series: append(learned, star),
+			LogX: true, Series: append(learned, star), YBounds: results.UnitRange,
 		}); err != nil {
 			return err
 		}

@@ -397,7 +397,7 @@ func pairsFigures(dir string, t *results.Table, base kx.Config, bs bottlenecks, 
 		}
 		if err := results.MetricVsParam(filepath.Join(dir, fmt.Sprintf("learned_k_vs_ratio_%s_%s.png", rc[0], rc[1])), results.SweepPlot{
 			Title:  fmt.Sprintf("learned k vs N/n (%s-loss, %s s; mixtures, bottleneck b)", rc[0], rc[1]),
-			XLabel: "N/n", YLabel: "k (mean of the last 20% of training)", LogX: true, Series: series,
+			XLabel: "N/n", YLabel: "k (mean of the last 20% of training)", LogX: true, Series: series, YBounds: results.UnitRange,
 		}); err != nil {
 			return err
 		}
@@ -431,7 +431,7 @@ func widthFigures(dir string, t *results.Table, base kx.Config, order []string) 
 		}
 		if err := results.MetricVsParam(filepath.Join(dir, p.file), results.SweepPlot{
 			Title: fmt.Sprintf("k-Diff capacity sweep: %s vs hidden width (N=%s, n=2)", p.col, N), XLabel: "hidden width H",
-			YLabel: p.ylabel, LogX: true, LogY: true, Series: series,
+			YLabel: p.ylabel, LogX: true, LogY: true, Series: series, YBounds: results.NonNegative,
 		}); err != nil {
 			return err
 		}
@@ -450,6 +450,6 @@ func widthFigures(dir string, t *results.Table, base kx.Config, order []string) 
 	}
 	return results.MetricVsParam(filepath.Join(dir, "width_learned_k.png"), results.SweepPlot{
 		Title: fmt.Sprintf("learned k vs hidden width (N=%s, n=2)", N), XLabel: "hidden width H", YLabel: "k",
-		LogX: true, Series: append(learned, star, half),
+		LogX: true, Series: append(learned, star, half), YBounds: results.UnitRange,
 	})
 }

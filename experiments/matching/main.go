@@ -214,7 +214,7 @@ func summaryFigures(dir string, t *results.Table) error {
 		if len(labels) > 0 {
 			file := "geodesic_error_" + strings.NewReplacer(" ", "_", "=", "").Replace(g) + ".png"
 			if err := results.BarsCI(filepath.Join(dir, file), "matching: "+g+": mean geodesic error ×100",
-				"error ×100 (mean ± 95% CI over pairs)", labels, vals); err != nil {
+				"error ×100 (mean ± 95% CI over pairs)", results.NonNegative, labels, vals); err != nil {
 				return err
 			}
 		}
@@ -231,7 +231,7 @@ func summaryFigures(dir string, t *results.Table) error {
 	}
 	return results.MetricVsParam(filepath.Join(dir, "cumulative_error.png"), results.SweepPlot{
 		Title: "matching: cumulative geodesic error (all pairs)", XLabel: "geodesic error / √area", YLabel: "fraction of vertices",
-		Series: series,
+		Series: series, YBounds: results.UnitRange,
 	})
 }
 

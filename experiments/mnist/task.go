@@ -346,7 +346,7 @@ func runTask(ctx context.Context, cfg Config, s *sets, dir *results.Dir, log io.
 	}
 	if len(fidCurve.X) > 0 {
 		if err := results.MetricVsParam(dir.Path("fid_steps.png"), results.SweepPlot{
-			Title: "fid_lenet over training (EMA weights)", XLabel: "step", YLabel: "fid_lenet",
+			Title: "fid_lenet over training (EMA weights)", XLabel: "step", YLabel: "fid_lenet", YBounds: results.NonNegative,
 			Series: []results.Series{fidCurve},
 		}); err != nil {
 			return nil, err

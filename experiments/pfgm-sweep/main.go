@@ -239,7 +239,7 @@ func summarise(root string, datas []string) error {
 			path := filepath.Join(root, experiment, fmt.Sprintf("sweep_%s_%s.png", name, m.key))
 			if err := results.MetricVsParam(path, results.SweepPlot{
 				Title: fmt.Sprintf("%s: %s vs D (mean, 95%% CI over seeds)", name, m.label), XLabel: "D (augmented dimensions)", YLabel: m.label,
-				LogX: true, Series: ser,
+				LogX: true, Series: ser, YBounds: results.NonNegative,
 			}); err != nil {
 				return err
 			}

@@ -344,7 +344,7 @@ func summary(dir string, t *results.Table, base Config) error {
 		if len(labels) > 0 {
 			fn := fmt.Sprintf("error_%s_k%s.png", g.set, g.k)
 			if err := results.BarsCI(filepath.Join(dir, fn), "spectral-prior: "+key+", error ×100 after ZoomOut",
-				"error ×100 (mean ± 95% CI over pairs)", labels, vals); err != nil {
+				"error ×100 (mean ± 95% CI over pairs)", results.NonNegative, labels, vals); err != nil {
 				return err
 			}
 		}

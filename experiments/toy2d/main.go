@@ -195,10 +195,10 @@ func summaryFigures(dir string, t *results.Table) error {
 	}
 	if err := results.MetricVsParam(filepath.Join(dir, "sw1_vs_nfe.png"), results.SweepPlot{
 		Title: "toy2d: sliced W1 to held-out data vs sampler NFE", XLabel: "NFE (Heun)", YLabel: "SW1",
-		LogX: true, LogY: true, Series: series,
+		LogX: true, LogY: true, Series: series, YBounds: results.NonNegative,
 	}); err != nil {
 		return err
 	}
 	return results.BarsCI(filepath.Join(dir, "sw1_bars.png"), "toy2d: network vs exact denoiser vs floor",
-		"SW1 to held-out (mean ± 95% CI)", labels, bars)
+		"SW1 to held-out (mean ± 95% CI)", results.NonNegative, labels, bars)
 }

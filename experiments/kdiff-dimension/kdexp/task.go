@@ -563,7 +563,11 @@ func pictures(cfg Config, ds *Dataset, gen *mat.Dense, dir *results.Dir) error {
 		return err
 	}
 	if cfg.K == "learn" {
-		return results.LossCurve(dir.Path("k.png"), steps, "k", false)
+		var refs []results.RefLine
+		if cfg.NIntr > 0 {
+			refs = append(refs, results.RefLine{Y: KStar(cfg.N, cfg.NIntr), Label: fmt.Sprintf("k* = N/(N+n) = %.3g", KStar(cfg.N, cfg.NIntr))})
+		}
+		return results.LossCurve(dir.Path("k.png"), steps, "k", false, refs...)
 	}
 	return nil
 }
