@@ -92,3 +92,20 @@ func TestLegendPlacement(t *testing.T) {
 		t.Errorf("widths %v: want %d with a free corner, wider when every corner holds data", widths, std)
 	}
 }
+
+// TestSweepTicksApart: a tick too close to the previous one (k = 0.886
+// beside 0.88) keeps its mark but loses its label, so the two do not
+// print over each other; ticks far apart keep theirs.
+func TestSweepTicksApart(t *testing.T) {
+	ticks := sweepTicks([]float64{0, 0.5, 0.88, 0.886, 1}, false, 0, false).Ticks(-0.04, 1.04)
+	got := map[float64]string{}
+	for _, tk := range ticks {
+		got[tk.Value] = tk.Label
+	}
+	want := map[float64]string{0: "0", 0.5: "0.5", 0.88: "0.88", 0.886: "", 1: "1"}
+	for v, l := range want {
+		if g, ok := got[v]; !ok || g != l {
+			t.Errorf("tick %v: label %q (present %v), want %q", v, g, ok, l)
+		}
+	}
+}
