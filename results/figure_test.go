@@ -50,10 +50,15 @@ func TestBoundsClip(t *testing.T) {
 // TestLogTickLabels: no label on a log axis carries float noise
 // (1.0000000000000007, 1.00000000000004e-05), over decades and within one.
 func TestLogTickLabels(t *testing.T) {
-	for _, r := range [][2]float64{{1e-5, 1}, {3e-6, 0.02}, {0.9, 1.1}, {90, 400}, {1e-12, 1e3}} {
+	for _, r := range [][2]float64{{1e-5, 1}, {3e-6, 0.02}, {0.9, 1.1}, {90, 400}, {1e-16, 30}} {
+		n := 0
 		for _, tk := range (LogTicks{}).Ticks(r[0], r[1]) {
 			if tk.Label == "" {
 				continue
+			}
+			n++
+			if n > maxLogLabels+1 {
+				t.Errorf("range %v: more than %d labels", r, maxLogLabels)
 			}
 			v, err := strconv.ParseFloat(tk.Label, 64)
 			if err != nil || len(tk.Label) > 6 || math.Abs(v-tk.Value) > 1e-3*tk.Value {

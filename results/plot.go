@@ -745,12 +745,16 @@ func ImageGridRange(path string, imgs [][]float64, w, h, rows, cols int, lo, hi 
 
 var _ palette.Palette = rampPalette(nil)
 
+// maxLogLabels is the most decades LogTicks labels on one axis.
+const maxLogLabels = 8
+
 // LogTicks is a log-axis ticker that always labels at least two values:
 // gonum's plot.LogTicks labels only powers of ten, so an axis spanning less
 // than a decade (fid_lenet from 90 to 400, say) had no numbers on it. Then
 // the ticks are m·10ᵏ for m = 1…9, labelled at m ∈ {1, 2, 5} or, when that
 // still gives fewer than two labels, at every m; a range narrower still
-// (1.2 to 1.9) gets gonum's linear ticks.
+// (1.2 to 1.9) gets gonum's linear ticks. Over more than maxLogLabels
+// decades only every second (third, …) power of ten keeps its label.
 type LogTicks struct{}
 
 // Ticks implements plot.Ticker.
@@ -762,6 +766,14 @@ func (LogTicks) Ticks(lo, hi float64) []plot.Tick {
 			base[i].Label = TickLabel(t.Value) // gonum's 10^k reads 1.0000000000000007
 			if t.Value >= lo && t.Value <= hi {
 				labelled++ // gonum also returns ticks outside [lo, hi]
+			}
+		}
+	}
+	if labelled > maxLogLabels { // many decades: label every step-th power of ten
+		step := (labelled + maxLogLabels - 1) / maxLogLabels
+		for i, t := range base {
+			if t.Label != "" && int(math.Round(math.Log10(t.Value)))%step != 0 {
+				base[i].Label = ""
 			}
 		}
 	}
