@@ -217,3 +217,31 @@ func overlapping(a, b, lo, hi float64, logX bool) bool {
 	}
 	return math.Abs(b-a) < 0.07*(hi-lo)
 }
+
+// anyPositive reports whether any half-width in lo or hi is > 0.
+func anyPositive(lo, hi []float64) bool {
+	for i := range lo {
+		if lo[i] > 0 || hi[i] > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// CleanTicks is gonum's default linear ticker with labels in their
+// shortest form: 25 rather than 25.00, 0.5 rather than 0.50.
+type CleanTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (CleanTicks) Ticks(lo, hi float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i, t := range ts {
+		if t.Label != "" {
+			ts[i].Label = strconv.FormatFloat(t.Value, 'g', 6, 64)
+			if math.Abs(t.Value) < 1e-12*math.Max(math.Abs(lo), math.Abs(hi)) {
+				ts[i].Label = "0"
+			}
+		}
+	}
+	return ts
+}

@@ -3,6 +3,7 @@ package results
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -67,7 +68,7 @@ tr:nth-child(even) td { background: #fafafa; }
 .tasks img { max-height: 120px; margin: 2px; border: 1px solid #ddd; vertical-align: middle; }
 .tasks li { margin: 4px 0; } .pending { color: #a60; }
 .headline img { max-width: 900px; border: 1px solid #ddd; }
-td.label, th.label { text-align: left; font-family: monospace; }
+td.label, th.label { text-align: left; font-family: monospace; white-space: nowrap; }
 .const { font-size: 0.85em; color: #444; } .const code { margin-right: 1em; }
 nav a { margin-right: 1em; }
 </style>
@@ -177,10 +178,14 @@ func scanExperiment(root, name string) (indexExperiment, bool, error) {
 		}
 		ex.Summary = rel(name, SummaryFile)
 		labels := map[string]string{}
+		config := map[string]bool{}
 		for _, t := range ex.Tasks {
 			labels[t.Key] = t.Label
+			if len(config) == 0 {
+				config = configColumns(filepath.Join(dir, t.Key, ConfigFile))
+			}
 		}
-		ex.Header, ex.Rows, ex.Constant = foldTable(recs, labels)
+		ex.Header, ex.Rows, ex.Constant = foldTable(recs, labels, config)
 	case !errors.Is(err, fs.ErrNotExist):
 		return ex, false, err
 	}
@@ -199,12 +204,33 @@ func scanExperiment(root, name string) (indexExperiment, bool, error) {
 	return ex, ok, nil
 }
 
+// configColumns returns the summary.csv column names of the config.json at
+// path (flattened as Collect does), or none when it cannot be read.
+func configColumns(path string) map[string]bool {
+	out := map[string]bool{}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return out
+	}
+	var cfg any
+	if json.Unmarshal(b, &cfg) != nil {
+		return out
+	}
+	flat := map[string]string{}
+	flatten("", cfg, flat)
+	for k := range flat {
+		out[k] = true
+	}
+	return out
+}
+
 // foldTable turns summary.csv records (header first) into the table shown:
 // a "label" column first (the task's label, its key on hover; the key when
 // it has no label), then the columns whose value differs between rows in
 // their summary.csv order; the columns equal in every row are returned
-// apart as constants. With a single row nothing is folded.
-func foldTable(recs [][]string, labels map[string]string) (header []string, rows [][]indexCell, consts []indexConst) {
+// apart as constants. A single row keeps its result columns and folds its
+// configuration (the columns in config).
+func foldTable(recs [][]string, labels map[string]string, config map[string]bool) (header []string, rows [][]indexCell, consts []indexConst) {
 	if len(recs) == 0 {
 		return nil, nil, nil
 	}
@@ -216,7 +242,7 @@ func foldTable(recs [][]string, labels map[string]string) (header []string, rows
 			keyCol = j
 			continue
 		}
-		varies := len(body) <= 1
+		varies := len(body) <= 1 && !config[h]
 		for _, r := range body[1:] {
 			if j < len(r) && j < len(body[0]) && r[j] != body[0][j] {
 				varies = true

@@ -210,12 +210,26 @@ func MetricVsParam(path string, spec SweepPlot) error {
 	if spec.LogX {
 		p.X.Scale = plot.LogScale{}
 	}
+	p.Y.Tick.Marker = CleanTicks{}
 	if spec.LogY {
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = LogTicks{}
 	}
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
+	// On a log axis an interval reaching 0 or below is cut at half the
+	// smallest positive value plotted, not at a point that would stretch
+	// the axis over decades without data.
+	logFloor := math.Inf(1)
+	for _, s := range spec.Series {
+		for _, ys := range s.Y {
+			for _, y := range ys {
+				if y > 0 && !math.IsInf(y, 0) {
+					logFloor = math.Min(logFloor, y/2)
+				}
+			}
+		}
+	}
 	npts, maxN, nLegend := 0, 0, 0
 	var cover []plotter.XY // what the legend must not hide
 	for si, s := range spec.Series {
@@ -240,8 +254,8 @@ func MetricVsParam(path string, spec SweepPlot) error {
 				x = infX
 			}
 			lo, hi := spec.YBounds.clip(m, h)
-			if spec.LogY && m-lo <= 0 {
-				lo = m * (1 - 1e-3) // keep the lower whisker on the log axis
+			if spec.LogY && m-lo < logFloor {
+				lo = math.Max(m-logFloor, 0) // the whisker runs to the axis' floor
 			}
 			pts = append(pts, pt{x, m, lo, hi})
 			cover = append(cover, plotter.XY{X: x, Y: m - lo}, plotter.XY{X: x, Y: m + hi})
@@ -287,12 +301,15 @@ func MetricVsParam(path string, spec SweepPlot) error {
 		sc.Color = col
 		sc.Shape = plotutil.Shape(si)
 		sc.Radius = vg.Points(2.5)
-		eb, err := plotter.NewYErrorBars(ep)
-		if err != nil {
-			return fmt.Errorf("results: metric plot %s: %w", path, err)
+		p.Add(line, sc)
+		if anyPositive(ep.lo, ep.hi) { // no zero-length whiskers for single values
+			eb, err := plotter.NewYErrorBars(ep)
+			if err != nil {
+				return fmt.Errorf("results: metric plot %s: %w", path, err)
+			}
+			eb.Color = col
+			p.Add(eb)
 		}
-		eb.Color = col
-		p.Add(line, sc, eb)
 		if s.Name != "" {
 			p.Legend.Add(s.Name, line, sc)
 			nLegend++
@@ -416,22 +433,39 @@ func BarsCI(path, title, yLabel string, b Bounds, labels []string, values [][]fl
 	}
 	bars.Color = plotutil.Color(0)
 	bars.LineStyle.Width = 0
-	eb, err := plotter.NewYErrorBars(ep)
-	if err != nil {
-		return fmt.Errorf("results: bars %s: %w", path, err)
+	p.Add(bars)
+	if anyPositive(ep.lo, ep.hi) { // no zero-length whiskers for single values
+		eb, err := plotter.NewYErrorBars(ep)
+		if err != nil {
+			return fmt.Errorf("results: bars %s: %w", path, err)
+		}
+		p.Add(eb)
 	}
-	p.Add(bars, eb)
 	p.NominalX(labels...)
 	p.X.Min, p.X.Max = -0.6, float64(len(values))-0.4
-	if span := top - bottom; span > 0 { // whiskers end inside the frame
-		p.Y.Max = top + 0.06*span
-		if bottom < 0 {
-			p.Y.Min = bottom - 0.06*span
-		} else {
-			p.Y.Min = 0
-		}
+	span := top - bottom
+	if !(span > 0) { // every bar at 0: an axis from 0 to 1 rather than gonum's ±1
+		top, span = 1, 1
 	}
-	return savePlot(p, path, FigWidth, FigHeight)
+	p.Y.Max = top + 0.06*span // whiskers end inside the frame
+	if bottom < 0 {
+		p.Y.Min = bottom - 0.06*span
+	} else {
+		p.Y.Min = 0
+	}
+	p.Y.Tick.Marker = CleanTicks{}
+	h := FigHeight
+	if len(labels) > 10 { // many bars: labels stand vertical below them
+		longest := 0
+		for _, l := range labels {
+			longest = max(longest, len([]rune(l)))
+		}
+		p.X.Tick.Label.Rotation = math.Pi / 2
+		p.X.Tick.Label.XAlign = draw.XRight
+		p.X.Tick.Label.YAlign = draw.YCenter
+		h += vg.Length(longest) * p.X.Tick.Label.Font.Size * 0.55
+	}
+	return savePlot(p, path, FigWidth, h)
 }
 
 // grid is a plotter.GridXYZ over a regular lattice of cell centres.
@@ -769,13 +803,19 @@ func (LogTicks) Ticks(lo, hi float64) []plot.Tick {
 			}
 		}
 	}
-	if labelled > maxLogLabels { // many decades: label every step-th power of ten
+	if labelled > maxLogLabels { // many decades: powers of ten only, every step-th labelled
 		step := (labelled + maxLogLabels - 1) / maxLogLabels
-		for i, t := range base {
-			if t.Label != "" && int(math.Round(math.Log10(t.Value)))%step != 0 {
-				base[i].Label = ""
+		kept := base[:0]
+		for _, t := range base {
+			if t.Label == "" {
+				continue // the minor ticks would fill the axis with black
 			}
+			if int(math.Round(math.Log10(t.Value)))%step != 0 {
+				t.Label = ""
+			}
+			kept = append(kept, t)
 		}
+		base = kept
 	}
 	if labelled >= 2 || !(lo > 0) || !(hi > lo) {
 		return base

@@ -306,14 +306,15 @@ func TestWriteIndex(t *testing.T) {
 	}
 	s := string(b)
 	for _, want := range []string{
-		`<th class="label">label</th><th>D</th><th>seed</th><th>fid</th><th>kid</th>`,
-		`<td class="label">aaaaaaaaaaaa</td><td>inf</td><td>0</td><td>1.25</td><td title="0.0123456789">0.01235</td>`,
+		`<th class="label">label</th><th>fid</th><th>kid</th>`, // one row: its results shown, its configuration folded
+		`<td class="label">aaaaaaaaaaaa</td><td>1.25</td><td title="0.0123456789">0.01235</td>`,
+		`<code>D = inf</code> <code>seed = 0</code>`,
 		`<img src="pfgm_toy/fid_vs_D.png"`,
 		`<img src="pfgm_toy/aaaaaaaaaaaa/samples.png"`,
 		`href="pfgm_toy/aaaaaaaaaaaa/result.json"`,
 		`href="pfgm_toy/summary.csv"`,
 		"bbbbbbbbbbbb</code> <span class=\"pending\">(unfinished)",
-		"<td>&lt;b&gt;</td>",
+		"<code>a = &lt;b&gt;</code>",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("index.html lacks %q", want)
