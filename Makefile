@@ -1,9 +1,12 @@
 # genlab — two commands: `make demo` and `make test`.
 GO      ?= go
-# The openblas build tag is picked when Debian's libopenblas-dev is present;
-# the pure-Go build is the default and always works (`make TAGS= demo`).
+# The default build is pure Go: nn/kern's Go-assembly GEMM and elementwise
+# kernels (picked at run time from the CPU) beat OpenBLAS through cgo on the
+# engine's shapes (docs/PERFORMANCE.md), so make no longer picks the openblas
+# tag by itself; `make TAGS=openblas demo` selects it. When Debian's
+# libopenblas-dev is present, `make test` also tests the openblas build.
 OPENBLAS := $(shell test -e /usr/lib/x86_64-linux-gnu/libopenblas.so && echo openblas)
-TAGS    ?= $(OPENBLAS)
+TAGS    ?=
 GOFLAGS_TAGS := $(if $(TAGS),-tags $(TAGS),)
 OUT     ?= runs
 export OPENBLAS_NUM_THREADS ?= 1
@@ -37,7 +40,7 @@ reproduce: data
 test: lint data
 	$(GO) test -count=1 -timeout 20m ./...
 ifneq ($(OPENBLAS),)
-	$(GO) test -count=1 -tags openblas ./nn/ ./internal/...
+	$(GO) test -count=1 -tags openblas ./nn/... ./fidlenet/ ./internal/...
 endif
 
 ## bench: the benchmarks in docs/PERFORMANCE.md

@@ -4,7 +4,12 @@
 #
 #   bench/run.sh                      # 2 repeats, 1 and 2 threads
 #   REPS=3 THREADS=1 bench/run.sh     # 3 repeats, 1 thread only
-#   MLP=1 bench/run.sh                # also the MLP denoiser step (bench/torch_denoiser_step.py)
+#   MLP=0 SAMPLE=0 bench/run.sh       # without the MLP steps / the U-Net sampling run
+#
+# Besides the U-Net training step and the LeNet, it times the MLP denoiser
+# step at the peer's two shapes (bench/torch_denoiser_step.py) and sampling
+# 500 digits at 14² with the U-Net, Heun NFE 35 at batch 500
+# (diffusion's BenchmarkSampleUNet against bench/torch_unet_sample.py).
 #
 # Each repeat runs, for each thread count t: the pure-Go benchmarks (-cpu t,
 # i.e. GOMAXPROCS=t), the same with -tags openblas and OPENBLAS_NUM_THREADS=1
@@ -17,7 +22,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 REPS=${REPS:-2}
 THREADS=${THREADS:-"1 2"}
-MLP=${MLP:-0}
+MLP=${MLP:-1}
+SAMPLE=${SAMPLE:-1}
 UNET_TIME=${UNET_TIME:-5x}
 LENET_TIME=${LENET_TIME:-20x}
 py=/usr/bin/python3 # Debian's python3-torch lives under the system interpreter
@@ -43,10 +49,15 @@ gobench() { # impl threads
 	tags=
 	[ "$1" = openblas ] && tags="-tags openblas"
 	pat='TrainStepUNet'
-	[ "$MLP" = 1 ] && pat='TrainStep(UNet|MLP/dim=784)'
+	[ "$MLP" = 1 ] && pat='TrainStep(UNet|MLP)' # go test splits -bench at '/': no sub-benchmark names here
 	# shellcheck disable=SC2086
 	OPENBLAS_NUM_THREADS=1 go test $tags -run '^$' -bench "$pat" -benchtime "$UNET_TIME" -cpu "$2" -count 1 ./nn |
 		grep '^Benchmark' | sed "s/^/impl=go-$1 threads=$2 /" | log
+	if [ "$SAMPLE" = 1 ]; then
+		# shellcheck disable=SC2086
+		OPENBLAS_NUM_THREADS=1 go test $tags -run '^$' -bench SampleUNet -benchtime 1x -cpu "$2" -count 1 ./diffusion |
+			grep '^Benchmark' | sed "s/^/impl=go-$1 threads=$2 /" | log
+	fi
 	# shellcheck disable=SC2086
 	OPENBLAS_NUM_THREADS=1 go test $tags -run '^$' -bench 'TrainStep|Features' -benchtime "$LENET_TIME" -cpu "$2" -count 1 ./fidlenet |
 		grep '^Benchmark' | sed "s/^/impl=go-$1 threads=$2 /" | log
@@ -62,6 +73,10 @@ peers() { # threads
 	done | sed "s/^/impl=torch threads=$1 /" | log
 	if [ "$MLP" = 1 ]; then
 		"$py" bench/torch_denoiser_step.py --threads "$1" | sed "s/^/impl=torch threads=$1 /" | log
+		"$py" bench/torch_denoiser_step.py --dim 2 --hidden 256 --batch 1024 --threads "$1" | sed "s/^/impl=torch threads=$1 /" | log
+	fi
+	if [ "$SAMPLE" = 1 ]; then
+		"$py" bench/torch_unet_sample.py --threads "$1" | sed "s/^/impl=torch threads=$1 /" | log
 	fi
 }
 
@@ -97,19 +112,26 @@ for line in open(sys.argv[1]):
                "BenchmarkTrainStepUNet/res=14/ch=32/batch=64": "U-Net 1×14×14 ch32 b64 step",
                "BenchmarkTrainStep": "LeNet train step b64",
                "BenchmarkFeatures": "LeNet features b200",
-               "BenchmarkTrainStepMLP/dim=784/hidden=512/layers=4/batch=256": "MLP 784/512×4 b256 step"}.get(name)
+               "BenchmarkTrainStepMLP/dim=784/hidden=512/layers=4/batch=256": "MLP 784/512×4 b256 step",
+               "BenchmarkTrainStepMLP/dim=2/hidden=256/layers=4/batch=1024": "MLP 2/256×4 b1024 step",
+               "BenchmarkSampleUNet/res=14/ch=32/batch=500/n=500/nfe=35": "U-Net sample 500 at 14² ch32, NFE 35"}.get(name)
         if key is None:
             continue
         p = m.get("params")
     else:
         kv = dict(x.split("=", 1) for x in f[2:] if "=" in x)
+        if f[3] == "unet-sample":
+            wall, cpu = float(kv["total_ms"]), float(kv["cpu_ms"])
+            key = f"U-Net sample {kv['n']} at {kv['res']}² ch{kv['ch']}, NFE {kv['nfe']}"
+            rows[(key, threads)][impl].append((wall, cpu, None))
+            continue
         wall, cpu = float(kv["step_ms"]), (float(kv["cpu_ms"]) if "cpu_ms" in kv else None)
         if "res" in kv:
             key = f"U-Net 1×{kv['res']}×{kv['res']} ch{kv['ch']} b{kv['batch']} step"
         elif "mode" in kv:
             key = "LeNet train step b64" if kv["mode"] == "train" else "LeNet features b200"
         else:
-            key = "MLP 784/512×4 b256 step"
+            key = f"MLP {kv['dim']}/{kv['hidden']}×{kv['layers']} b{kv['batch']} step"
         p = float(kv["params"]) if "params" in kv else None
     imgs = None
     if key.startswith("LeNet"):

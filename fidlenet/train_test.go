@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	G "gorgonia.org/gorgonia"
+
 	"genlab/data"
 )
 
@@ -276,4 +278,61 @@ func reportBench(b *testing.B, images int, cpu0 time.Duration, n *Net) {
 		b.ReportMetric(d.Seconds()*1e3/float64(b.N), "cpu-ms/op")
 	}
 	b.ReportMetric(float64(n.NumParams()), "params")
+}
+
+// TestExtractorMatchesGraph: the engine's features equal those of the
+// gorgonia graph of the same network (the training route) to 1e-5
+// relative, for a random network on random images over several shards.
+func TestExtractorMatchesGraph(t *testing.T) {
+	n, err := New(Config{C1: 3, C2: 5, Hidden: 7}, rand.New(rand.NewPCG(3, 4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, p := range []*param{n.b1, n.b2, n.b3} {
+		for i := range p.data {
+			p.data[i] = float32(rng.NormFloat64() * 0.1)
+		}
+	}
+	const N = 2*extractShard + 3
+	im := &data.Images{N: N, H: Side, W: Side, Pix: make([]uint8, N*Side*Side)}
+	for i := range im.Pix {
+		im.Pix[i] = uint8(rng.IntN(256))
+	}
+	ex, err := n.NewExtractor(64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ex.Features(im)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gr, err := n.build(N, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < N; i++ {
+		for j, p := range im.Image(i) {
+			gr.xd[i*Side*Side+j] = float32(data.PixelToUnit(p))
+		}
+	}
+	var fv G.Value
+	G.Read(gr.feat, &fv)
+	vm := G.NewTapeMachine(gr.g)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	want := fv.Data().([]float32)
+	var maxAbs, maxErr float64
+	for i := 0; i < N; i++ {
+		for j := 0; j < n.cfg.Hidden; j++ {
+			w := float64(want[i*n.cfg.Hidden+j])
+			maxAbs = math.Max(maxAbs, math.Abs(w))
+			maxErr = math.Max(maxErr, math.Abs(got.At(i, j)-w))
+		}
+	}
+	if maxAbs == 0 || maxErr > 1e-5*maxAbs {
+		t.Fatalf("engine features vs graph: max error %.3g at scale %.3g", maxErr, maxAbs)
+	}
 }

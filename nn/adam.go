@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 	"math"
+
+	"genlab/nn/kern"
 )
 
 // AdamConfig configures the Adam optimiser. Zero fields select the defaults
@@ -93,8 +95,10 @@ func (a *Adam) Config() AdamConfig { return a.cfg }
 func (a *Adam) Steps() int { return a.step }
 
 // Update applies one step with gradients grads (one per param, in order;
-// nil or ignored for frozen params). A non-finite gradient returns an error
-// wrapping ErrNonFinite and changes nothing. It panics on wrong lengths.
+// nil or ignored for frozen params), in float32 (kern.AdamStep). When
+// GradClip scales the gradient, grads are scaled in place. A non-finite
+// gradient returns an error wrapping ErrNonFinite and changes nothing. It
+// panics on wrong lengths.
 func (a *Adam) Update(grads [][]float32) error {
 	if len(grads) != len(a.params) {
 		panic(fmt.Sprintf("nn: Adam.Update: %d gradients for %d params", len(grads), len(a.params)))
@@ -122,24 +126,18 @@ func (a *Adam) Update(grads [][]float32) error {
 	}
 	a.step++
 	c := a.cfg
-	b1, b2 := c.Beta1, c.Beta2
-	bc1 := 1 - math.Pow(b1, float64(a.step))
-	bc2 := 1 - math.Pow(b2, float64(a.step))
-	// θ −= (lr/bc1)·m / (√v/√bc2 + ε)
-	stepSize := c.LRAt(a.step) / bc1
-	isq := 1 / math.Sqrt(bc2)
+	bc1 := 1 - math.Pow(c.Beta1, float64(a.step))
+	bc2 := 1 - math.Pow(c.Beta2, float64(a.step))
+	lr := c.LRAt(a.step)
 	for i, g := range grads {
 		if a.params[i].Frozen {
 			continue
 		}
-		th, m, v := a.params[i].Data(), a.m[i], a.v[i]
-		for j, gj := range g {
-			gg := float64(gj) * scale
-			mj := b1*float64(m[j]) + (1-b1)*gg
-			vj := b2*float64(v[j]) + (1-b2)*gg*gg
-			m[j], v[j] = float32(mj), float32(vj)
-			th[j] -= float32(stepSize * mj / (math.Sqrt(vj)*isq + c.Eps))
+		if scale != 1 {
+			kern.Scale(float32(scale), g)
 		}
+		kern.AdamStep(a.params[i].Data(), g, a.m[i], a.v[i], float32(lr), float32(c.Beta1), float32(c.Beta2),
+			float32(c.Eps), float32(bc1), float32(bc2), 0)
 	}
 	return nil
 }

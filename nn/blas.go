@@ -2,7 +2,10 @@
 
 package nn
 
-// BLAS names the BLAS implementation gorgonia, tensor and gonum use in this
-// build, for run metadata: "gonum (pure Go)" by default, "openblas" when
-// built with -tags openblas.
-func BLAS() string { return "gonum (pure Go)" }
+import "genlab/nn/kern"
+
+// BLAS names the matrix kernels of this build, for run metadata: nn's own
+// float32 kernels (kern.Impl(), e.g. "gemm=asm-avx512,elem=asm-avx2") for
+// the engine and the convolutions, and gonum's pure-Go BLAS for the rest of
+// gorgonia and gonum/mat.
+func BLAS() string { return "nn/kern " + kern.Impl() + "; gonum (pure Go)" }

@@ -10,6 +10,8 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/netlib/blas/netlib"
 	G "gorgonia.org/gorgonia"
+
+	"genlab/nn/kern"
 )
 
 // With -tags openblas, gorgonia (which forwards to tensor.Use) and gonum's
@@ -23,5 +25,6 @@ func init() {
 	blas32.Use(impl)
 }
 
-// BLAS names the BLAS implementation in use: "openblas" in this build.
-func BLAS() string { return "openblas" }
+// BLAS names the matrix kernels in use: OpenBLAS behind gorgonia, gonum and
+// kern.Sgemm, and kern's elementwise kernels (kern.Impl()).
+func BLAS() string { return "openblas; nn/kern " + kern.Impl() }

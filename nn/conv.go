@@ -47,9 +47,7 @@ func convGeometry(x, w *G.Node, stride int) (convGeom, error) {
 		return convGeom{}, fmt.Errorf("nn: conv2d: dtypes %v, %v: want float32", x.Dtype(), w.Dtype())
 	}
 	k := ws[2]
-	g := convGeom{n: xs[0], cin: xs[1], h: xs[2], w: xs[3], cout: ws[0], k: k, stride: stride, pad: (k - 1) / 2}
-	g.ho = (g.h+2*g.pad-k)/stride + 1
-	g.wo = (g.w+2*g.pad-k)/stride + 1
+	g := convGeom{n: xs[0], convShape: newConvShape(xs[1], ws[0], k, stride, xs[2], xs[3])}
 	if g.ho < 1 || g.wo < 1 {
 		return convGeom{}, fmt.Errorf("nn: conv2d: empty output for %v", g)
 	}

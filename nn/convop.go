@@ -8,10 +8,10 @@ import (
 	"sync"
 
 	"github.com/chewxy/hm"
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"genlab/nn/kern"
 )
 
 // This file holds genlab's own float32 convolution op for gorgonia. Per image
@@ -25,69 +25,16 @@ import (
 // with W viewed as Cout×K. Compared with gorgonia.Conv2d it needs no
 // transposes of the activations, reuses one column buffer per worker, and
 // spreads images over GOMAXPROCS goroutines; the matrix products go through
-// blas32 (gonum, or OpenBLAS with -tags openblas).
+// kern.Sgemm.
 
-// convGeom is the geometry of one convolution.
+// convGeom is the geometry of one convolution of a batch of n images.
 type convGeom struct {
-	n, cin, h, w, cout, k, stride, pad, ho, wo int
+	n int
+	convShape
 }
-
-func (g convGeom) kk() int { return g.cin * g.k * g.k }
-func (g convGeom) p() int  { return g.ho * g.wo }
-
-// direct reports whether col_n is x_n itself (1×1, stride 1, no padding).
-func (g convGeom) direct() bool { return g.k == 1 && g.stride == 1 && g.pad == 0 }
 
 func (g convGeom) String() string {
 	return fmt.Sprintf("%dx%dx%dx%d*%dx%dx%dx%d/s%d/p%d", g.n, g.cin, g.h, g.w, g.cout, g.cin, g.k, g.k, g.stride, g.pad)
-}
-
-// jRange returns the output columns [lo, hi) whose input column
-// stride·j + v − pad lies inside [0, w).
-func (g convGeom) jRange(v int) (lo, hi int) {
-	if d := g.pad - v; d > 0 {
-		lo = (d + g.stride - 1) / g.stride
-	}
-	num := g.w - 1 + g.pad - v
-	if num < 0 {
-		return lo, lo
-	}
-	hi = min(g.wo, num/g.stride+1)
-	return lo, max(hi, lo)
-}
-
-// im2col writes col (K×P) for one image x (Cin×H×W):
-// col[(c,u,v), (i,j)] = x[c, stride·i+u−pad, stride·j+v−pad], 0 outside.
-func (g convGeom) im2col(col, x []float32) {
-	P := g.p()
-	for c := 0; c < g.cin; c++ {
-		xc := x[c*g.h*g.w : (c+1)*g.h*g.w]
-		for u := 0; u < g.k; u++ {
-			for v := 0; v < g.k; v++ {
-				row := col[((c*g.k+u)*g.k+v)*P:][:P]
-				lo, hi := g.jRange(v)
-				off := v - g.pad
-				for i := 0; i < g.ho; i++ {
-					yy := g.stride*i + u - g.pad
-					dst := row[i*g.wo : (i+1)*g.wo]
-					if yy < 0 || yy >= g.h {
-						clear(dst)
-						continue
-					}
-					src := xc[yy*g.w : (yy+1)*g.w]
-					clear(dst[:lo])
-					clear(dst[hi:])
-					if g.stride == 1 {
-						copy(dst[lo:hi], src[lo+off:hi+off])
-						continue
-					}
-					for j := lo; j < hi; j++ {
-						dst[j] = src[g.stride*j+off]
-					}
-				}
-			}
-		}
-	}
 }
 
 // columns returns the K×P column matrix of image i of the batch x: the
@@ -101,41 +48,8 @@ func (g convGeom) columns(cols [][]float32, wk int, x []float32, i int) []float3
 	if cols[wk] == nil {
 		cols[wk] = make([]float32, g.kk()*g.p())
 	}
-	g.im2col(cols[wk], xi)
+	g.im2col(cols[wk], xi, 1)
 	return cols[wk]
-}
-
-// col2im adds col (K×P) into one image dx (Cin×H×W), the adjoint of im2col.
-func (g convGeom) col2im(dx, col []float32) {
-	P := g.p()
-	for c := 0; c < g.cin; c++ {
-		dc := dx[c*g.h*g.w : (c+1)*g.h*g.w]
-		for u := 0; u < g.k; u++ {
-			for v := 0; v < g.k; v++ {
-				row := col[((c*g.k+u)*g.k+v)*P:][:P]
-				lo, hi := g.jRange(v)
-				off := v - g.pad
-				for i := 0; i < g.ho; i++ {
-					yy := g.stride*i + u - g.pad
-					if yy < 0 || yy >= g.h {
-						continue
-					}
-					dst := dc[yy*g.w : (yy+1)*g.w]
-					src := row[i*g.wo : (i+1)*g.wo]
-					if g.stride == 1 {
-						d := dst[lo+off : hi+off]
-						for j, s := range src[lo:hi] {
-							d[j] += s
-						}
-						continue
-					}
-					for j := lo; j < hi; j++ {
-						dst[g.stride*j+off] += src[j]
-					}
-				}
-			}
-		}
-	}
 }
 
 // parallelImages runs f(worker, n) for every image n, spreading images over
@@ -230,7 +144,6 @@ func (op convOp) Do(in ...G.Value) (G.Value, error) {
 	K, P := g.kk(), g.p()
 	out := newF32(g.n, g.cout, g.ho, g.wo)
 	y := out.Data().([]float32)
-	bl := blas32.Implementation()
 	cols := make([][]float32, runtime.GOMAXPROCS(0))
 	parallelImages(g.n, func(wk, i int) {
 		col := g.columns(cols, wk, x, i)
@@ -241,7 +154,7 @@ func (op convOp) Do(in ...G.Value) (G.Value, error) {
 				row[j] = b[o]
 			}
 		}
-		bl.Sgemm(blas.NoTrans, blas.NoTrans, g.cout, P, K, 1, w, K, col, P, 1, yi, P)
+		kern.Sgemm(false, false, g.cout, P, K, 1, w, K, col, P, 1, yi, P)
 	})
 	return out, nil
 }
@@ -298,21 +211,20 @@ func (op convGradXOp) Do(in ...G.Value) (G.Value, error) {
 	K, P := g.kk(), g.p()
 	out := newF32(g.n, g.cin, g.h, g.w)
 	dx := out.Data().([]float32)
-	bl := blas32.Implementation()
 	cols := make([][]float32, runtime.GOMAXPROCS(0))
 	parallelImages(g.n, func(wk, i int) {
 		dyi := dy[i*g.cout*P : (i+1)*g.cout*P]
 		dxi := dx[i*g.cin*g.h*g.w : (i+1)*g.cin*g.h*g.w]
 		if g.direct() {
-			bl.Sgemm(blas.Trans, blas.NoTrans, K, P, g.cout, 1, w, K, dyi, P, 0, dxi, P)
+			kern.Sgemm(true, false, K, P, g.cout, 1, w, K, dyi, P, 0, dxi, P)
 			return
 		}
 		if cols[wk] == nil {
 			cols[wk] = make([]float32, K*P)
 		}
 		col := cols[wk]
-		bl.Sgemm(blas.Trans, blas.NoTrans, K, P, g.cout, 1, w, K, dyi, P, 0, col, P)
-		g.col2im(dxi, col)
+		kern.Sgemm(true, false, K, P, g.cout, 1, w, K, dyi, P, 0, col, P)
+		g.col2im(dxi, col, 1)
 	})
 	return out, nil
 }
@@ -354,13 +266,12 @@ func (op convGradWOp) Do(in ...G.Value) (G.Value, error) {
 	nb := (g.n + gradWBlock - 1) / gradWBlock
 	parts := make([][]float32, nb)
 	cols := make([][]float32, runtime.GOMAXPROCS(0))
-	bl := blas32.Implementation()
 	parallelImages(nb, func(wk, blk int) {
 		part := make([]float32, g.cout*K)
 		for i := blk * gradWBlock; i < min((blk+1)*gradWBlock, g.n); i++ {
 			col := g.columns(cols, wk, x, i)
 			dyi := dy[i*g.cout*P : (i+1)*g.cout*P]
-			bl.Sgemm(blas.NoTrans, blas.Trans, g.cout, K, P, 1, dyi, P, col, P, 1, part, K)
+			kern.Sgemm(false, true, g.cout, K, P, 1, dyi, P, col, P, 1, part, K)
 		}
 		parts[blk] = part
 	})

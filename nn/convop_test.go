@@ -7,50 +7,52 @@ import (
 )
 
 // TestIm2colAgainstDefinition checks im2col element by element against its
-// definition and col2im as its adjoint, ⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩, on
-// odd geometries (1-pixel images, odd sizes, stride 2, 1×1 and 5×5 kernels).
+// definition, for one image and for a CNHW batch, and col2im as its
+// adjoint, ⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩, on odd geometries (1-pixel images, odd sizes, stride 2, 1×1 and 5×5 kernels).
 func TestIm2colAgainstDefinition(t *testing.T) {
 	rng := newRand(47)
 	for _, tc := range []struct{ cin, h, w, k, stride int }{
 		{1, 1, 1, 3, 1}, {2, 1, 5, 3, 2}, {3, 5, 4, 3, 1}, {2, 7, 6, 3, 2}, {1, 6, 6, 5, 2}, {2, 3, 3, 1, 2}, {1, 4, 9, 5, 1},
 	} {
-		g := convGeom{n: 1, cin: tc.cin, h: tc.h, w: tc.w, cout: 1, k: tc.k, stride: tc.stride, pad: (tc.k - 1) / 2}
-		g.ho = (g.h+2*g.pad-g.k)/g.stride + 1
-		g.wo = (g.w+2*g.pad-g.k)/g.stride + 1
-		K, P := g.kk(), g.p()
-		x := randSlice(g.cin*g.h*g.w, 1, rng)
-		col := randSlice(K*P, 1, rng) // garbage that im2col must overwrite
-		g.im2col(col, x)
-		for c := 0; c < g.cin; c++ {
-			for u := 0; u < g.k; u++ {
-				for v := 0; v < g.k; v++ {
-					for i := 0; i < g.ho; i++ {
-						for j := 0; j < g.wo; j++ {
-							yy, xx := g.stride*i+u-g.pad, g.stride*j+v-g.pad
-							var want float32
-							if yy >= 0 && yy < g.h && xx >= 0 && xx < g.w {
-								want = x[(c*g.h+yy)*g.w+xx]
-							}
-							if got := col[((c*g.k+u)*g.k+v)*P+i*g.wo+j]; got != want {
-								t.Fatalf("%+v: col[(%d,%d,%d),(%d,%d)] = %v, want %v", tc, c, u, v, i, j, got, want)
+		for _, n := range []int{1, 3} { // one CHW image, and three in CNHW
+			g := newConvShape(tc.cin, 1, tc.k, tc.stride, tc.h, tc.w)
+			K, P := g.kk(), g.p()
+			x := randSlice(g.cin*n*g.h*g.w, 1, rng)
+			col := randSlice(K*n*P, 1, rng) // garbage that im2col must overwrite
+			g.im2col(col, x, n)
+			for c := 0; c < g.cin; c++ {
+				for u := 0; u < g.k; u++ {
+					for v := 0; v < g.k; v++ {
+						for m := 0; m < n; m++ {
+							for i := 0; i < g.ho; i++ {
+								for j := 0; j < g.wo; j++ {
+									yy, xx := g.stride*i+u-g.pad, g.stride*j+v-g.pad
+									var want float32
+									if yy >= 0 && yy < g.h && xx >= 0 && xx < g.w {
+										want = x[((c*n+m)*g.h+yy)*g.w+xx]
+									}
+									if got := col[((c*g.k+u)*g.k+v)*n*P+m*P+i*g.wo+j]; got != want {
+										t.Fatalf("%+v n=%d: col[(%d,%d,%d),(%d,%d,%d)] = %v, want %v", tc, n, c, u, v, m, i, j, got, want)
+									}
+								}
 							}
 						}
 					}
 				}
 			}
-		}
-		y := randSlice(K*P, 1, rng)
-		dx := make([]float32, len(x))
-		g.col2im(dx, y)
-		var a, b float64
-		for i := range col {
-			a += float64(col[i]) * float64(y[i])
-		}
-		for i := range x {
-			b += float64(x[i]) * float64(dx[i])
-		}
-		if math.Abs(a-b) > 1e-4*(1+math.Abs(a)) {
-			t.Fatalf("%+v: ⟨im2col x, y⟩ = %v, ⟨x, col2im y⟩ = %v", tc, a, b)
+			y := randSlice(K*n*P, 1, rng)
+			dx := make([]float32, len(x))
+			g.col2im(dx, y, n)
+			var a, b float64
+			for i := range col {
+				a += float64(col[i]) * float64(y[i])
+			}
+			for i := range x {
+				b += float64(x[i]) * float64(dx[i])
+			}
+			if math.Abs(a-b) > 1e-4*(1+math.Abs(a)) {
+				t.Fatalf("%+v n=%d: ⟨im2col x, y⟩ = %v, ⟨x, col2im y⟩ = %v", tc, n, a, b)
+			}
 		}
 	}
 }

@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 	"math"
+
+	"genlab/nn/kern"
 )
 
 // EMA is an exponential moving average of a model's weights,
@@ -17,8 +19,8 @@ type EMA struct {
 // NewEMA returns an EMA whose shadow starts as a copy of m.
 func NewEMA(m Model) *EMA { return &EMA{shadow: m.Clone()} }
 
-// Update applies one averaging step with decay beta ∈ [0, 1] (computed in
-// float64 per element). m must have the structure the EMA was created from;
+// Update applies one averaging step with decay beta ∈ [0, 1] (in float32,
+// kern.EMA). m must have the structure the EMA was created from;
 // a mismatch panics.
 func (e *EMA) Update(m Model, beta float64) {
 	if beta < 0 || beta > 1 || math.IsNaN(beta) {
@@ -37,9 +39,7 @@ func (e *EMA) Update(m Model, beta float64) {
 			copy(sd, pd)
 			continue
 		}
-		for j, v := range pd {
-			sd[j] = float32(beta*float64(sd[j]) + (1-beta)*float64(v))
-		}
+		kern.EMA(sd, pd, float32(beta))
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"genlab/nn/kern"
 )
 
 // Fused float32 ops for gorgonia. Composed from gorgonia primitives, SiLU,
@@ -91,8 +93,6 @@ func parallelRange(n int, f func(lo, hi int)) {
 	wg.Wait()
 }
 
-func sigmoid(x float32) float64 { return 1 / (1 + math.Exp(-float64(x))) }
-
 // ---- SiLU: y = x·σ(x);  ∂x = ∂y·σ(x)·(1 + x·(1 − σ(x))) ----
 
 type siluOp struct{ opBase }
@@ -109,11 +109,7 @@ func (op siluOp) Do(in ...G.Value) (G.Value, error) {
 	x := d[0]
 	out := newF32(op.out...)
 	y := out.Data().([]float32)
-	parallelRange(len(x), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			y[i] = float32(float64(x[i]) * sigmoid(x[i]))
-		}
-	})
+	parallelRange(len(x), func(lo, hi int) { kern.SiLU(y[lo:hi], x[lo:hi]) })
 	return out, nil
 }
 
@@ -140,12 +136,7 @@ func (op siluGradOp) Do(in ...G.Value) (G.Value, error) {
 	x, dy := d[0], d[1]
 	out := newF32(op.out...)
 	dx := out.Data().([]float32)
-	parallelRange(len(x), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			s := sigmoid(x[i])
-			dx[i] = float32(float64(dy[i]) * s * (1 + float64(x[i])*(1-s)))
-		}
-	})
+	parallelRange(len(x), func(lo, hi int) { kern.SiLUGrad(dx[lo:hi], x[lo:hi], dy[lo:hi]) })
 	return out, nil
 }
 
@@ -226,7 +217,7 @@ func (op groupNormOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := G.ApplyOp(channelSumOp{g: convGeom{n: op.g.n, cout: op.g.c, ho: op.g.hw, wo: 1}}, grad)
+	db, err := G.ApplyOp(channelSumOp{g: convGeom{n: op.g.n, convShape: convShape{cout: op.g.c, ho: op.g.hw, wo: 1}}}, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -382,21 +373,8 @@ func (op upsampleOp) Do(in ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := d[0]
 	out := newF32(op.out...)
-	y := out.Data().([]float32)
-	w2 := 2 * op.w
-	for k := 0; k < op.nc; k++ {
-		src := x[k*op.h*op.w : (k+1)*op.h*op.w]
-		dst := y[k*4*op.h*op.w : (k+1)*4*op.h*op.w]
-		for i := 0; i < op.h; i++ {
-			row := dst[2*i*w2 : (2*i+1)*w2]
-			for j, v := range src[i*op.w : (i+1)*op.w] {
-				row[2*j], row[2*j+1] = v, v
-			}
-			copy(dst[(2*i+1)*w2:(2*i+2)*w2], row)
-		}
-	}
+	upsample2x(out.Data().([]float32), d[0], op.nc, op.h, op.w)
 	return out, nil
 }
 
@@ -421,19 +399,7 @@ func (op upsampleGradOp) Do(in ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	dy := d[0]
 	out := newF32(op.out...)
-	dx := out.Data().([]float32)
-	w2 := 2 * op.w
-	for k := 0; k < op.nc; k++ {
-		src := dy[k*4*op.h*op.w : (k+1)*4*op.h*op.w]
-		dst := dx[k*op.h*op.w : (k+1)*op.h*op.w]
-		for i := 0; i < op.h; i++ {
-			r0, r1 := src[2*i*w2:(2*i+1)*w2], src[(2*i+1)*w2:(2*i+2)*w2]
-			for j := 0; j < op.w; j++ {
-				dst[i*op.w+j] = r0[2*j] + r0[2*j+1] + r1[2*j] + r1[2*j+1]
-			}
-		}
-	}
+	upsample2xGrad(out.Data().([]float32), d[0], op.nc, op.h, op.w)
 	return out, nil
 }

@@ -40,25 +40,47 @@ func buildForward(m Model, batch int) (*fwdGraph, error) {
 	return f, nil
 }
 
-// Predictor is a compiled forward-only graph at a fixed batch size over a
+// Predictor evaluates a model's forward pass at a fixed batch size over the
 // model's parameters. It shares them: after Trainer steps (or SetParams),
-// Predict sees the new weights. A Predictor is not safe for concurrent use,
-// and must not run while a Trainer of the same model is stepping.
+// Predict sees the new weights. The UNet and the MLP run on nn's engine, the
+// no-tape inference path: forward only, shards of the batch over GOMAXPROCS
+// goroutines, nothing allocated per call, rows independent of the thread
+// count. Any other Model runs as a compiled gorgonia graph. A Predictor is
+// not safe for concurrent use, and must not run while a Trainer of the same
+// model is stepping.
 type Predictor struct {
+	batch, in, out int
+
+	eng           *engine
+	x, c, dst     []float32 // the current call's arguments, for the workers
+	shardForwardF func(w, s int)
+
 	f      *fwdGraph
 	vm     G.VM
 	outVal G.Value
-	batch  int
-	out    int
 }
 
-// NewPredictor compiles the forward graph of m at the given batch size.
+// NewPredictor returns a Predictor of m at the given batch size.
 func NewPredictor(m Model, batch int) (*Predictor, error) {
+	if em, ok := m.(engineModel); ok {
+		e, err := newEngine(em, batch)
+		if err != nil {
+			return nil, fmt.Errorf("nn: NewPredictor: %w", err)
+		}
+		p := &Predictor{batch: batch, in: m.In(), out: m.Out(), eng: e}
+		p.shardForwardF = p.shardForward
+		return p, nil
+	}
+	return newGraphPredictor(m, batch)
+}
+
+// newGraphPredictor compiles the forward graph of m.
+func newGraphPredictor(m Model, batch int) (*Predictor, error) {
 	f, err := buildForward(m, batch)
 	if err != nil {
 		return nil, fmt.Errorf("nn: NewPredictor: %w", err)
 	}
-	p := &Predictor{f: f, batch: batch, out: m.Out()}
+	p := &Predictor{f: f, batch: batch, in: m.In(), out: m.Out()}
 	G.Read(f.out, &p.outVal)
 	p.vm = G.NewTapeMachine(f.g)
 	return p, nil
@@ -70,9 +92,15 @@ func (p *Predictor) Batch() int { return p.batch }
 // Predict sets dst (batch×Out) to F(x; c) for x (batch×In) and c (batch).
 // It panics on wrong lengths.
 func (p *Predictor) Predict(dst, x, c []float32) error {
-	if len(x) != len(p.f.xd) || len(c) != len(p.f.cd) || len(dst) != p.batch*p.out {
+	if len(x) != p.batch*p.in || len(c) != p.batch || len(dst) != p.batch*p.out {
 		panic(fmt.Sprintf("nn: Predict: lengths dst %d, x %d, c %d; want %d, %d, %d",
-			len(dst), len(x), len(c), p.batch*p.out, len(p.f.xd), len(p.f.cd)))
+			len(dst), len(x), len(c), p.batch*p.out, p.batch*p.in, p.batch))
+	}
+	if p.eng != nil {
+		p.x, p.c, p.dst = x, c, dst
+		p.eng.w.run(len(p.eng.parts), p.shardForwardF)
+		p.x, p.c, p.dst = nil, nil, nil
+		return nil
 	}
 	copy(p.f.xd, x)
 	copy(p.f.cd, c)
@@ -84,5 +112,16 @@ func (p *Predictor) Predict(dst, x, c []float32) error {
 	return nil
 }
 
-// Close releases the compiled machine.
-func (p *Predictor) Close() { p.vm.Close() }
+func (p *Predictor) shardForward(w, s int) {
+	lo, hi := p.eng.parts[s][0], p.eng.parts[s][1]
+	p.eng.nets[w].forward(p.dst[lo*p.out:hi*p.out], p.x[lo*p.in:hi*p.in], p.c[lo:hi], hi-lo, false)
+}
+
+// Close releases the compiled machine or the engine's goroutines.
+func (p *Predictor) Close() {
+	if p.eng != nil {
+		p.eng.close()
+		return
+	}
+	p.vm.Close()
+}

@@ -21,6 +21,7 @@ type Param struct {
 	Shape  []int
 	Value  *tensor.Dense
 	Frozen bool
+	data   []float32 // Value's backing slice (Dense.Data boxes it on every call)
 }
 
 // newParam allocates a zero parameter of the given shape.
@@ -30,16 +31,23 @@ func newParam(name string, shape ...int) *Param {
 		n *= s
 	}
 	sh := append([]int(nil), shape...)
+	d := make([]float32, n)
 	return &Param{
 		Name:  name,
 		Shape: sh,
-		Value: tensor.New(tensor.WithShape(sh...), tensor.WithBacking(make([]float32, n))),
+		Value: tensor.New(tensor.WithShape(sh...), tensor.WithBacking(d)),
+		data:  d,
 	}
 }
 
 // Data returns the parameter's backing slice (row-major). Writes to it are
 // seen by every graph built from the model.
-func (p *Param) Data() []float32 { return p.Value.Data().([]float32) }
+func (p *Param) Data() []float32 {
+	if p.data != nil {
+		return p.data
+	}
+	return p.Value.Data().([]float32)
+}
 
 // Len returns the number of elements of the parameter.
 func (p *Param) Len() int { return len(p.Data()) }

@@ -24,18 +24,69 @@ type Trainer struct {
 	m      Model
 	batch  int
 	params []*Param
+	opt    *Adam
+
+	// The engine route (UNet, MLP): per-shard gradient slots, reduced into
+	// gs[0]; the output and its loss gradient of the last step.
+	eng        *engine
+	gs         [][][]float32
+	out, dout  []float32
+	lossParts  []float64
+	cur        stepArgs
+	shardStepF func(w, s int)
+
+	// The graph route (any other Model): a gorgonia TapeMachine.
 	f      *fwdGraph
 	td, wd []float32 // backing of target and weight
 	nodes  []*G.Node // node of each param (nil for frozen ones)
 	vm     G.VM
 	lossV  G.Value
 	outV   G.Value
-	opt    *Adam
 }
 
-// NewTrainer compiles the forward and backward graph of m at the given batch
-// size.
+// stepArgs are the inputs of the step being run by the engine's workers.
+type stepArgs struct{ x, c, target, weight []float32 }
+
+// NewTrainer returns a trainer of m at the given batch size. The UNet and
+// the MLP run on nn's engine (fused kernels, no per-step allocation, shards
+// of the batch over GOMAXPROCS goroutines; results do not depend on the
+// thread count); any other Model runs as a compiled gorgonia graph of its
+// Forward and the loss, differentiated by gorgonia.
 func NewTrainer(m Model, batch int, cfg AdamConfig) (*Trainer, error) {
+	if em, ok := m.(engineModel); ok {
+		return newEngineTrainer(em, batch, cfg)
+	}
+	return newGraphTrainer(m, batch, cfg)
+}
+
+func newEngineTrainer(m engineModel, batch int, cfg AdamConfig) (*Trainer, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("nn: NewTrainer: %w", err)
+	}
+	e, err := newEngine(m, batch)
+	if err != nil {
+		return nil, fmt.Errorf("nn: NewTrainer: %w", err)
+	}
+	t := &Trainer{m: m, batch: batch, params: e.params, eng: e}
+	if t.opt, err = NewAdam(t.params, cfg); err != nil {
+		return nil, fmt.Errorf("nn: NewTrainer: %w", err)
+	}
+	if NumParams(m) == 0 {
+		return nil, errors.New("nn: NewTrainer: model has no trainable parameters")
+	}
+	t.gs = make([][][]float32, len(e.parts))
+	for s := range t.gs {
+		t.gs[s] = gradSlots(t.params)
+	}
+	t.out = make([]float32, batch*m.Out())
+	t.dout = make([]float32, batch*m.Out())
+	t.lossParts = make([]float64, len(e.parts))
+	t.shardStepF = t.shardStep
+	return t, nil
+}
+
+// newGraphTrainer compiles the forward and backward graph of m.
+func newGraphTrainer(m Model, batch int, cfg AdamConfig) (*Trainer, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("nn: NewTrainer: %w", err)
 	}
@@ -138,9 +189,13 @@ func (t *Trainer) Step(x, c, target, weight []float32) (loss float64, out []floa
 // accumulators, nil for frozen parameters) and the squared global gradient
 // norm. The caller must call zeroGrads afterwards.
 func (t *Trainer) run(x, c, target, weight []float32) (loss float64, out []float32, grads [][]float32, sq float64, err error) {
-	if len(x) != len(t.f.xd) || len(c) != t.batch || len(target) != len(t.td) || len(weight) != t.batch {
+	nIn, nOut := t.batch*t.m.In(), t.batch*t.m.Out()
+	if len(x) != nIn || len(c) != t.batch || len(target) != nOut || len(weight) != t.batch {
 		panic(fmt.Sprintf("nn: Trainer.Step: lengths x %d, c %d, target %d, weight %d; want %d, %d, %d, %d",
-			len(x), len(c), len(target), len(weight), len(t.f.xd), t.batch, len(t.td), t.batch))
+			len(x), len(c), len(target), len(weight), nIn, t.batch, nOut, t.batch))
+	}
+	if t.eng != nil {
+		return t.runEngine(x, c, target, weight)
 	}
 	copy(t.f.xd, x)
 	copy(t.f.cd, c)
@@ -222,5 +277,11 @@ func (t *Trainer) SetAdamState(m, v [][]float32, step int) error {
 	return nil
 }
 
-// Close releases the compiled machine.
-func (t *Trainer) Close() { t.vm.Close() }
+// Close releases the compiled machine or the engine's goroutines.
+func (t *Trainer) Close() {
+	if t.eng != nil {
+		t.eng.close()
+		return
+	}
+	t.vm.Close()
+}
