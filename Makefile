@@ -1,12 +1,13 @@
 # genlab — two commands: `make demo` and `make test`.
 GO      ?= go
-# The default build is pure Go: nn/kern's Go-assembly GEMM and elementwise
-# kernels (picked at run time from the CPU) beat OpenBLAS through cgo on the
-# engine's shapes (docs/PERFORMANCE.md), so make no longer picks the openblas
-# tag by itself; `make TAGS=openblas demo` selects it. When Debian's
-# libopenblas-dev is present, `make test` also tests the openblas build.
+# The openblas build tag is picked when Debian's libopenblas-dev is present:
+# gonum/mat and gorgonia's own products use OpenBLAS, and nn/kern's GEMM uses
+# it on CPUs without AVX-512 (where it beats kern's AVX2 kernel; with AVX-512
+# kern keeps its own, faster kernel). The pure-Go build is the default of
+# plain go build/go run and always works (`make TAGS= demo`); its kernels are
+# Go assembly chosen from the CPU at run time, no flag needed.
 OPENBLAS := $(shell test -e /usr/lib/x86_64-linux-gnu/libopenblas.so && echo openblas)
-TAGS    ?=
+TAGS    ?= $(OPENBLAS)
 GOFLAGS_TAGS := $(if $(TAGS),-tags $(TAGS),)
 OUT     ?= runs
 export OPENBLAS_NUM_THREADS ?= 1
@@ -36,9 +37,11 @@ reproduce: data
 	$(GO) run $(GOFLAGS_TAGS) ./experiments/mnist -preset default -steps 3000 -k 0,0.5,1,learn,0.88 -heun-steps 18 -out $(OUT) >/dev/null
 	$(GO) run $(GOFLAGS_TAGS) ./experiments/mnist -preset default -steps 3000 -noise pfgm -D 8,128,inf -heun-steps 18 -out $(OUT) >/dev/null
 
-## test: gofmt/vet, then every test in the pure-Go build (and the nn package with openblas when present)
+## test: gofmt/vet, then every test in the pure-Go build, nn again without assembly (-tags purego: the
+## scalar/gonum fallback), and nn and fidlenet with openblas when present
 test: lint data
 	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -tags purego ./nn/...
 ifneq ($(OPENBLAS),)
 	$(GO) test -count=1 -tags openblas ./nn/... ./fidlenet/ ./internal/...
 endif

@@ -60,7 +60,7 @@ type TrainConfig struct {
 
 	LogEvery int                                             // steps between Record calls (default 100)
 	Record   func(step int, values map[string]float64) error // per-step log, may be nil
-	Progress func(step int)                                  // called after every step, may be nil
+	Progress func(step int, loss float64)                    // called after every step with its loss, may be nil
 }
 
 // Trained is what Train returns: the network, its EMA (the one to sample
@@ -214,7 +214,7 @@ func Train(ctx context.Context, model nn.Model, data *mat.Dense, m Method, cfg T
 			}
 		}
 		if cfg.Progress != nil {
-			cfg.Progress(step + 1)
+			cfg.Progress(step+1, loss)
 		}
 	}
 	out.Steps = cfg.Steps

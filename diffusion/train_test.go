@@ -113,8 +113,11 @@ func TestTrainCancelWritesCheckpoint(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	path := filepath.Join(t.TempDir(), "c.ckpt")
 	var seen int
-	cfg := TrainConfig{Steps: 1000, Batch: 16, CheckpointPath: path, Progress: func(s int) {
+	cfg := TrainConfig{Steps: 1000, Batch: 16, CheckpointPath: path, Progress: func(s int, loss float64) {
 		seen = s
+		if !(loss > 0) || math.IsInf(loss, 0) {
+			t.Errorf("step %d: progress loss %v, want a positive finite loss", s, loss)
+		}
 		if s == 25 {
 			cancel()
 		}
@@ -217,7 +220,7 @@ func TestResumeKeepsFinalLoss(t *testing.T) {
 	c2 := cfg
 	c2.CheckpointPath = filepath.Join(dir, "b.ckpt")
 	ctx, cancel := context.WithCancel(context.Background())
-	c2.Progress = func(step int) { // interrupted mid-window: the last window is steps 41…50
+	c2.Progress = func(step int, _ float64) { // interrupted mid-window: the last window is steps 41…50
 		if step == 47 {
 			cancel()
 		}

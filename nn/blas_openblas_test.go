@@ -10,10 +10,12 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/netlib/blas/netlib"
 	G "gorgonia.org/gorgonia"
+
+	"genlab/nn/kern"
 )
 
 func TestBLASIsOpenBLAS(t *testing.T) {
-	if !strings.HasPrefix(BLAS(), "openblas") || !strings.Contains(BLAS(), "gemm=openblas") {
+	if !strings.HasPrefix(BLAS(), "openblas") || !strings.Contains(BLAS(), kern.Impl()) {
 		t.Fatalf("BLAS() = %q", BLAS())
 	}
 	if _, ok := G.WhichBLAS().(netlib.Implementation); !ok {

@@ -172,6 +172,13 @@ func newEngine(m engineModel, batch int) (*engine, error) {
 	return e, nil
 }
 
+// closeWhenUnreachable stops e's goroutines once owner (the Trainer or
+// Predictor holding e) is garbage, for callers that forget Close. The
+// goroutines hold no reference to the owner between calls.
+func closeWhenUnreachable[T any](owner *T, e *engine) {
+	runtime.AddCleanup(owner, func(w *workers) { w.close() }, e.w)
+}
+
 // gradSlots allocates one gradient slice per trainable Param.
 func gradSlots(params []*Param) [][]float32 {
 	g := make([][]float32, len(params))

@@ -3,7 +3,11 @@ package nn
 import (
 	"math"
 	"runtime"
+	"strings"
 	"testing"
+	"time"
+
+	"genlab/nn/kern"
 )
 
 // relErr returns max_i |a_i − b_i| / max_i |b_i|.
@@ -164,8 +168,12 @@ func TestEngineThreadCountInvariant(t *testing.T) {
 }
 
 // TestEngineNoSteadyStateAllocation: after the first call, a training step
-// and a prediction allocate nothing.
+// and a prediction allocate nothing. (Not where kern's GEMM is gonum's —
+// -tags purego or a CPU without AVX2 — whose parallel products allocate.)
 func TestEngineNoSteadyStateAllocation(t *testing.T) {
+	if strings.Contains(kern.Impl(), "gemm=gonum") {
+		t.Skipf("kern %s: gonum's Sgemm allocates", kern.Impl())
+	}
 	for _, tc := range engineCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
@@ -226,5 +234,30 @@ func TestShards(t *testing.T) {
 		if next != c.b || hi-lo > 1 {
 			t.Fatalf("shards(%d, %d) = %v", c.b, c.target, p)
 		}
+	}
+}
+
+// TestEngineGoroutinesEndWithoutClose: a Predictor dropped without Close
+// does not leave its worker goroutines behind.
+func TestEngineGoroutinesEndWithoutClose(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	m := engineCases(t)[1].m
+	before := runtime.NumGoroutine()
+	for i := 0; i < 5; i++ {
+		p, err := NewPredictor(m, 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := make([]float32, 8*m.Out())
+		if err := p.Predict(out, make([]float32, 8*m.In()), make([]float32, 8)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for try := 0; try < 50 && runtime.NumGoroutine() > before; try++ {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Fatalf("%d goroutines before, %d after dropping five Predictors", before, n)
 	}
 }

@@ -69,6 +69,7 @@ func NewPredictor(m Model, batch int) (*Predictor, error) {
 		}
 		p := &Predictor{batch: batch, in: m.In(), out: m.Out(), eng: e}
 		p.shardForwardF = p.shardForward
+		closeWhenUnreachable(p, e)
 		return p, nil
 	}
 	return newGraphPredictor(m, batch)

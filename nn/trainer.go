@@ -82,6 +82,7 @@ func newEngineTrainer(m engineModel, batch int, cfg AdamConfig) (*Trainer, error
 	t.dout = make([]float32, batch*m.Out())
 	t.lossParts = make([]float64, len(e.parts))
 	t.shardStepF = t.shardStep
+	closeWhenUnreachable(t, e)
 	return t, nil
 }
 

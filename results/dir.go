@@ -10,6 +10,9 @@
 //	root/<experiment>/<key>/meta.json      commit, Go version, BLAS, GOMAXPROCS, seeds, timings
 //	root/<experiment>/<key>/metrics.jsonl  one {"step": n, name: value, …} line per Record
 //	root/<experiment>/<key>/result.json    flat metric → number; its presence marks completion
+//	root/<experiment>/<key>/label          the task's human label (display only)
+//	root/<experiment>/<key>/events.out.tfevents.<unix>.<host>  the same scalars for TensorBoard
+//	root/<experiment>/<key>/samples.npy    the final samples (NumPy .npy)
 //	root/<experiment>/summary.csv          one row per finished task
 //	root/index.html                        every experiment's table and figures
 package results
@@ -27,6 +30,11 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+
+	"genlab/data/npy"
 )
 
 // Standard file names inside a task directory.
@@ -37,6 +45,9 @@ const (
 	ResultFile  = "result.json"
 	SummaryFile = "summary.csv"
 	IndexFile   = "index.html"
+	// LabelFile holds a task's human label ("D=128-seed1"), one line: the
+	// directory stays named by its key, the label is for people.
+	LabelFile = "label"
 	// CacheFile marks an experiment directory as a cache of trained models
 	// shared by experiments (pfgm-models, …): WriteIndex leaves it out.
 	CacheFile = "CACHE"
@@ -84,8 +95,10 @@ type Dir struct {
 	Key        string // task key, Key(config)
 	dir        string
 
-	mu      sync.Mutex
-	metrics *os.File
+	mu       sync.Mutex
+	metrics  *os.File
+	events   *EventWriter // the TensorBoard event file of this process, opened by the first Record
+	lastStep int          // the largest step recorded by this process
 }
 
 // Open creates (if needed) the task directory root/<experiment>/<Key(cfg)>
@@ -142,6 +155,33 @@ func MarkCache(dir string) error {
 		return fmt.Errorf("results: mark cache: %w", err)
 	}
 	return WriteFileAtomic(p, []byte("Trained models shared by experiments; not an experiment of its own.\n"))
+}
+
+// WriteLabel writes the task's human label into LabelFile (atomically,
+// only when it changed). An empty label is left unwritten.
+func (d *Dir) WriteLabel(label string) error {
+	if label == "" {
+		return nil
+	}
+	p := d.Path(LabelFile)
+	if old, err := os.ReadFile(p); err == nil && strings.TrimSpace(string(old)) == label {
+		return nil
+	}
+	if err := WriteFileAtomic(p, []byte(label+"\n")); err != nil {
+		return fmt.Errorf("results: label: %w", err)
+	}
+	return nil
+}
+
+// Label returns the task's label from LabelFile, or "" when there is none.
+func (d *Dir) Label() string { return readLabel(d.dir) }
+
+func readLabel(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, LabelFile))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // Dir returns the task directory's path.
@@ -269,16 +309,14 @@ func removeStaleTemps(dir string) {
 	}
 }
 
-// Clear removes everything in the task directory except config.json, so
+// Clear removes everything in the task directory except config.json and
+// the label, so
 // that a forced rerun starts from scratch. result.json goes first, so an
 // interrupted Clear never leaves a directory that looks finished.
 func (d *Dir) Clear() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.metrics != nil {
-		d.metrics.Close()
-		d.metrics = nil
-	}
+	_ = d.closeFiles() // everything but config.json and the label goes anyway
 	if err := os.Remove(d.Path(ResultFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("results: clear: %w", err)
 	}
@@ -287,7 +325,7 @@ func (d *Dir) Clear() error {
 		return fmt.Errorf("results: clear: %w", err)
 	}
 	for _, e := range ents {
-		if e.Name() == ConfigFile {
+		if e.Name() == ConfigFile || e.Name() == LabelFile {
 			continue
 		}
 		if err := os.RemoveAll(d.Path(e.Name())); err != nil {
@@ -300,7 +338,9 @@ func (d *Dir) Clear() error {
 // Record appends one line to metrics.jsonl: s.Values flattened next to
 // "step", keys sorted, non-finite values written as "inf"/"-inf"/"nan". Each
 // line goes out in one write, so a crash loses at most the line in flight,
-// which ReadMetrics ignores. Dir satisfies the trainers' Recorder interface
+// which ReadMetrics ignores. The same values go into the task's TensorBoard
+// event file (EventWriter; one file per process, so a resumed run adds a
+// file beside the first). Dir satisfies the trainers' Recorder interface
 // (Record(Step) error).
 func (d *Dir) Record(s Step) error {
 	line, err := s.MarshalJSON()
@@ -324,7 +364,21 @@ func (d *Dir) Record(s Step) error {
 	if _, err := d.metrics.Write(line); err != nil {
 		return fmt.Errorf("results: record step %d: %w", s.Step, err)
 	}
-	return nil
+	d.lastStep = max(d.lastStep, s.Step)
+	return d.scalars(int64(s.Step), s.Values)
+}
+
+// scalars writes values at step into the event file, opening it first if
+// needed. d.mu must be held.
+func (d *Dir) scalars(step int64, values map[string]float64) error {
+	if d.events == nil {
+		w, err := NewEventWriter(d.dir, time.Now())
+		if err != nil {
+			return err
+		}
+		d.events = w
+	}
+	return d.events.Scalars(time.Now(), step, values)
 }
 
 // dropTornTail truncates f after its last newline: a line a crash cut
@@ -362,32 +416,53 @@ func (d *Dir) RecordValues(step int, v map[string]float64) error {
 	return d.Record(Step{Step: step, Values: v})
 }
 
-// Close flushes and closes metrics.jsonl if Record opened it. The Dir stays
-// usable: a later Record reopens the file.
+// Close flushes and closes metrics.jsonl and the event file if Record
+// opened them. The Dir stays usable: a later Record reopens the files.
 func (d *Dir) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.metrics == nil {
-		return nil
+	return d.closeFiles()
+}
+
+func (d *Dir) closeFiles() error {
+	var err error
+	if d.events != nil {
+		err = d.events.Close()
+		d.events = nil
 	}
-	err := d.metrics.Sync()
-	if cerr := d.metrics.Close(); err == nil {
-		err = cerr
+	if d.metrics == nil {
+		return err
+	}
+	merr := d.metrics.Sync()
+	if cerr := d.metrics.Close(); merr == nil {
+		merr = cerr
 	}
 	d.metrics = nil
-	if err != nil {
-		return fmt.Errorf("results: close metrics: %w", err)
+	if merr != nil {
+		return fmt.Errorf("results: close metrics: %w", merr)
 	}
-	return nil
+	return err
 }
 
 // WriteResult writes result.json: the metrics r plus any extra fields
 // (strings, counts, hashes), plus KeyField = d.Key. It must be the last write
 // of a task: metrics.jsonl is synced and closed first, then result.json is
 // written atomically (WriteFileAtomic), so it either exists complete or not
-// at all. A name used twice, or the reserved KeyField, is an error.
+// at all. A name used twice, or the reserved KeyField, is an error. The
+// metrics r also go into the event file as "result/<name>" scalars at the
+// last recorded step.
 func (d *Dir) WriteResult(r map[string]float64, extra ...map[string]any) error {
-	if err := d.Close(); err != nil {
+	d.mu.Lock()
+	final := make(map[string]float64, len(r))
+	for k, v := range r {
+		final["result/"+k] = v
+	}
+	err := d.scalars(int64(d.lastStep), final)
+	if cerr := d.closeFiles(); err == nil {
+		err = cerr
+	}
+	d.mu.Unlock()
+	if err != nil {
 		return err
 	}
 	out := make(map[string]any, len(r)+1)
@@ -494,4 +569,37 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+// SamplesFile is the name under which experiments save a task's final
+// samples: samples.npy, readable by numpy.load.
+const SamplesFile = "samples.npy"
+
+// WriteNPY writes x (one sample per row) as the float32 .npy file name in
+// the task directory, shape (rows, cols), atomically.
+func (d *Dir) WriteNPY(name string, x *mat.Dense) error { return WriteNPY(d.Path(name), x) }
+
+// WriteNPY writes x as a float32 .npy file of shape (rows, cols) at path,
+// atomically.
+func WriteNPY(path string, x *mat.Dense) error {
+	r, c := x.Dims()
+	v := make([]float64, 0, r*c)
+	for i := 0; i < r; i++ {
+		v = append(v, x.RawRowView(i)...)
+	}
+	b, err := npy.EncodeFloat32([]int{r, c}, v)
+	if err != nil {
+		return fmt.Errorf("results: %s: %w", path, err)
+	}
+	return WriteFileAtomic(path, b)
+}
+
+// WriteNPYUint8 writes pix (8-bit images, n of h×w) as the uint8 .npy file
+// name in the task directory, shape (n, h, w), atomically.
+func (d *Dir) WriteNPYUint8(name string, pix []uint8, n, h, w int) error {
+	b, err := npy.EncodeUint8([]int{n, h, w}, pix)
+	if err != nil {
+		return fmt.Errorf("results: %s: %w", name, err)
+	}
+	return WriteFileAtomic(d.Path(name), b)
 }

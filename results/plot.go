@@ -51,7 +51,9 @@ func savePlot(p *plot.Plot, path string, w, h vg.Length) error {
 // values as a light line and, with 50 or more points, their centred moving
 // average over a window of n/25 points as a dark line. Steps without the
 // value, non-finite values and (with logY) non-positive values are skipped.
-func LossCurve(path string, steps []Step, key string, logY bool) error {
+// refs are drawn as dashed reference lines (k* for a learned k), named in a
+// legend that covers no data.
+func LossCurve(path string, steps []Step, key string, logY bool, refs ...RefLine) error {
 	var xys plotter.XYs
 	for _, s := range steps {
 		v, ok := s.Values[key]
@@ -106,7 +108,20 @@ func LossCurve(path string, steps []Step, key string, logY bool) error {
 		sl.Width = vg.Points(1.5)
 		p.Add(sl)
 	}
-	return savePlot(p, path, FigWidth, FigHeight)
+	if len(refs) == 0 {
+		return savePlot(p, path, FigWidth, FigHeight)
+	}
+	cover := densify(xys, false, logY)
+	for _, r := range refs {
+		ln, err := refLine(r, xys[0].X, xys[len(xys)-1].X)
+		if err != nil {
+			return fmt.Errorf("results: loss curve %s: %w", path, err)
+		}
+		p.Add(ln)
+		p.Legend.Add(r.Label, ln)
+		cover = append(cover, densify(ln.XYs, false, logY)...)
+	}
+	return saveWithLegend(p, len(refs), cover, path, FigWidth, FigHeight)
 }
 
 // Series is one line of a sweep plot: Y[i] holds the values measured at X[i],
@@ -122,15 +137,18 @@ type SweepPlot struct {
 	Title, XLabel, YLabel string
 	LogX, LogY            bool
 	Series                []Series
+	YBounds               Bounds    // the metric's natural limits: error bars are clipped to them
+	Refs                  []RefLine // horizontal reference lines (a floor, k*), in the legend by label
 }
 
-// errPoints is an XYer+YErrorer for plotter.NewYErrorBars.
+// errPoints is an XYer+YErrorer for plotter.NewYErrorBars: the lower and
+// upper half-widths of each point's interval.
 type errPoints struct {
 	plotter.XYs
-	half []float64
+	lo, hi []float64
 }
 
-func (e errPoints) YError(i int) (float64, float64) { return e.half[i], e.half[i] }
+func (e errPoints) YError(i int) (float64, float64) { return e.lo[i], e.hi[i] }
 
 // InfPosition returns where MetricVsParam draws x = +Inf: past the largest
 // finite x by a fifth of the finite span (in log10 units when logX), and at
@@ -152,10 +170,14 @@ func InfPosition(finite []float64, logX bool) float64 {
 
 // MetricVsParam draws one line per series of the mean over seeds against the
 // swept parameter, with error bars of the 95% Student-t interval
-// (mean ± t_{0.975,n−1}·s/√n; none for a single seed). Non-finite y values
-// (a diverged run) are left out of the mean. An x of +Inf is drawn at
-// InfPosition and labelled "∞"; with at most 12 distinct x values, each gets
-// its own labelled tick. With LogX every finite x must be > 0.
+// (mean ± t_{0.975,n−1}·s/√n; none for a single seed) clipped to
+// spec.YBounds. Non-finite y values (a diverged run) are left out of the
+// mean. An x of +Inf is drawn at InfPosition and labelled "∞"; with at most
+// 12 distinct x values, each gets its own labelled tick. With LogX every
+// finite x must be > 0. spec.Refs are drawn as dashed grey lines. When no
+// group holds more than one value, a title or label announcing a 95% CI
+// says "n = 1" instead (CIText). The legend goes where it covers no data,
+// outside the plot if need be (see saveWithLegend).
 func MetricVsParam(path string, spec SweepPlot) error {
 	finiteSet := map[float64]bool{}
 	hasInf := false
@@ -184,21 +206,34 @@ func MetricVsParam(path string, spec SweepPlot) error {
 	infX := InfPosition(finite, spec.LogX)
 
 	p := plot.New()
-	p.Title.Text = spec.Title
 	p.X.Label.Text = spec.XLabel
-	p.Y.Label.Text = spec.YLabel
 	if spec.LogX {
 		p.X.Scale = plot.LogScale{}
 	}
+	p.Y.Tick.Marker = CleanTicks{}
 	if spec.LogY {
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = LogTicks{}
 	}
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
-	npts := 0
+	// On a log axis an interval reaching 0 or below is cut at half the
+	// smallest positive value plotted, not at a point that would stretch
+	// the axis over decades without data.
+	logFloor := math.Inf(1)
+	for _, s := range spec.Series {
+		for _, ys := range s.Y {
+			for _, y := range ys {
+				if y > 0 && !math.IsInf(y, 0) {
+					logFloor = math.Min(logFloor, y/2)
+				}
+			}
+		}
+	}
+	npts, maxN, nLegend := 0, 0, 0
+	var cover []plotter.XY // what the legend must not hide
 	for si, s := range spec.Series {
-		type pt struct{ x, m, h float64 }
+		type pt struct{ x, m, lo, hi float64 }
 		var pts []pt
 		for i, x := range s.X {
 			var ys []float64
@@ -210,6 +245,7 @@ func MetricVsParam(path string, spec SweepPlot) error {
 			if len(ys) == 0 {
 				continue
 			}
+			maxN = max(maxN, len(ys))
 			m, h := meanCI95(ys)
 			if spec.LogY && m <= 0 {
 				continue
@@ -217,20 +253,23 @@ func MetricVsParam(path string, spec SweepPlot) error {
 			if math.IsInf(x, 1) {
 				x = infX
 			}
-			if spec.LogY && m-h <= 0 {
-				h = m * (1 - 1e-3) // keep the lower whisker on the log axis
+			lo, hi := spec.YBounds.clip(m, h)
+			if spec.LogY && m-lo < logFloor {
+				lo = math.Max(m-logFloor, 0) // the whisker runs to the axis' floor
 			}
-			pts = append(pts, pt{x, m, h})
+			pts = append(pts, pt{x, m, lo, hi})
+			cover = append(cover, plotter.XY{X: x, Y: m - lo}, plotter.XY{X: x, Y: m + hi})
 		}
 		if len(pts) == 0 {
 			continue
 		}
 		sort.Slice(pts, func(i, j int) bool { return pts[i].x < pts[j].x })
-		ep := errPoints{XYs: make(plotter.XYs, len(pts)), half: make([]float64, len(pts))}
+		ep := errPoints{XYs: make(plotter.XYs, len(pts)), lo: make([]float64, len(pts)), hi: make([]float64, len(pts))}
 		for i, q := range pts {
 			ep.XYs[i] = plotter.XY{X: q.x, Y: q.m}
-			ep.half[i] = q.h
+			ep.lo[i], ep.hi[i] = q.lo, q.hi
 		}
+		cover = append(cover, densify(ep.XYs, spec.LogX, spec.LogY)...)
 		col := plotutil.Color(si)
 		// Solid through the finite x; dashed into the ∞ column, which is
 		// not a continuation of the axis.
@@ -262,20 +301,26 @@ func MetricVsParam(path string, spec SweepPlot) error {
 		sc.Color = col
 		sc.Shape = plotutil.Shape(si)
 		sc.Radius = vg.Points(2.5)
-		eb, err := plotter.NewYErrorBars(ep)
-		if err != nil {
-			return fmt.Errorf("results: metric plot %s: %w", path, err)
+		p.Add(line, sc)
+		if anyPositive(ep.lo, ep.hi) { // no zero-length whiskers for single values
+			eb, err := plotter.NewYErrorBars(ep)
+			if err != nil {
+				return fmt.Errorf("results: metric plot %s: %w", path, err)
+			}
+			eb.Color = col
+			p.Add(eb)
 		}
-		eb.Color = col
-		p.Add(line, sc, eb)
 		if s.Name != "" {
 			p.Legend.Add(s.Name, line, sc)
+			nLegend++
 		}
 		npts += len(pts)
 	}
 	if npts == 0 {
 		return fmt.Errorf("results: metric plot %s: no finite points", path)
 	}
+	p.Title.Text = CIText(spec.Title, maxN)
+	p.Y.Label.Text = CIText(spec.YLabel, maxN)
 	p.X.Tick.Marker = sweepTicks(finite, hasInf, infX, spec.LogX)
 	// Keep the first and last columns (∞ included) off the frame.
 	if lo, hi := p.X.Min, p.X.Max; hi > lo {
@@ -295,7 +340,20 @@ func MetricVsParam(path string, spec SweepPlot) error {
 			p.X.Min, p.X.Max = lo-1, hi+1
 		}
 	}
-	return savePlot(p, path, FigWidth, FigHeight)
+	for _, r := range spec.Refs {
+		if spec.LogY && r.Y <= 0 || math.IsNaN(r.Y) || math.IsInf(r.Y, 0) {
+			continue
+		}
+		l, err := refLine(r, p.X.Min, p.X.Max)
+		if err != nil {
+			return fmt.Errorf("results: metric plot %s: %w", path, err)
+		}
+		p.Add(l)
+		p.Legend.Add(r.Label, l)
+		nLegend++
+		cover = append(cover, densify(l.XYs, spec.LogX, spec.LogY)...)
+	}
+	return saveWithLegend(p, nLegend, cover, path, FigWidth, FigHeight)
 }
 
 // sweepTicks labels each distinct finite x when there are at most 12 of
@@ -307,6 +365,9 @@ func sweepTicks(finite []float64, hasInf bool, infX float64, logX bool) plot.Tic
 		if len(finite) > 0 && len(finite) <= 12 {
 			for _, x := range finite {
 				ticks = append(ticks, plot.Tick{Value: x, Label: strconv.FormatFloat(x, 'g', 4, 64)})
+				if len(ticks) > 1 && overlapping(ticks[len(ticks)-2].Value, x, lo, hi, logX) {
+					ticks[len(ticks)-1].Label = "" // too close to the previous label to be read
+				}
 			}
 		} else if len(finite) > 0 {
 			top := finite[len(finite)-1]
@@ -330,8 +391,11 @@ func sweepTicks(finite []float64, hasInf bool, infX float64, logX bool) plot.Tic
 }
 
 // BarsCI draws one bar per label at the mean of values[i] with an error bar
-// of its 95% Student-t interval. len(labels) must equal len(values).
-func BarsCI(path, title, yLabel string, labels []string, values [][]float64) error {
+// of its 95% Student-t interval clipped to b, the metric's natural limits;
+// the value axis leaves room above the highest whisker. With one value per
+// bar at most, a title or label announcing a 95% CI says "n = 1" instead.
+// len(labels) must equal len(values).
+func BarsCI(path, title, yLabel string, b Bounds, labels []string, values [][]float64) error {
 	if len(labels) != len(values) {
 		panic(fmt.Sprintf("results: bars: %d labels, %d value groups", len(labels), len(values)))
 	}
@@ -339,7 +403,9 @@ func BarsCI(path, title, yLabel string, labels []string, values [][]float64) err
 		return fmt.Errorf("results: bars %s: no bars", path)
 	}
 	means := make(plotter.Values, len(values))
-	ep := errPoints{XYs: make(plotter.XYs, len(values)), half: make([]float64, len(values))}
+	ep := errPoints{XYs: make(plotter.XYs, len(values)), lo: make([]float64, len(values)), hi: make([]float64, len(values))}
+	maxN := 0
+	top, bottom := math.Inf(-1), math.Inf(1)
 	for i, v := range values {
 		var ys []float64
 		for _, y := range v {
@@ -347,17 +413,19 @@ func BarsCI(path, title, yLabel string, labels []string, values [][]float64) err
 				ys = append(ys, y)
 			}
 		}
+		maxN = max(maxN, len(ys))
 		m, h := meanCI95(ys)
 		if math.IsNaN(m) {
 			m, h = 0, 0
 		}
 		means[i] = m
 		ep.XYs[i] = plotter.XY{X: float64(i), Y: m}
-		ep.half[i] = h
+		ep.lo[i], ep.hi[i] = b.clip(m, h)
+		top, bottom = max(top, m+ep.hi[i], 0), min(bottom, m-ep.lo[i], 0)
 	}
 	p := plot.New()
-	p.Title.Text = title
-	p.Y.Label.Text = yLabel
+	p.Title.Text = CIText(title, maxN)
+	p.Y.Label.Text = CIText(yLabel, maxN)
 	p.Add(plotter.NewGrid())
 	bars, err := plotter.NewBarChart(means, vg.Points(max(8, 240/float64(len(values)))))
 	if err != nil {
@@ -365,14 +433,39 @@ func BarsCI(path, title, yLabel string, labels []string, values [][]float64) err
 	}
 	bars.Color = plotutil.Color(0)
 	bars.LineStyle.Width = 0
-	eb, err := plotter.NewYErrorBars(ep)
-	if err != nil {
-		return fmt.Errorf("results: bars %s: %w", path, err)
+	p.Add(bars)
+	if anyPositive(ep.lo, ep.hi) { // no zero-length whiskers for single values
+		eb, err := plotter.NewYErrorBars(ep)
+		if err != nil {
+			return fmt.Errorf("results: bars %s: %w", path, err)
+		}
+		p.Add(eb)
 	}
-	p.Add(bars, eb)
 	p.NominalX(labels...)
 	p.X.Min, p.X.Max = -0.6, float64(len(values))-0.4
-	return savePlot(p, path, FigWidth, FigHeight)
+	span := top - bottom
+	if !(span > 0) { // every bar at 0: an axis from 0 to 1 rather than gonum's ±1
+		top, span = 1, 1
+	}
+	p.Y.Max = top + 0.06*span // whiskers end inside the frame
+	if bottom < 0 {
+		p.Y.Min = bottom - 0.06*span
+	} else {
+		p.Y.Min = 0
+	}
+	p.Y.Tick.Marker = CleanTicks{}
+	h := FigHeight
+	if len(labels) > 10 { // many bars: labels stand vertical below them
+		longest := 0
+		for _, l := range labels {
+			longest = max(longest, len([]rune(l)))
+		}
+		p.X.Tick.Label.Rotation = math.Pi / 2
+		p.X.Tick.Label.XAlign = draw.XRight
+		p.X.Tick.Label.YAlign = draw.YCenter
+		h += vg.Length(longest) * p.X.Tick.Label.Font.Size * 0.55
+	}
+	return savePlot(p, path, FigWidth, h)
 }
 
 // grid is a plotter.GridXYZ over a regular lattice of cell centres.
@@ -686,22 +779,43 @@ func ImageGridRange(path string, imgs [][]float64, w, h, rows, cols int, lo, hi 
 
 var _ palette.Palette = rampPalette(nil)
 
+// maxLogLabels is the most decades LogTicks labels on one axis.
+const maxLogLabels = 8
+
 // LogTicks is a log-axis ticker that always labels at least two values:
 // gonum's plot.LogTicks labels only powers of ten, so an axis spanning less
 // than a decade (fid_lenet from 90 to 400, say) had no numbers on it. Then
 // the ticks are m·10ᵏ for m = 1…9, labelled at m ∈ {1, 2, 5} or, when that
 // still gives fewer than two labels, at every m; a range narrower still
-// (1.2 to 1.9) gets gonum's linear ticks.
+// (1.2 to 1.9) gets gonum's linear ticks. Over more than maxLogLabels
+// decades only every second (third, …) power of ten keeps its label.
 type LogTicks struct{}
 
 // Ticks implements plot.Ticker.
 func (LogTicks) Ticks(lo, hi float64) []plot.Tick {
 	base := plot.LogTicks{Prec: -1}.Ticks(lo, hi)
 	labelled := 0
-	for _, t := range base {
-		if t.Label != "" && t.Value >= lo && t.Value <= hi {
-			labelled++ // gonum also returns ticks outside [lo, hi]
+	for i, t := range base {
+		if t.Label != "" {
+			base[i].Label = TickLabel(t.Value) // gonum's 10^k reads 1.0000000000000007
+			if t.Value >= lo && t.Value <= hi {
+				labelled++ // gonum also returns ticks outside [lo, hi]
+			}
 		}
+	}
+	if labelled > maxLogLabels { // many decades: powers of ten only, every step-th labelled
+		step := (labelled + maxLogLabels - 1) / maxLogLabels
+		kept := base[:0]
+		for _, t := range base {
+			if t.Label == "" {
+				continue // the minor ticks would fill the axis with black
+			}
+			if int(math.Round(math.Log10(t.Value)))%step != 0 {
+				t.Label = ""
+			}
+			kept = append(kept, t)
+		}
+		base = kept
 	}
 	if labelled >= 2 || !(lo > 0) || !(hi > lo) {
 		return base
@@ -717,7 +831,7 @@ func (LogTicks) Ticks(lo, hi float64) []plot.Tick {
 				}
 				t := plot.Tick{Value: v}
 				if every || m == 1 || m == 2 || m == 5 {
-					t.Label = strconv.FormatFloat(v, 'g', -1, 64)
+					t.Label = TickLabel(v)
 					labelled++
 				}
 				out = append(out, t)

@@ -175,7 +175,7 @@ func TestFigures(t *testing.T) {
 	}
 
 	bc := filepath.Join(dir, "bars.png")
-	if err := BarsCI(bc, "k", "fid", []string{"eps", "x", "v"}, [][]float64{{1, 2, 3}, {2}, {4, 5}}); err != nil {
+	if err := BarsCI(bc, "k", "fid", NonNegative, []string{"eps", "x", "v"}, [][]float64{{1, 2, 3}, {2}, {4, 5}}); err != nil {
 		t.Fatal(err)
 	}
 	decodePNG(t, bc)
@@ -215,6 +215,71 @@ func TestImageGrid(t *testing.T) {
 	}
 }
 
+// TestIndexLabelsFold: tasks appear by their labels (key on hover), the
+// columns that vary come first, constant ones are folded into one line, and
+// the headline figure opens the section.
+func TestIndexLabelsFold(t *testing.T) {
+	root := t.TempDir()
+	writeTask(t, root, "exp", "aaaaaaaaaaaa", `{"D":1,"seed":0,"steps":100}`, `{"fid":2,"n":5,"config_key":"aaaaaaaaaaaa"}`)
+	writeTask(t, root, "exp", "bbbbbbbbbbbb", `{"D":4,"seed":0,"steps":100}`, `{"fid":3,"n":5,"config_key":"bbbbbbbbbbbb"}`)
+	for key, label := range map[string]string{"aaaaaaaaaaaa": "D=1-seed0", "bbbbbbbbbbbb": "D=4-seed0"} {
+		os.WriteFile(filepath.Join(root, "exp", key, LabelFile), []byte(label+"\n"), 0o644)
+	}
+	if _, err := Collect(root, "exp"); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"a.png", "z.png"} {
+		os.WriteFile(filepath.Join(root, "exp", f), []byte("png"), 0o644)
+	}
+	if err := WriteHeadline(root, "exp", "z.png"); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHeadline(root, "exp", "../z.png"); err == nil {
+		t.Error("WriteHeadline accepted a path")
+	}
+	if err := WriteIndex(root); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(root, IndexFile))
+	s := string(b)
+	for _, want := range []string{
+		`<th class="label">label</th><th>D</th><th>fid</th></tr>`,
+		`<td class="label" title="aaaaaaaaaaaa">D=1-seed0</td><td>1</td><td>2</td>`,
+		`<code>seed = 0</code> <code>steps = 100</code> <code>n = 5</code>`,
+		`<b>D=4-seed0</b> <code>bbbbbbbbbbbb</code>`,
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("index.html lacks %q", want)
+		}
+	}
+	h, a := strings.Index(s, `<img src="exp/z.png"`), strings.Index(s, `<img src="exp/a.png"`)
+	tab := strings.Index(s, "<table>")
+	if h < 0 || a < 0 || !(h < tab && tab < a) {
+		t.Errorf("headline z.png at %d, table at %d, other figure at %d: want headline first", h, tab, a)
+	}
+}
+
+// TestWriteLabel: the label round-trips, survives Clear, and an empty one
+// is not written.
+func TestWriteLabel(t *testing.T) {
+	d, err := Open(t.TempDir(), "exp", map[string]int{"D": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.WriteLabel(""); err != nil || d.Label() != "" {
+		t.Fatalf("empty label: %v, %q", err, d.Label())
+	}
+	if err := d.WriteLabel("D=1-seed0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Clear(); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Label(); got != "D=1-seed0" {
+		t.Errorf("label after Clear %q", got)
+	}
+}
+
 func TestWriteIndex(t *testing.T) {
 	root := t.TempDir()
 	writeTask(t, root, "pfgm_toy", "aaaaaaaaaaaa", `{"D":"inf","seed":0}`, `{"fid":1.25,"kid":0.0123456789,"config_key":"aaaaaaaaaaaa"}`)
@@ -241,14 +306,15 @@ func TestWriteIndex(t *testing.T) {
 	}
 	s := string(b)
 	for _, want := range []string{
-		"<th>key</th><th>D</th><th>seed</th><th>fid</th><th>kid</th>",
-		`<td>aaaaaaaaaaaa</td><td>inf</td><td>0</td><td>1.25</td><td title="0.0123456789">0.01235</td>`,
+		`<th class="label">label</th><th>fid</th><th>kid</th>`, // one row: its results shown, its configuration folded
+		`<td class="label">aaaaaaaaaaaa</td><td>1.25</td><td title="0.0123456789">0.01235</td>`,
+		`<code>D = inf</code> <code>seed = 0</code>`,
 		`<img src="pfgm_toy/fid_vs_D.png"`,
 		`<img src="pfgm_toy/aaaaaaaaaaaa/samples.png"`,
 		`href="pfgm_toy/aaaaaaaaaaaa/result.json"`,
 		`href="pfgm_toy/summary.csv"`,
 		"bbbbbbbbbbbb</code> <span class=\"pending\">(unfinished)",
-		"<td>&lt;b&gt;</td>",
+		"<code>a = &lt;b&gt;</code>",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("index.html lacks %q", want)

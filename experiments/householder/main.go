@@ -116,6 +116,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	r := common.Runner(experiment, stdout, stderr)
+	r.Headline = []string{"bars_mig.png", "bars_*.png"}
 	r.BLAS = nn.BLAS()
 	cache := filepath.Join(r.Out, experiment+"-cache")
 	if !common.Plan {
@@ -161,10 +162,14 @@ func summaryFigures(dir string, t *results.Table) error {
 		names = append(names, g)
 	}
 	sort.Strings(names)
-	for _, m := range []struct{ key, label string }{
-		{"purity", "intervention purity D"}, {"coverage", "factors covered"}, {"live", "live share"},
-		{"mig", "MIG"}, {"dci_d", "DCI disentanglement"}, {"fvae", "FactorVAE score"},
-		{"fd", "Fréchet distance (factors)"}, {"fd_cnn", "Fréchet distance (CNN features)"}, {"pipl", "PIPL (pixel L2)"},
+	share, pos := results.UnitRange, results.NonNegative
+	for _, m := range []struct {
+		key, label string
+		b          results.Bounds
+	}{
+		{"purity", "intervention purity D", share}, {"coverage", "factors covered", pos}, {"live", "live share", share},
+		{"mig", "MIG", share}, {"dci_d", "DCI disentanglement", share}, {"fvae", "FactorVAE score", share},
+		{"fd", "Fréchet distance (factors)", pos}, {"fd_cnn", "Fréchet distance (CNN features)", pos}, {"pipl", "PIPL (pixel L2)", pos},
 	} {
 		var labels []string
 		var vals [][]float64
@@ -195,7 +200,7 @@ func summaryFigures(dir string, t *results.Table) error {
 			continue
 		}
 		if err := results.BarsCI(filepath.Join(dir, "bars_"+m.key+".png"), "householder: "+m.label+" per arm",
-			m.label+" (mean ± 95% CI over seeds)", labels, vals); err != nil {
+			m.label+" (mean ± 95% CI over seeds)", m.b, labels, vals); err != nil {
 			return err
 		}
 	}

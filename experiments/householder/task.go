@@ -152,7 +152,6 @@ func trainPhase(ctx context.Context, gan *householder.GAN, iters, every int, pat
 		if err := gan.Restore(c); err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		bar.Add(gan.Iter)
 	}
 	save := func() error {
 		c, err := gan.Checkpoint()
@@ -173,7 +172,7 @@ func trainPhase(ctx context.Context, gan *householder.GAN, iters, every int, pat
 		if err != nil {
 			return err // the last good checkpoint stays on disk
 		}
-		bar.Add(1)
+		internal.TrainStep(bar)(gan.Iter, st.LossG) // the generator's loss; the count resumes at the checkpoint
 		if rec != nil {
 			if err := rec(gan.Iter, st); err != nil {
 				return err
@@ -199,7 +198,7 @@ func phase(ctx context.Context, name string, gen, ema *householder.Generator, d 
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	bar := internal.NewProgress(stderr, iters, fmt.Sprintf("householder seed %d %s", cfg.Seed, name))
+	bar := internal.NewProgress(stderr, iters, fmt.Sprintf("householder seed%d %s (G loss)", cfg.Seed, name))
 	defer bar.Finish()
 	if err := trainPhase(ctx, gan, iters, cfg.CheckpointEvery, path, cfg.Seed, stream, bar, rec); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -724,6 +723,13 @@ func runTask(ctx context.Context, cfg Config, dir *results.Dir, cache string, st
 		grid = append(grid, v)
 	}
 	if err := results.ImageGrid(dir.Path("samples_g0.png"), grid, res, res, (len(grid)+7)/8, 8); err != nil {
+		return nil, err
+	}
+	flat := mat.NewDense(len(grid), px, nil) // the same samples in [0, 1], one image per row
+	for i, v := range grid {
+		flat.SetRow(i, v)
+	}
+	if err := dir.WriteNPY(results.SamplesFile, flat); err != nil {
 		return nil, err
 	}
 	return e.out, nil

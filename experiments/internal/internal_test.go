@@ -239,8 +239,21 @@ func TestExpand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	labels := map[string]string{}
+	for _, tk := range a {
+		labels[tk.Key] = tk.Label
+	}
+	for i := range b { // labels follow the axis order; the list itself does not
+		b[i].Label = labels[b[i].Key]
+	}
 	if len(a) != 6 || !reflect.DeepEqual(a, b) {
 		t.Fatalf("expand not canonical:\n%v\n%v", a, b)
+	}
+	for _, tk := range a {
+		want := fmt.Sprintf("D=%s-seed%d", formatValue(tk.Config.D), tk.Config.Seed)
+		if tk.Label != want {
+			t.Errorf("task %s: label %q, want %q", tk.Key, tk.Label, want)
+		}
 	}
 	got := map[[2]float64]bool{}
 	for i, tk := range a {
@@ -501,11 +514,38 @@ func TestPlainProgress(t *testing.T) {
 	if len(lines) != 11 {
 		t.Fatalf("%d lines:\n%s", len(lines), buf.String())
 	}
-	if lines[0] != "train: 10/100 (10%), 10s elapsed, ~1m30s left" {
+	if lines[0] != "train [train]: 10/100 (10%), 10s elapsed, ~1m30s left" {
 		t.Fatalf("first line %q", lines[0])
 	}
 	if lines[10] != "train: done 100/100 (100%), 1m40s elapsed" {
 		t.Fatalf("last line %q", lines[10])
+	}
+	// A resumed run: the count starts at the checkpoint's step, the time
+	// left is extrapolated from this process's steps, the loss is smoothed,
+	// a phase without counting still gets a line every interval, and the
+	// last line reads 100%.
+	buf.Reset()
+	now = time.Unix(0, 0)
+	p = newPlainProgress(&buf, 4000, "toy2d seed0", 10*time.Second, clock)
+	for step := 546; step <= 4000; step++ {
+		if step == 1546 {
+			now = now.Add(10 * time.Second)
+		}
+		TrainStep(p)(step, 2)
+	}
+	p.Phase("evaluate")
+	now = now.Add(10 * time.Second)
+	p.tick()
+	p.tick() // not due again
+	p.Finish()
+	lines = strings.Split(strings.TrimSpace(buf.String()), "\n")
+	want := []string{
+		"toy2d seed0 [train]: 1546/4000 (39%), loss 2, 10s elapsed, ~25s left",
+		"toy2d seed0 [evaluate]: 4000/4000 (100%), loss 2, 20s elapsed",
+		"toy2d seed0: done 4000/4000 (100%), loss 2, 20s elapsed",
+	}
+	if !reflect.DeepEqual(lines, want) {
+		t.Fatalf("resumed run lines:\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
 	}
 	// A non-terminal writer gets the plain reporter.
 	if _, ok := NewProgress(&buf, 5, "x").(*plainProgress); !ok {

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"genlab/nn"
@@ -19,23 +22,105 @@ import (
 type Task[C any] struct {
 	Index  int    // position in the sorted task list (what -task selects)
 	Key    string // results.Key(Config): the task directory name
+	Label  string // human label of its swept values, e.g. "D=128-seed1"; display only, never hashed
 	Seed   uint64 // TaskSeed(0, Key): base seed for the task's generators
 	Config C
 }
 
 // Axis is one swept dimension of a grid: Len values, the i-th applied to a
-// config by Set.
+// config by Set and shown in task labels as Label(i).
 type Axis[C any] struct {
-	Name string
-	Len  int
-	Set  func(c *C, i int)
+	Name  string
+	Len   int
+	Set   func(c *C, i int)
+	Label func(i int) string // the i-th value's part of a task label; nil: LabelPart(Name, fmt.Sprint(value))
 }
 
 // Values returns the axis that sets each of vs in turn through set, e.g.
 //
 //	Values("D", dims, func(c *Config, d float64) { c.D = d })
+//
+// Its labels are LabelPart(name, value) with the value printed by fmt
+// (floats in their shortest form).
 func Values[C, V any](name string, vs []V, set func(c *C, v V)) Axis[C] {
-	return Axis[C]{Name: name, Len: len(vs), Set: func(c *C, i int) { set(c, vs[i]) }}
+	return Axis[C]{Name: name, Len: len(vs), Set: func(c *C, i int) { set(c, vs[i]) },
+		Label: func(i int) string { return LabelPart(name, formatValue(vs[i])) }}
+}
+
+// Labelled returns a copy of a whose task-label parts are label(i).
+func (a Axis[C]) Labelled(label func(i int) string) Axis[C] {
+	a.Label = label
+	return a
+}
+
+// LabelPart is one axis's part of a task label: "seed1" for the seed axis,
+// the value alone when it is a word ("pig", "resolvent", "learn"), else
+// "name=value" ("D=128", "k=0.5"). Characters that would not survive a file
+// name or a shell (spaces, slashes, quotes, brackets) become "_".
+func LabelPart(name, value string) string {
+	var s string
+	switch {
+	case name == "seed":
+		s = "seed" + value
+	case isWord(value):
+		s = value
+	default:
+		s = name + "=" + value
+	}
+	return strings.Map(func(r rune) rune {
+		if r <= ' ' || strings.ContainsRune(`/\"'[]{}()*?<>|;&$`+"`", r) {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+// isWord reports whether v starts with a letter and is not a number
+// ("inf", "nan" are numbers here: they need the axis name beside them).
+func isWord(v string) bool {
+	if v == "" {
+		return false
+	}
+	if _, err := strconv.ParseFloat(v, 64); err == nil {
+		return false
+	}
+	r := v[0]
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+}
+
+// formatValue prints one axis value: floats in their shortest 'g' form
+// (+Inf as "inf"), anything else through fmt.
+func formatValue(v any) string {
+	switch x := v.(type) {
+	case float64:
+		if math.IsInf(x, 1) {
+			return "inf"
+		}
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case fmt.Stringer:
+		return x.String()
+	}
+	return fmt.Sprint(v)
+}
+
+// taskLabel joins the label parts of the axes that vary (Len > 1) and of the
+// seed axis, at the odometer position idx, with "-"; with nothing varying
+// it is "seed<n>" or, without a seed axis, "only".
+func taskLabel[C any](axes []Axis[C], idx []int) string {
+	var parts []string
+	for j, a := range axes {
+		if a.Len > 1 || a.Name == "seed" {
+			if a.Label != nil {
+				parts = append(parts, a.Label(idx[j]))
+			} else {
+				parts = append(parts, LabelPart(a.Name, strconv.Itoa(idx[j])))
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return "only"
+	}
+	return strings.Join(parts, "-")
 }
 
 // Expand returns the tasks of the grid base × axes[0] × axes[1] × …: every
@@ -66,7 +151,7 @@ func Expand[C any](base C, axes ...Axis[C]) ([]Task[C], error) {
 		}
 		if !seen[key] {
 			seen[key] = true
-			tasks = append(tasks, Task[C]{Key: key, Seed: TaskSeed(0, key), Config: cfg})
+			tasks = append(tasks, Task[C]{Key: key, Label: taskLabel(axes, idx), Seed: TaskSeed(0, key), Config: cfg})
 		}
 		for j := len(idx) - 1; j >= 0; j-- { // odometer, last axis fastest
 			idx[j]++
@@ -124,6 +209,7 @@ type Runner struct {
 	Task       int       // ≥ 0 runs only that task; −1 lets SelectTask consult the environment (note: 0 is task 0)
 	Threads    int       // ≥ 1: runtime.GOMAXPROCS(Threads) before running
 	Plan       bool      // print the task list and return
+	Headline   []string  // candidate headline figures (PNG names or globs), first found opens the experiment in index.html
 	BLAS       string    // BLAS description recorded in meta.json
 	Args       []string  // command line recorded in meta.json
 	Stdout     io.Writer // one JSON line per finished task
@@ -151,6 +237,7 @@ type taskLine[C any] struct {
 	Experiment string             `json:"experiment"`
 	Index      int                `json:"index"`
 	Key        string             `json:"key"`
+	Label      string             `json:"label"`
 	Cached     bool               `json:"cached"`
 	Config     C                  `json:"config"`
 	Result     map[string]float64 `json:"result"`
@@ -161,12 +248,13 @@ type taskLine[C any] struct {
 // skips it if result.json records its key, unless Force, which clears the
 // directory first; writes meta.json; calls fn; records the end time in
 // meta.json; writes result.json last (atomically); and prints one JSON line
-// {"cached", "config", "experiment", "index", "key", "result"} to Stdout —
+// {"cached", "config", "experiment", "index", "key", "label", "result"} to Stdout —
 // skipped tasks print their stored result with cached = true. It stops at
 // a cancellation; a failed task is reported on Stderr and the others still
 // run, and the failures come back together as a *TasksError. -force reruns
 // every selected task from scratch (its directory cleared, finished or
-// not). With Plan it only prints {"index", "key", "config"} lines.
+// not). With Plan it only prints {"index", "key", "label", "config"} lines.
+// Log lines name a task by its label and key.
 func RunTasks[C any](ctx context.Context, r Runner, tasks []Task[C], fn TaskFunc[C]) error {
 	if r.Stdout == nil {
 		r.Stdout = io.Discard
@@ -191,8 +279,9 @@ func RunTasks[C any](ctx context.Context, r Runner, tasks []Task[C], fn TaskFunc
 			b, err := results.Canonical(struct {
 				Index  int    `json:"index"`
 				Key    string `json:"key"`
+				Label  string `json:"label"`
 				Config C      `json:"config"`
-			}{t.Index, t.Key, t.Config})
+			}{t.Index, t.Key, t.Label, t.Config})
 			if err != nil {
 				return fmt.Errorf("plan: %w", err)
 			}
@@ -241,7 +330,7 @@ func (e *TasksError) Error() string {
 func (e *TasksError) Unwrap() []error { return e.Failed }
 
 func runOne[C any](ctx context.Context, r Runner, n int, t Task[C], fn TaskFunc[C]) error {
-	tag := fmt.Sprintf("%s: task %d/%d %s", r.Experiment, t.Index, n, t.Key)
+	tag := fmt.Sprintf("%s: task %d/%d %s (%s)", r.Experiment, t.Index, n, t.Label, t.Key)
 	d, err := results.Open(r.Out, r.Experiment, t.Config)
 	if err != nil {
 		return fmt.Errorf("task %d (%s): %w", t.Index, t.Key, err)
@@ -253,6 +342,9 @@ func runOne[C any](ctx context.Context, r Runner, n int, t Task[C], fn TaskFunc[
 		if err := d.Clear(); err != nil {
 			return fmt.Errorf("task %d (%s): %w", t.Index, t.Key, err)
 		}
+	}
+	if err := d.WriteLabel(t.Label); err != nil {
+		return fmt.Errorf("task %d (%s): %w", t.Index, t.Key, err)
 	}
 	if d.Done() {
 		if !r.Force {
@@ -304,7 +396,7 @@ func runOne[C any](ctx context.Context, r Runner, n int, t Task[C], fn TaskFunc[
 
 func printLine[C any](r Runner, t Task[C], res map[string]float64, cached bool) error {
 	b, err := results.Canonical(taskLine[C]{
-		Experiment: r.Experiment, Index: t.Index, Key: t.Key, Cached: cached, Config: t.Config, Result: res,
+		Experiment: r.Experiment, Index: t.Index, Key: t.Key, Label: t.Label, Cached: cached, Config: t.Config, Result: res,
 	})
 	if err != nil {
 		return fmt.Errorf("task %d (%s): %w", t.Index, t.Key, err)
@@ -317,7 +409,8 @@ func printLine[C any](r Runner, t Task[C], res map[string]float64, cached bool) 
 
 // Finish gathers the experiment's finished tasks into summary.csv
 // (results.Collect), calls plots with the table to draw the summary figures
-// (plots may be nil), and rewrites Out/index.html.
+// (plots may be nil), records the first of r.Headline that was drawn as the
+// experiment's headline figure (SetHeadline), and rewrites Out/index.html.
 func Finish(r Runner, plots func(t *results.Table) error) error {
 	t, err := results.Collect(r.Out, r.Experiment)
 	if err != nil {
@@ -331,5 +424,25 @@ func Finish(r Runner, plots func(t *results.Table) error) error {
 			return fmt.Errorf("%s: summary figures: %w", r.Experiment, err)
 		}
 	}
+	if err := SetHeadline(r.Out, r.Experiment, r.Headline...); err != nil {
+		return err
+	}
 	return results.WriteIndex(r.Out)
+}
+
+// SetHeadline records as root/experiment's headline figure the first of
+// candidates (file names or filepath.Match globs, the first match in name
+// order) that exists in the experiment directory; none existing is no error.
+func SetHeadline(root, experiment string, candidates ...string) error {
+	for _, c := range candidates {
+		m, err := filepath.Glob(filepath.Join(root, experiment, c))
+		if err != nil {
+			return fmt.Errorf("%s: headline %q: %w", experiment, c, err)
+		}
+		if len(m) > 0 {
+			sort.Strings(m)
+			return results.WriteHeadline(root, experiment, filepath.Base(m[0]))
+		}
+	}
+	return nil
 }

@@ -119,9 +119,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	r := common.Runner(experiment, stdout, stderr)
+	r.Headline = []string{"sw1_vs_N.png", "heatmap_*.png"}
 	r.BLAS = nn.BLAS()
 	err = internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[kx.Config], d *results.Dir) (map[string]float64, error) {
-		return runOne(ctx, t.Config, d, stderr)
+		return runOne(ctx, t.Config, t.Label, d, stderr)
 	})
 	if err != nil || common.Plan {
 		return err
@@ -135,17 +136,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	})
 }
 
-func runOne(ctx context.Context, cfg kx.Config, d *results.Dir, stderr io.Writer) (map[string]float64, error) {
-	bar := internal.NewProgress(stderr, cfg.Steps, fmt.Sprintf("%s N=%d k=%s seed %d", experiment, cfg.N, cfg.K, cfg.Seed))
+func runOne(ctx context.Context, cfg kx.Config, label string, d *results.Dir, stderr io.Writer) (map[string]float64, error) {
+	bar := internal.NewProgress(stderr, cfg.Steps, experiment+" "+label)
 	defer bar.Finish()
-	last := -1
-	return kx.Run(ctx, cfg, d, func(step int) {
-		if last < 0 {
-			last = step - 1
-		}
-		bar.Add(step - last)
-		last = step
-	})
+	return kx.Run(ctx, cfg, d, bar)
 }
 
 type intFlag struct {
@@ -278,7 +272,7 @@ func summaryFigures(dir string, t *results.Table, base kx.Config, order []string
 		}
 		if err := results.MetricVsParam(name(p.file), results.SweepPlot{
 			Title: fmt.Sprintf("k-Diff: %s vs N (%s)", p.col, tag), XLabel: "ambient dimension N", YLabel: p.ylabel,
-			LogX: true, LogY: true, Series: series,
+			LogX: true, LogY: true, Series: series, YBounds: results.NonNegative,
 		}); err != nil {
 			return err
 		}
@@ -317,7 +311,7 @@ func summaryFigures(dir string, t *results.Table, base kx.Config, order []string
 		}
 		if err := results.MetricVsParam(name("learned_k_vs_N.png"), results.SweepPlot{
 			Title: "learned k vs N (" + tag + ")", XLabel: "ambient dimension N", YLabel: "k",
-			LogX: true, Series: append(learned, star),
+			LogX: true, Series: append(learned, star), YBounds: results.UnitRange,
 		}); err != nil {
 			return err
 		}

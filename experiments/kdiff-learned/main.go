@@ -255,6 +255,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		for i := range ts { // two sweeps share one list: their labels say which
+			ts[i].Label = ts[i].Config.Sweep + "-" + ts[i].Label
+		}
 		tasks = append(tasks, ts...)
 		return nil
 	}
@@ -279,8 +282,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 					c.N, c.NIntr = v.p.N, v.p.n
 					c.Bottleneck, _ = bWidth(v.rel, v.p.N, v.p.n)
 					c.BRel = canonicalRel(v.rel, c.Bottleneck, v.p.N, v.p.n)
+				}).Labelled(func(i int) string {
+					return fmt.Sprintf("N=%d-n=%d-b=%s", grid[i].p.N, grid[i].p.n, grid[i].rel)
 				}),
-				internal.Values("recipe", []([2]string)(rs), func(c *kx.Config, v [2]string) { c.Loss, c.TDist = v[0], v[1] }),
+				internal.Values("recipe", []([2]string)(rs), func(c *kx.Config, v [2]string) { c.Loss, c.TDist = v[0], v[1] }).
+					Labelled(func(i int) string { return rs[i][0] + "-" + rs[i][1] }),
 				internal.Values("seed", []uint64(common.Seeds), func(c *kx.Config, v uint64) { c.Seed = v }),
 			)); err != nil {
 				return err
@@ -302,19 +308,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		tasks[i].Index = i
 	}
 	r := common.Runner(experiment, stdout, stderr)
+	r.Headline = []string{"learned_k_vs_N.png", "learned_k_vs_ratio_*.png", "width_learned_k.png"}
 	r.BLAS = nn.BLAS()
 	err := internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[kx.Config], d *results.Dir) (map[string]float64, error) {
-		c := t.Config
-		bar := internal.NewProgress(stderr, c.Steps, fmt.Sprintf("%s %s N=%d n=%d b=%d H=%d k=%s seed %d", experiment, c.Sweep, c.N, c.NIntr, c.Bottleneck, c.Hidden, c.K, c.Seed))
+		bar := internal.NewProgress(stderr, t.Config.Steps, experiment+" "+t.Label)
 		defer bar.Finish()
-		last := -1
-		return kx.Run(ctx, c, d, func(step int) {
-			if last < 0 {
-				last = step - 1
-			}
-			bar.Add(step - last)
-			last = step
-		})
+		return kx.Run(ctx, t.Config, d, bar)
 	})
 	if err != nil || common.Plan {
 		return err
@@ -407,7 +406,7 @@ func pairsFigures(dir string, t *results.Table, base kx.Config, bs bottlenecks, 
 		}
 		if err := results.MetricVsParam(filepath.Join(dir, fmt.Sprintf("learned_k_vs_ratio_%s_%s.png", rc[0], rc[1])), results.SweepPlot{
 			Title:  fmt.Sprintf("learned k vs N/n (%s-loss, %s s; mixtures, bottleneck b)", rc[0], rc[1]),
-			XLabel: "N/n", YLabel: "k (mean of the last 20% of training)", LogX: true, Series: series,
+			XLabel: "N/n", YLabel: "k (mean of the last 20% of training)", LogX: true, Series: series, YBounds: results.UnitRange,
 		}); err != nil {
 			return err
 		}
@@ -441,7 +440,7 @@ func widthFigures(dir string, t *results.Table, base kx.Config, order []string) 
 		}
 		if err := results.MetricVsParam(filepath.Join(dir, p.file), results.SweepPlot{
 			Title: fmt.Sprintf("k-Diff capacity sweep: %s vs hidden width (N=%s, n=2)", p.col, N), XLabel: "hidden width H",
-			YLabel: p.ylabel, LogX: true, LogY: true, Series: series,
+			YLabel: p.ylabel, LogX: true, LogY: true, Series: series, YBounds: results.NonNegative,
 		}); err != nil {
 			return err
 		}
@@ -460,6 +459,6 @@ func widthFigures(dir string, t *results.Table, base kx.Config, order []string) 
 	}
 	return results.MetricVsParam(filepath.Join(dir, "width_learned_k.png"), results.SweepPlot{
 		Title: fmt.Sprintf("learned k vs hidden width (N=%s, n=2)", N), XLabel: "hidden width H", YLabel: "k",
-		LogX: true, Series: append(learned, star, half),
+		LogX: true, Series: append(learned, star, half), YBounds: results.UnitRange,
 	})
 }

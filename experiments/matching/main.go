@@ -151,8 +151,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	r := common.Runner(experiment, stdout, stderr)
+	r.Headline = []string{"cumulative_error.png"}
 	err = internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[Config], d *results.Dir) (map[string]float64, error) {
-		return runTask(ctx, t.Config, d)
+		bar := internal.NewProgress(stderr, len(t.Config.Methods), experiment+" "+t.Label+" methods")
+		defer bar.Finish()
+		return runTask(ctx, t.Config, d, bar)
 	})
 	if err != nil || common.Plan {
 		return err
@@ -223,7 +226,7 @@ func summaryFigures(dir string, t *results.Table) error {
 		if len(labels) > 0 {
 			file := "geodesic_error_" + strings.NewReplacer(" ", "_", "=", "").Replace(g) + ".png"
 			if err := results.BarsCI(filepath.Join(dir, file), "matching: "+g+": mean geodesic error ×100",
-				"error ×100 (mean ± 95% CI over pairs)", labels, vals); err != nil {
+				"error ×100 (mean ± 95% CI over pairs)", results.NonNegative, labels, vals); err != nil {
 				return err
 			}
 		}
@@ -240,7 +243,7 @@ func summaryFigures(dir string, t *results.Table) error {
 	}
 	return results.MetricVsParam(filepath.Join(dir, "cumulative_error.png"), results.SweepPlot{
 		Title: "matching: cumulative geodesic error (all pairs)", XLabel: "geodesic error / √area", YLabel: "fraction of vertices",
-		Series: series,
+		Series: series, YBounds: results.UnitRange,
 	})
 }
 

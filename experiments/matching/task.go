@@ -129,8 +129,10 @@ func makePair(cfg Config) (pairData, error) {
 	return pd, nil
 }
 
-func runTask(ctx context.Context, cfg Config, d *results.Dir) (map[string]float64, error) {
+// bar counts the methods done and names the phase.
+func runTask(ctx context.Context, cfg Config, d *results.Dir, bar internal.Progress) (map[string]float64, error) {
 	t0 := time.Now()
+	bar.Phase("eigenbases")
 	pd, err := makePair(cfg)
 	if err != nil {
 		return nil, err
@@ -162,6 +164,7 @@ func runTask(ctx context.Context, cfg Config, d *results.Dir) (map[string]float6
 	if cfg.MaxEval > 0 && cfg.MaxEval < len(p.Tgt.V) {
 		eval = internal.NewRand(cfg.Seed, streamEval).Perm(len(p.Tgt.V))[:cfg.MaxEval]
 	}
+	bar.Phase("geodesics")
 	g := matching.NewGraph(p.Src, true)
 	area := p.Src.Area()
 	ev, err := matching.NewEvaluator(ctx, g, area, p.GT, eval)
@@ -208,6 +211,7 @@ func runTask(ctx context.Context, cfg Config, d *results.Dir) (map[string]float6
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		bar.Phase(m)
 		tm := time.Now()
 		var C *mat.Dense
 		switch m {
@@ -245,10 +249,14 @@ func runTask(ctx context.Context, cfg Config, d *results.Dir) (map[string]float6
 		if err := matching.SavePNG(d.Path(m+"_fmap.png"), matching.MapImage(C, 8)); err != nil {
 			return nil, err
 		}
+		if err := d.WriteNPY(m+"_fmap.npy", C); err != nil { // the method's final output, k×k
+			return nil, err
+		}
 		if err := savePair(d.Path(m+"_corr.png"), p, colors, p2p); err != nil {
 			return nil, err
 		}
 		if cfg.ZoomEnd > 0 {
+			bar.Phase(m + " ZoomOut")
 			tz := time.Now()
 			Cz, pz, err := matching.ZoomOut(ctx, C, b1, b2, cfg.ZoomEnd, cfg.ZoomStep)
 			if err != nil {
@@ -268,6 +276,7 @@ func runTask(ctx context.Context, cfg Config, d *results.Dir) (map[string]float6
 		if err := d.Record(results.Step{Step: len(res), Values: map[string]float64{m + "_err": res[m+"_err"]}}); err != nil {
 			return nil, err
 		}
+		bar.Add(1)
 	}
 	res["time_total_s"] = time.Since(t0).Seconds()
 	for kk, v := range res {

@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -168,18 +169,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return internal.Usagef("-data-dir %s: %v", dir, err)
 	}
 	r := common.Runner(experiment, stdout, stderr)
+	r.Headline = []string{"fid_vs_nfe.png", "fid_vs_k.png", "fid_vs_D.png", "samples_by_setting.png"}
 	r.BLAS = nn.BLAS()
 	err = internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[Config], d *results.Dir) (map[string]float64, error) {
-		bar := internal.NewProgress(stderr, t.Config.Steps, fmt.Sprintf("mnist %s D=%s seed %d", t.Config.Net, t.Config.D, t.Config.Seed))
+		bar := internal.NewProgress(stderr, t.Config.Steps, experiment+" "+t.Label)
 		defer bar.Finish()
-		last := -1
-		return runTask(ctx, t.Config, sets, d, stderr, func(step int) {
-			if last < 0 {
-				last = step - 1
-			}
-			bar.Add(step - last)
-			last = step
-		})
+		return runTask(ctx, t.Config, sets, d, stderr, bar)
 	})
 	if err != nil {
 		return err
@@ -260,7 +255,7 @@ func summaryFigures(dir string, t *results.Table) error {
 		series = append(series, *floorSeries)
 		if err := results.MetricVsParam(filepath.Join(dir, "fid_vs_nfe.png"), results.SweepPlot{
 			Title: "MNIST: fid_lenet vs NFE (Heun)", XLabel: "NFE", YLabel: "fid_lenet",
-			LogX: true, LogY: true, Series: series,
+			LogX: true, LogY: true, Series: series, YBounds: results.NonNegative,
 		}); err != nil {
 			return err
 		}
@@ -286,6 +281,7 @@ func summaryFigures(dir string, t *results.Table) error {
 	if len(dSeries) > 0 {
 		if err := results.MetricVsParam(filepath.Join(dir, "fid_vs_D.png"), results.SweepPlot{
 			Title: "MNIST: fid_lenet vs D (PFGM++)", XLabel: "D", YLabel: "fid_lenet", LogX: true, Series: dSeries,
+			YBounds: results.NonNegative, Refs: floorRef(t),
 		}); err != nil {
 			return err
 		}
@@ -356,7 +352,25 @@ func fidVsK(path string, t *results.Table) error {
 	sort.Slice(series, func(a, b int) bool { return series[a].Name < series[b].Name })
 	return results.MetricVsParam(path, results.SweepPlot{
 		Title: "MNIST: fid_lenet vs k-Diff target k (0 = ε, ½ = v, 1 = x)", XLabel: "k", YLabel: "fid_lenet", LogY: true, Series: series,
+		YBounds: results.NonNegative, Refs: floorRef(t),
 	})
+}
+
+// floorRef is the train-vs-test fid_lenet floor (mean over the table's
+// rows) as a reference line, or none when no row has it.
+func floorRef(t *results.Table) []results.RefLine {
+	var s float64
+	n := 0
+	for i := range t.Rows {
+		if v, err := t.Float(i, "floor_fid_lenet"); err == nil && !math.IsNaN(v) {
+			s += v
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return []results.RefLine{{Y: s / float64(n), Label: "floor (train vs test digits)"}}
 }
 
 func atoi(s string) int {

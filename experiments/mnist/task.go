@@ -13,6 +13,7 @@ import (
 
 	"genlab/data"
 	"genlab/diffusion"
+	"genlab/experiments/internal"
 	"genlab/fidlenet"
 	"genlab/kdiff"
 	"genlab/nn"
@@ -161,7 +162,7 @@ func gridImages(im *data.Images) [][]float64 {
 }
 
 // runTask trains, samples and evaluates one configuration in dir.
-func runTask(ctx context.Context, cfg Config, s *sets, dir *results.Dir, log io.Writer, progress func(step int)) (map[string]float64, error) {
+func runTask(ctx context.Context, cfg Config, s *sets, dir *results.Dir, log io.Writer, bar internal.Progress) (map[string]float64, error) {
 	t0 := time.Now()
 	rs := func(stream uint64) *rand.Rand { return rand.New(rand.NewPCG(cfg.Seed, stream)) }
 	train := s.train
@@ -228,7 +229,7 @@ func runTask(ctx context.Context, cfg Config, s *sets, dir *results.Dir, log io.
 			CheckpointPath: dir.Path("checkpoint.bin"), CheckpointEvery: 500,
 			LogEvery: 50,
 			Record:   dir.RecordValues,
-			Progress: progress,
+			Progress: internal.TrainStep(bar),
 		})
 		if err != nil {
 			return nil, err
@@ -239,6 +240,7 @@ func runTask(ctx context.Context, cfg Config, s *sets, dir *results.Dir, log io.
 		}
 		if evalN := min(cfg.EvalN, cfg.NEval); !done[end] && evalN > 3 {
 			t2 := time.Now()
+			bar.Phase(fmt.Sprintf("evaluate step %d", end))
 			x, _, err := sample(ctx, tr.EMA, target, k, evalN, dim, cfg.HeunSteps[0], evalSeed)
 			if err != nil {
 				return nil, err
@@ -256,6 +258,7 @@ func runTask(ctx context.Context, cfg Config, s *sets, dir *results.Dir, log io.
 		if end == cfg.Steps {
 			break
 		}
+		bar.Phase("train")
 	}
 
 	res := map[string]float64{
@@ -276,6 +279,7 @@ func runTask(ctx context.Context, cfg Config, s *sets, dir *results.Dir, log io.
 
 	// Headline samples and the other NFEs.
 	for i, n := range cfg.HeunSteps {
+		bar.Phase(fmt.Sprintf("sample NFE %d", 2*n-1))
 		t1 := time.Now()
 		x, nfe, err := sample(ctx, tr.EMA, target, k, cfg.NEval, dim, n, genSeed)
 		if err != nil {
@@ -299,6 +303,9 @@ func runTask(ctx context.Context, cfg Config, s *sets, dir *results.Dir, log io.
 			if err := results.ImageGridRange(dir.Path("samples.png"), gridImages(q), cfg.Res, cfg.Res, 8, 8, -1, 1); err != nil {
 				return nil, err
 			}
+			if err := dir.WriteNPYUint8(results.SamplesFile, q.Pix, q.N, q.H, q.W); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		fid, err := ev.FID(q)
@@ -309,6 +316,7 @@ func runTask(ctx context.Context, cfg Config, s *sets, dir *results.Dir, log io.
 	}
 
 	// The floor: training digits against the same test digits, same N.
+	bar.Phase("evaluate: floor")
 	floor := resize(s.train.Subset(rs(streamFloor).Perm(s.train.N)[:cfg.NEval]), cfg.Res)
 	fm, err := ev.Evaluate(floor, rs(streamKID))
 	if err != nil {
@@ -339,7 +347,7 @@ func runTask(ctx context.Context, cfg Config, s *sets, dir *results.Dir, log io.
 	}
 	if len(fidCurve.X) > 0 {
 		if err := results.MetricVsParam(dir.Path("fid_steps.png"), results.SweepPlot{
-			Title: "fid_lenet over training (EMA weights)", XLabel: "step", YLabel: "fid_lenet",
+			Title: "fid_lenet over training (EMA weights)", XLabel: "step", YLabel: "fid_lenet", YBounds: results.NonNegative,
 			Series: []results.Series{fidCurve},
 		}); err != nil {
 			return nil, err

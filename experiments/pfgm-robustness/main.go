@@ -23,6 +23,7 @@ import (
 	"math"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -148,18 +149,19 @@ func robustness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	err := pfgmexp.RunParallel(idx, fl.Jobs, func(i int) error {
 		c := cfgs[i]
 		t0 := time.Now()
-		key, res, cached, err := runTask(ctx, fl.Out, c, args)
+		label := pfgmexp.Label(datas, ds, c.Data, c.D, c.Seed)
+		key, res, cached, err := runTask(ctx, fl.Out, c, label, args, stderr)
 		if err != nil {
-			fmt.Fprintf(stderr, "%s: task %d (%s D=%s seed %d) failed: %v\n", experiment, i, c.Data, pfgm.FormatD(c.D), c.Seed, err)
+			fmt.Fprintf(stderr, "%s: task %d %s failed: %v\n", experiment, i, label, err)
 			return err
 		}
 		what := "done"
 		if cached {
 			what = "already done"
 		}
-		fmt.Fprintf(stderr, "%s: task %d/%d %s D=%s seed %d %s in %.1fs: clean sw1 %.4g\n",
-			experiment, i+1, len(cfgs), c.Data, pfgm.FormatD(c.D), c.Seed, what, time.Since(t0).Seconds(), res["clean_sw1"])
-		pfgmexp.PrintLine(stdout, &outMu, key, c, res)
+		fmt.Fprintf(stderr, "%s: task %d/%d %s (%s) %s in %.1fs: clean sw1 %.4g\n",
+			experiment, i+1, len(cfgs), label, key, what, time.Since(t0).Seconds(), res["clean_sw1"])
+		pfgmexp.PrintLine(stdout, &outMu, key, label, c, res)
 		return nil
 	})
 	if err != nil {
@@ -171,9 +173,12 @@ func robustness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 func fkey(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 // runTask trains (or loads) one model and measures every perturbation.
-func runTask(ctx context.Context, root string, c Config, args []string) (string, map[string]float64, bool, error) {
+func runTask(ctx context.Context, root string, c Config, label string, args []string, stderr io.Writer) (string, map[string]float64, bool, error) {
 	dir, err := results.Open(root, experiment, c)
 	if err != nil {
+		return "", nil, false, err
+	}
+	if err := dir.WriteLabel(label); err != nil {
 		return "", nil, false, err
 	}
 	if dir.Done() {
@@ -188,7 +193,9 @@ func runTask(ctx context.Context, root string, c Config, args []string) (string,
 	if err != nil {
 		return "", nil, false, err
 	}
-	m, err := pfgmexp.TrainOrLoad(ctx, root, c.Train, ds)
+	bar := internal.NewProgress(stderr, c.Train.Steps, experiment+" "+label)
+	defer bar.Finish()
+	m, err := pfgmexp.TrainOrLoad(ctx, root, c.Train, ds, bar)
 	if err != nil {
 		return "", nil, false, err
 	}
@@ -202,6 +209,7 @@ func runTask(ctx context.Context, root string, c Config, args []string) (string,
 	res := map[string]float64{"final_loss": m.FinalLoss}
 	var clean map[string]float64
 	measure := func(prefix string, d diffusion.Denoiser, sc pfgmexp.SampleConfig, hook diffusion.Hook) error {
+		bar.Phase("sample and evaluate " + strings.TrimSuffix(prefix, "_"))
 		x, nfe, err := pfgmexp.Sample(ctx, d, m.Kernel, ds.Dim, sc, hook)
 		if err != nil {
 			return fmt.Errorf("%s: %w", prefix, err)
@@ -221,6 +229,9 @@ func runTask(ctx context.Context, root string, c Config, args []string) (string,
 		if clean == nil {
 			clean = s
 			title := fmt.Sprintf("%s D=%s seed %d, clean: SW1 %.3f", c.Data, pfgm.FormatD(c.D), c.Seed, s["sw1"])
+			if err := dir.WriteNPY(results.SamplesFile, x); err != nil {
+				return err
+			}
 			return pfgmexp.PlotSamples(dir.Path("samples.png"), title, ds, ev, x)
 		}
 		return nil
@@ -359,6 +370,9 @@ func summarise(root string, datas []string, alphas []float64, bits, nsteps []int
 				}
 			}
 		}
+	}
+	if err := internal.SetHeadline(root, experiment, "robust_alpha_*_sw1.png", "robust_*.png"); err != nil {
+		return err
 	}
 	return results.WriteIndex(root)
 }

@@ -110,19 +110,20 @@ func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	err := pfgmexp.RunParallel(idx, fl.Jobs, func(i int) error {
 		c := cfgs[i]
 		t0 := time.Now()
-		key, res, cached, err := runTask(ctx, fl.Out, c, args)
+		label := pfgmexp.Label(datas, ds, c.Data, c.D, c.Seed)
+		key, res, cached, err := runTask(ctx, fl.Out, c, label, args, stderr)
 		if err != nil {
-			fmt.Fprintf(stderr, "%s: task %d (%s D=%s seed %d) failed: %v\n", experiment, i, c.Data, pfgm.FormatD(c.D), c.Seed, err)
+			fmt.Fprintf(stderr, "%s: task %d %s failed: %v\n", experiment, i, label, err)
 			return err
 		}
 		what := "done"
 		if cached {
 			what = "already done"
 		}
-		fmt.Fprintf(stderr, "%s: task %d/%d %s D=%s seed %d %s in %.1fs: sw1 %.4g (floor %.4g) mmd2 %.3g q99_err %.3g\n",
-			experiment, i+1, len(cfgs), c.Data, pfgm.FormatD(c.D), c.Seed, what, time.Since(t0).Seconds(),
+		fmt.Fprintf(stderr, "%s: task %d/%d %s (%s) %s in %.1fs: sw1 %.4g (floor %.4g) mmd2 %.3g q99_err %.3g\n",
+			experiment, i+1, len(cfgs), label, key, what, time.Since(t0).Seconds(),
 			res["sw1"], res["floor_sw1"], res["mmd2"], res["q99_err"])
-		pfgmexp.PrintLine(stdout, &outMu, key, c, res)
+		pfgmexp.PrintLine(stdout, &outMu, key, label, c, res)
 		return nil
 	})
 	if err != nil {
@@ -132,9 +133,12 @@ func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 // runTask evaluates one configuration, skipping it when result.json exists.
-func runTask(ctx context.Context, root string, c Config, args []string) (string, map[string]float64, bool, error) {
+func runTask(ctx context.Context, root string, c Config, label string, args []string, stderr io.Writer) (string, map[string]float64, bool, error) {
 	dir, err := results.Open(root, experiment, c)
 	if err != nil {
+		return "", nil, false, err
+	}
+	if err := dir.WriteLabel(label); err != nil {
 		return "", nil, false, err
 	}
 	if dir.Done() {
@@ -150,7 +154,9 @@ func runTask(ctx context.Context, root string, c Config, args []string) (string,
 		return "", nil, false, err
 	}
 	t0 := time.Now()
-	m, err := pfgmexp.TrainOrLoad(ctx, root, c.Train, ds)
+	bar := internal.NewProgress(stderr, c.Train.Steps, experiment+" "+label)
+	defer bar.Finish()
+	m, err := pfgmexp.TrainOrLoad(ctx, root, c.Train, ds, bar)
 	if err != nil {
 		return "", nil, false, err
 	}
@@ -160,7 +166,9 @@ func runTask(ctx context.Context, root string, c Config, args []string) (string,
 		return "", nil, false, err
 	}
 	defer den.Close()
+	bar.Phase("evaluate: reference")
 	ev := pfgmexp.NewEvaluator(ds, c.NMMD)
+	bar.Phase(fmt.Sprintf("sample NFE %d", 2*c.Heun-1))
 	t1 := time.Now()
 	x, nfe, err := pfgmexp.Sample(ctx, den, m.Kernel, ds.Dim, pfgmexp.SampleConfig{
 		N: c.NEval, Steps: c.Heun, GenSeed: pfgmexp.GenSeed(c.Seed), SigmaMax: c.SigmaMax, SigmaMin: c.SigmaMin,
@@ -168,6 +176,7 @@ func runTask(ctx context.Context, root string, c Config, args []string) (string,
 	if err != nil {
 		return "", nil, false, err
 	}
+	bar.Phase("evaluate")
 	res := ev.Score("", x)
 	for k, v := range ev.Floor() {
 		res[k] = v
@@ -182,6 +191,9 @@ func runTask(ctx context.Context, root string, c Config, args []string) (string,
 	res["sigma_data"] = ds.SigmaData
 	title := fmt.Sprintf("%s D=%s seed %d: SW1 %.3f (floor %.3f)", c.Data, pfgm.FormatD(c.D), c.Seed, res["sw1"], res["floor_sw1"])
 	if err := pfgmexp.PlotSamples(dir.Path("samples.png"), title, ds, ev, x); err != nil {
+		return "", nil, false, err
+	}
+	if err := dir.WriteNPY(results.SamplesFile, x); err != nil {
 		return "", nil, false, err
 	}
 	for k, v := range res {
@@ -227,11 +239,14 @@ func summarise(root string, datas []string) error {
 			path := filepath.Join(root, experiment, fmt.Sprintf("sweep_%s_%s.png", name, m.key))
 			if err := results.MetricVsParam(path, results.SweepPlot{
 				Title: fmt.Sprintf("%s: %s vs D (mean, 95%% CI over seeds)", name, m.label), XLabel: "D (augmented dimensions)", YLabel: m.label,
-				LogX: true, Series: ser,
+				LogX: true, Series: ser, YBounds: results.NonNegative,
 			}); err != nil {
 				return err
 			}
 		}
+	}
+	if err := internal.SetHeadline(root, experiment, "sweep_*_sw1.png"); err != nil {
+		return err
 	}
 	return results.WriteIndex(root)
 }

@@ -196,11 +196,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		tasks[i].Config.Map.K = kmax
 	}
 	r := common.Runner(experiment, stdout, stderr)
-	bs := &bundles{root: r.Out, expDir: filepath.Join(r.Out, experiment)}
+	r.Headline = []string{"error_*.png"}
+	bs := &bundles{root: r.Out, expDir: filepath.Join(r.Out, experiment), stderr: stderr}
 	defer bs.closeAll()
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }
 	err = internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[Config], d *results.Dir) (map[string]float64, error) {
-		return runTask(ctx, t.Config, d, bs, logf)
+		bar := internal.NewProgress(stderr, solves(t.Config), experiment+" "+t.Label+" solves")
+		defer bar.Finish()
+		return runTask(ctx, t.Config, d, bs, logf, bar)
 	})
 	if err != nil || common.Plan {
 		return err
@@ -344,7 +347,7 @@ func summary(dir string, t *results.Table, base Config) error {
 		if len(labels) > 0 {
 			fn := fmt.Sprintf("error_%s_k%s.png", g.set, g.k)
 			if err := results.BarsCI(filepath.Join(dir, fn), "spectral-prior: "+key+", error ×100 after ZoomOut",
-				"error ×100 (mean ± 95% CI over pairs)", labels, vals); err != nil {
+				"error ×100 (mean ± 95% CI over pairs)", results.NonNegative, labels, vals); err != nil {
 				return err
 			}
 		}

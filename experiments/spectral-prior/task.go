@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -224,6 +225,7 @@ func (b *bundle) solver(cfg Config, p string) *prior.Solver {
 type bundles struct {
 	root   string
 	expDir string
+	stderr io.Writer // progress of the network prior's training
 	m      map[string]*bundle
 }
 
@@ -431,10 +433,12 @@ func (bs *bundles) net(ctx context.Context, cfg Config, images *mat.Dense, stder
 	}
 	stderr("%s: training the network prior (k = %d, %d steps)", experiment, cfg.K, cfg.Net.Steps)
 	t0 := time.Now()
+	bar := internal.NewProgress(bs.stderr, cfg.Net.Steps, fmt.Sprintf("%s net prior k=%d seed%d", experiment, cfg.K, cfg.Seed))
+	defer bar.Finish()
 	np, err := prior.TrainNet(ctx, images, prior.NetConfig{Hidden: cfg.Net.Hidden, Layers: cfg.Net.Layers, Fourier: cfg.Net.Fourier,
 		Steps: cfg.Net.Steps, Batch: cfg.Net.Batch, LR: cfg.Net.LR, Warmup: cfg.Net.Warmup, EMAHalfLife: cfg.Net.EMAHalfLife,
 		Seed: cfg.Seed, CheckpointPath: d.Path("checkpoint.bin"),
-		Record: d.RecordValues})
+		Record: d.RecordValues, Progress: internal.TrainStep(bar)})
 	if err != nil {
 		return nil, 0, err
 	}
@@ -500,6 +504,9 @@ func (bs *bundles) samplePictures(ctx context.Context, cfg Config, b *bundle) er
 		b.stats["sample_nn_rel_"+p] = nd / ref
 		path := filepath.Join(bs.expDir, fmt.Sprintf("samples_%s_k%d_seed%d.png", p, cfg.K, cfg.Seed))
 		if err := results.ImageGridRange(path, imgs, cfg.K, cfg.K, 2, 8, 0, mx); err != nil {
+			return err
+		}
+		if err := results.WriteNPY(strings.TrimSuffix(path, ".png")+".npy", x); err != nil { // the 8 sampled |C|, one per row
 			return err
 		}
 	}
@@ -594,7 +601,24 @@ func evaluator(ctx context.Context, cfg Config, pd *pairData, gt []int, idx int)
 
 // runTask solves one test pair with every regime × method (× prior for the
 // prior methods), each before and after ZoomOut.
-func runTask(ctx context.Context, cfg Config, d *results.Dir, bs *bundles, logf func(string, ...any)) (map[string]float64, error) {
+// solves is the number of refinements runTask makes: one per regime ×
+// method (× prior, for the methods that use one).
+func solves(cfg Config) int {
+	n := 0
+	for _, m := range cfg.Methods {
+		if prior.Method(m).UsesPrior() {
+			n += len(cfg.Priors)
+		} else {
+			n++
+		}
+	}
+	return n * len(cfg.Regimes)
+}
+
+// runTask evaluates one pair; bar counts its solves (see solves) and names
+// the phase.
+func runTask(ctx context.Context, cfg Config, d *results.Dir, bs *bundles, logf func(string, ...any), bar internal.Progress) (map[string]float64, error) {
+	bar.Phase("priors")
 	b, err := bs.get(ctx, cfg, logf)
 	if err != nil {
 		return nil, err
@@ -643,6 +667,7 @@ func runTask(ctx context.Context, cfg Config, d *results.Dir, bs *bundles, logf 
 		return nil
 	}
 	// oracle floor
+	bar.Phase("oracle")
 	cgt := matching.FMapFromP2P(pd.p.GT, pd.b1, pd.b2, cfg.K, cfg.K)
 	if err := score("oracle", matching.P2PFromFMap(cgt, pd.b1, pd.b2, false)); err != nil {
 		return nil, err
@@ -672,6 +697,7 @@ func runTask(ctx context.Context, cfg Config, d *results.Dir, bs *bundles, logf 
 					return nil, err
 				}
 				name := methodName(r, m, p)
+				bar.Phase(name)
 				tm := time.Now()
 				rng := internal.NewRand(ps, uint64(streamSolve+1000*ri+100*mi+pi))
 				c, err := b.solver(cfg, p).Solve(ctx, prob, prior.Method(m), rng)
@@ -693,12 +719,16 @@ func runTask(ctx context.Context, cfg Config, d *results.Dir, bs *bundles, logf 
 					if err := matching.SavePNG(d.Path(name+"_fmap.png"), matching.MapImage(c, 8)); err != nil {
 						return nil, err
 					}
+					if err := d.WriteNPY(name+"_fmap.npy", c); err != nil {
+						return nil, err
+					}
 					img := matching.Render([]*mesh.Mesh{pd.p.Src, pd.p.Tgt}, [][][3]float64{colors, matching.TransferColors(colors, pz)},
 						matching.DefaultView, 600, 300)
 					if err := matching.SavePNG(d.Path(name+"_zo_corr.png"), img); err != nil {
 						return nil, err
 					}
 				}
+				bar.Add(1)
 			}
 		}
 		if err := d.Record(results.Step{Step: ri, Values: map[string]float64{"regime": float64(ri), "elapsed_s": time.Since(t0).Seconds()}}); err != nil {

@@ -9,7 +9,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"path/filepath"
 	"sort"
@@ -91,18 +90,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	r := common.Runner(experiment, stdout, stderr)
+	r.Headline = []string{"sw1_vs_nfe.png"}
 	r.BLAS = nn.BLAS()
 	err = internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[Config], d *results.Dir) (map[string]float64, error) {
-		bar := internal.NewProgress(stderr, t.Config.Steps, fmt.Sprintf("toy2d %s seed %d", t.Config.Toy, t.Config.Seed))
+		bar := internal.NewProgress(stderr, t.Config.Steps, experiment+" "+t.Label)
 		defer bar.Finish()
-		last := 0
-		return runTask(ctx, t.Config, d, func(step int) {
-			if last == 0 {
-				last = step - 1
-			}
-			bar.Add(step - last)
-			last = step
-		})
+		return runTask(ctx, t.Config, d, bar)
 	})
 	if err != nil || common.Plan {
 		return err
@@ -200,10 +193,10 @@ func summaryFigures(dir string, t *results.Table) error {
 	}
 	if err := results.MetricVsParam(filepath.Join(dir, "sw1_vs_nfe.png"), results.SweepPlot{
 		Title: "toy2d: sliced W1 to held-out data vs sampler NFE", XLabel: "NFE (Heun)", YLabel: "SW1",
-		LogX: true, LogY: true, Series: series,
+		LogX: true, LogY: true, Series: series, YBounds: results.NonNegative,
 	}); err != nil {
 		return err
 	}
 	return results.BarsCI(filepath.Join(dir, "sw1_bars.png"), "toy2d: network vs exact denoiser vs floor",
-		"SW1 to held-out (mean ± 95% CI)", labels, bars)
+		"SW1 to held-out (mean ± 95% CI)", results.NonNegative, labels, bars)
 }

@@ -67,7 +67,11 @@ func TestTargetAliasesShareKey(t *testing.T) {
 func TestQuickEndToEndAndSkip(t *testing.T) {
 	out := t.TempDir()
 	line := exptest.RunOne(t, experiment, run, "-preset", "quick", "-seeds", "0", "-out", out)
-	exptest.Files(t, filepath.Join(out, experiment, line.Key), "config.json", "meta.json", "metrics.jsonl", "result.json", "samples.png", "loss.png", "checkpoint.bin")
+	exptest.Files(t, filepath.Join(out, experiment, line.Key), "config.json", "meta.json", "metrics.jsonl", "result.json", "samples.png", "loss.png", "checkpoint.bin",
+		"label", "samples.npy")
+	if ev, _ := filepath.Glob(filepath.Join(out, experiment, line.Key, "events.out.tfevents.*")); len(ev) == 0 {
+		t.Error("no TensorBoard event file in the task directory")
+	}
 	exptest.Files(t, out, "toy2d/summary.csv", "toy2d/sw1_vs_nfe.png", "index.html")
 	r := line.Result
 	// Even the quick network beats the prior by far and reaches every mode;
@@ -124,9 +128,16 @@ func TestSIGKILLResumes(t *testing.T) {
 	if len(m) != 0 {
 		t.Fatal("the killed run finished before it was killed; make it longer")
 	}
-	o, err := exec.Command(bin, args...).Output()
+	var stderr bytes.Buffer
+	rerun := exec.Command(bin, args...)
+	rerun.Stderr = &stderr
+	o, err := rerun.Output()
 	if err != nil {
 		t.Fatalf("re-run: %v", err)
+	}
+	// The resumed run's progress counts from the checkpoint and ends at 100%.
+	if !strings.Contains(stderr.String(), "seed3: done 4000/4000 (100%)") {
+		t.Errorf("resumed progress does not end at 100%%:\n%s", stderr.String())
 	}
 	var line struct {
 		Result map[string]float64 `json:"result"`

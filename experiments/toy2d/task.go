@@ -11,6 +11,7 @@ import (
 
 	"genlab/data"
 	"genlab/diffusion"
+	"genlab/experiments/internal"
 	"genlab/metrics"
 	"genlab/nn"
 	"genlab/results"
@@ -55,7 +56,7 @@ func sharedDirs() *mat.Dense {
 }
 
 // runTask trains, samples and evaluates one configuration in dir.
-func runTask(ctx context.Context, cfg Config, dir *results.Dir, progress func(step int)) (map[string]float64, error) {
+func runTask(ctx context.Context, cfg Config, dir *results.Dir, bar internal.Progress) (map[string]float64, error) {
 	toy, err := data.ParseToy(cfg.Toy)
 	if err != nil {
 		return nil, err
@@ -86,7 +87,7 @@ func runTask(ctx context.Context, cfg Config, dir *results.Dir, progress func(st
 		CheckpointPath: dir.Path("checkpoint.bin"), CheckpointEvery: cfg.CheckpointEv,
 		LogEvery: 50,
 		Record:   dir.RecordValues,
-		Progress: progress,
+		Progress: internal.TrainStep(bar),
 	})
 	if err != nil {
 		return nil, err
@@ -95,6 +96,7 @@ func runTask(ctx context.Context, cfg Config, dir *results.Dir, progress func(st
 
 	// The loss the best linear denoiser would reach: a network pinned near
 	// it has learned nothing beyond the data covariance.
+	bar.Phase("evaluate: floors")
 	lin := diffusion.LinearLevel(diffusion.CovEigen(train), target, meth.Sigma, 20000, rs(streamLinear))
 	res := map[string]float64{
 		"sigma_data": sd, "final_loss": tr.FinalLoss, "train_seconds": trainSec,
@@ -121,6 +123,7 @@ func runTask(ctx context.Context, cfg Config, dir *results.Dir, progress func(st
 	genSeed := cfg.Seed*1000003 + 17
 	var headline *mat.Dense
 	for i, n := range cfg.HeunSteps {
+		bar.Phase(fmt.Sprintf("sample NFE %d", 2*n-1))
 		x := diffusion.PriorSamples(diffusion.Gaussian{}, cfg.NEval, 2, diffusion.SigmaMax, genSeed)
 		t1 := time.Now()
 		nfe, err := diffusion.Heun(ctx, den, x, diffusion.KarrasSigmas(n, diffusion.SigmaMin, diffusion.SigmaMax, diffusion.Rho), nil)
@@ -142,6 +145,7 @@ func runTask(ctx context.Context, cfg Config, dir *results.Dir, progress func(st
 
 	// The exact denoiser of (a subset of) the training set: what an
 	// infinitely flexible network would reproduce — the training points.
+	bar.Phase("sample: exact denoiser")
 	ideal := diffusion.Ideal{Data: train.Slice(0, min(cfg.IdealPoints, cfg.NTrain), 0, 2).(*mat.Dense), Kernel: diffusion.Gaussian{}}
 	xi := diffusion.PriorSamples(diffusion.Gaussian{}, cfg.NEval, 2, diffusion.SigmaMax, genSeed)
 	if _, err := diffusion.Heun(ctx, ideal, xi, diffusion.KarrasSigmas(cfg.HeunSteps[0], diffusion.SigmaMin, diffusion.SigmaMax, diffusion.Rho), nil); err != nil {
@@ -149,8 +153,12 @@ func runTask(ctx context.Context, cfg Config, dir *results.Dir, progress func(st
 	}
 	score("ideal_", xi)
 
+	bar.Phase("figures")
 	title := fmt.Sprintf("%s, seed %d: SW1 %.3f (floor %.3f)", cfg.Toy, cfg.Seed, res["sw1"], res["sw_floor"])
 	if err := results.Scatter2D(dir.Path("samples.png"), title, headline, heldA); err != nil {
+		return nil, err
+	}
+	if err := dir.WriteNPY(results.SamplesFile, headline); err != nil {
 		return nil, err
 	}
 	if err := results.Scatter2D(dir.Path("ideal_samples.png"), cfg.Toy+": exact-denoiser sampler", xi, heldA); err != nil {

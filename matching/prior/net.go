@@ -24,6 +24,7 @@ type NetConfig struct {
 	Seed                    uint64  // initialisation PCG(Seed, 1); the trainer's stream from Seed
 	CheckpointPath          string  // resumable training state ("" for none)
 	Record                  func(step int, values map[string]float64) error
+	Progress                func(step int, loss float64) // after every step, may be nil
 }
 
 // NetPrior is a trained denoiser network and what it needs to denoise.
@@ -48,7 +49,8 @@ func TrainNet(ctx context.Context, images *mat.Dense, cfg NetConfig) (*NetPrior,
 		diffusion.TrainConfig{Steps: cfg.Steps, Batch: cfg.Batch, Seed: cfg.Seed,
 			Adam:        nn.AdamConfig{LR: cfg.LR, WarmupSteps: cfg.Warmup},
 			EMAHalfLife: cfg.EMAHalfLife, EMARampup: 0.05,
-			CheckpointPath: cfg.CheckpointPath, CheckpointEvery: 500, LogEvery: 50, Record: cfg.Record})
+			CheckpointPath: cfg.CheckpointPath, CheckpointEvery: 500, LogEvery: 50, Record: cfg.Record,
+			Progress: cfg.Progress})
 	if err != nil {
 		return nil, fmt.Errorf("prior: training the network prior: %w", err)
 	}

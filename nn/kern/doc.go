@@ -30,19 +30,20 @@
 // ranges over repeated runs:
 //
 //	Sgemm (m×n×k)                 scalar  gonum¹  asm-avx2  asm-avx512  OpenBLAS²
-//	conv W·col    64×2048×576      2.5      5–13    75–79    172–195     80–94
-//	conv W·col   128×2048×1152     2.7–3.9  6–10    79–80    162–191     93–96
-//	conv W·col    32×2048×144      3.7      5–13    56–65    192–200     81–87
-//	conv Wᵀ·dY   576×2048×64       3.7      6–10    94–99    190–200     85–97
-//	conv dY·colᵀ  64×576×2048      3.3–3.5  9–14    73–85    108–170     80–88
-//	MLP          256×512×816       3.6      8–13    72–88    164–198     76–98
-//	MLP          256×512×512       3.4–4.3  7–12    79–97    183–196     77–97
-//	MLP ·Bᵀ      256×816×512       3.5      9–13    95–100   172–195     90–98
-//	MLP Aᵀ·      512×512×256       3.3–3.7  7–12    79–92    166–195     85–97
-//	small         64×128×128       2.2–6.4 14–17    66–85    150–175     76–91
+//	conv W·col    64×2048×576      2.5     11       75–79    172–195     80–94
+//	conv W·col   128×2048×1152     2.7–3.9  7.5     79–80    162–191     93–96
+//	conv W·col    32×2048×144      3.7      6.9     56–65    192–200     81–87
+//	conv Wᵀ·dY   576×2048×64       3.7      9.9     94–99    190–200     85–97
+//	conv dY·colᵀ  64×576×2048      3.3–3.5  9.2     73–85    108–170     80–88
+//	MLP          256×512×816       3.6     11       72–88    164–198     76–98
+//	MLP          256×512×512       3.4–4.3  8.4     79–97    183–196     77–97
+//	MLP ·Bᵀ      256×816×512       3.5      7.2     95–100   172–195     90–98
+//	MLP Aᵀ·      512×512×256       3.3–3.7  5.7     79–92    166–195     85–97
+//	small         64×128×128       2.2–6.4 14       66–85    150–175     76–91
 //
-// ¹ Wall clock: gonum's Sgemm runs blocks on several goroutines, so it may
-// use both cores. ² Debian's OpenBLAS 0.3.21 (its AVX2 kernels on this CPU),
+// ¹ Wall clock with GOMAXPROCS=1 under load, so a lower bound: gonum's
+// Sgemm runs blocks on several goroutines (and allocates ~70 small objects
+// per call doing so). ² Debian's OpenBLAS 0.3.21 (its AVX2 kernels on this CPU),
 // OPENBLAS_NUM_THREADS=1. The AVX-512 micro-kernel alone runs at 196
 // GFLOP/cpu-s in L1 (two 16-lane FMAs per cycle at ~3.1 GHz, the core's
 // peak), so the large shapes reach 85–100% of peak and the smallest 75%.

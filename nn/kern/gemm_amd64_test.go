@@ -43,12 +43,12 @@ func BenchmarkSgemmAVX2(b *testing.B) {
 	if !cpu.X86.HasAVX2 || !cpu.X86.HasFMA {
 		b.Skip("no AVX2+FMA")
 	}
-	benchSgemm(b, gemmAVX2.sgemm)
+	benchSgemm(b, gemmAVX2.sgemm, true)
 }
 
 func BenchmarkSgemmAVX512(b *testing.B) {
 	if !cpu.X86.HasAVX512F || !cpu.X86.HasAVX2 || !cpu.X86.HasFMA {
 		b.Skip("no AVX-512F")
 	}
-	benchSgemm(b, gemmAVX512.sgemm)
+	benchSgemm(b, gemmAVX512.sgemm, true)
 }

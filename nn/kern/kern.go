@@ -9,9 +9,11 @@ import "fmt"
 // overwrites C (NaNs in C are ignored); alpha == 0 or k == 0 only scales C.
 //
 // Accumulation is in float32 (fused multiply–adds on the fast paths); the
-// error of each element is within about 1e-6·√k·Σ_p|a_ip||b_pj|. The call is
-// single-threaded and, after the first call, allocation free. It panics on
-// negative sizes, too-small leading dimensions or too-short slices.
+// error of each element is within about 1e-6·√k·Σ_p|a_ip||b_pj|. On the
+// assembly and OpenBLAS routes the call is single-threaded and, after the
+// first call, allocation free; the gonum route of CPUs without AVX2 may run
+// blocks on other goroutines and allocates. It panics on negative sizes,
+// too-small leading dimensions or too-short slices.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkSgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {

@@ -11,7 +11,7 @@ import (
 
 // BenchmarkSgemmOpenBLAS measures OpenBLAS directly (set
 // OPENBLAS_NUM_THREADS=1 for a single-core figure).
-func BenchmarkSgemmOpenBLAS(b *testing.B) { benchSgemm(b, openblas.Sgemm) }
+func BenchmarkSgemmOpenBLAS(b *testing.B) { benchSgemm(b, openblas.Sgemm, true) }
 
 // TestSgemmOpenBLAS runs OpenBLAS through the Sgemm contract's cases.
 func TestSgemmOpenBLAS(t *testing.T) {

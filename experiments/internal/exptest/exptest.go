@@ -36,6 +36,7 @@ func UsageError(t testing.TB, name string, run internal.RunFunc, args []string, 
 // Line is one task's JSON line on an experiment's standard output.
 type Line struct {
 	Key    string         `json:"key"`
+	Label  string         `json:"label"`
 	Cached bool           `json:"cached"`
 	Config map[string]any `json:"config"`
 	Result Metrics        `json:"result"`
@@ -64,7 +65,8 @@ func (m *Metrics) UnmarshalJSON(b []byte) error {
 }
 
 // Run runs the experiment with args, fails the test unless it exits 0, and
-// returns its stdout parsed into one Line per task.
+// returns its stdout parsed into one Line per task; every line must carry a
+// label other than its key.
 func Run(t testing.TB, name string, run internal.RunFunc, args ...string) []Line {
 	t.Helper()
 	code, stdout, stderr := internal.Capture(name, args, run)
@@ -76,6 +78,9 @@ func Run(t testing.TB, name string, run internal.RunFunc, args ...string) []Line
 		var ln Line
 		if err := json.Unmarshal([]byte(l), &ln); err != nil {
 			t.Fatalf("stdout line %q: %v", l, err)
+		}
+		if ln.Label == "" || ln.Label == ln.Key {
+			t.Errorf("stdout line of task %s: label %q, want a human label of its swept values", ln.Key, ln.Label)
 		}
 		out = append(out, ln)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"genlab/data"
 	"genlab/diffusion"
+	"genlab/experiments/internal"
 	"genlab/kdiff"
 	"genlab/metrics"
 	"genlab/nn"
@@ -335,7 +336,8 @@ func kTail(dir *results.Dir) (kt float64, ok bool, err error) {
 // Run trains, samples and evaluates one task in dir. A non-finite training
 // loss is an outcome of the sweep (ε-prediction can diverge at large N), not
 // a failure: it is reported as diverged = 1 with NaN metrics.
-func Run(ctx context.Context, cfg Config, dir *results.Dir, progress func(step int)) (map[string]float64, error) {
+// bar receives the training steps, the loss and the phases.
+func Run(ctx context.Context, cfg Config, dir *results.Dir, bar internal.Progress) (map[string]float64, error) {
 	ds, err := LoadData(cfg)
 	if err != nil {
 		return nil, err
@@ -357,7 +359,7 @@ func Run(ctx context.Context, cfg Config, dir *results.Dir, progress func(step i
 			CheckpointPath: dir.Path("checkpoint.bin"), CheckpointEvery: cfg.CkptEvery,
 			LogEvery: 25,
 			Record:   dir.RecordValues,
-			Progress: progress,
+			Progress: internal.TrainStep(bar),
 		})
 	res := map[string]float64{"diverged": 0}
 	if cfg.NIntr > 0 { // MNIST has no known intrinsic dimension
@@ -388,10 +390,12 @@ func Run(ctx context.Context, cfg Config, dir *results.Dir, progress func(step i
 		return nil, err
 	}
 	defer net.Close()
+	bar.Phase("evaluate: teacher-forced")
 	if err := teacherForced(res, cfg, ds, net, k); err != nil {
 		return nil, err
 	}
 	_, N := ds.Train.Dims()
+	bar.Phase("sample " + cfg.Sampler)
 	t1 := time.Now()
 	gen, nfe, err := sample(ctx, cfg, net, tr.EMA, bridge, k, N)
 	if err != nil {
@@ -399,6 +403,10 @@ func Run(ctx context.Context, cfg Config, dir *results.Dir, progress func(step i
 	}
 	res["sample_seconds"] = time.Since(t1).Seconds()
 	res["nfe"] = float64(nfe)
+	if err := dir.WriteNPY(results.SamplesFile, gen); err != nil {
+		return nil, err
+	}
+	bar.Phase("evaluate")
 	if err := score(res, cfg, ds, gen); err != nil {
 		return nil, err
 	}
@@ -572,7 +580,11 @@ func pictures(cfg Config, ds *Dataset, gen *mat.Dense, dir *results.Dir) error {
 		return err
 	}
 	if cfg.K == "learn" {
-		return results.LossCurve(dir.Path("k.png"), steps, "k", false)
+		var refs []results.RefLine
+		if cfg.NIntr > 0 {
+			refs = append(refs, results.RefLine{Y: KStar(cfg.N, cfg.NIntr), Label: fmt.Sprintf("k* = N/(N+n) = %.3g", KStar(cfg.N, cfg.NIntr))})
+		}
+		return results.LossCurve(dir.Path("k.png"), steps, "k", false, refs...)
 	}
 	return nil
 }

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"sync"
 
 	"gonum.org/v1/gonum/mat"
 
+	"genlab/experiments/internal"
+	"genlab/pfgm"
 	"genlab/results"
 )
 
@@ -74,9 +77,24 @@ func RunParallel(idx []int, jobs int, task func(i int) error) error {
 	return first
 }
 
+// Label is the human label of the task (data, D, seed) in a sweep over
+// datas × ds: the data set and D only when more than one is swept, the seed
+// always ("t2-2d-D=4-seed0", "D=inf-seed1").
+func Label(datas []string, ds []float64, data string, d float64, seed uint64) string {
+	var parts []string
+	if len(datas) > 1 {
+		parts = append(parts, internal.LabelPart("data", data))
+	}
+	if len(ds) > 1 {
+		parts = append(parts, internal.LabelPart("D", pfgm.FormatD(d)))
+	}
+	parts = append(parts, internal.LabelPart("seed", strconv.FormatUint(seed, 10)))
+	return strings.Join(parts, "-")
+}
+
 // PrintLine writes one JSON line for a finished task to w (stdout).
-func PrintLine(w io.Writer, mu *sync.Mutex, key string, cfg any, res map[string]float64) {
-	out := map[string]any{"key": key, "config": cfg}
+func PrintLine(w io.Writer, mu *sync.Mutex, key, label string, cfg any, res map[string]float64) {
+	out := map[string]any{"key": key, "label": label, "config": cfg}
 	m := map[string]any{}
 	for k, v := range res {
 		if math.IsNaN(v) || math.IsInf(v, 0) {

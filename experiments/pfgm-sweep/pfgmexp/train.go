@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"genlab/diffusion"
+	"genlab/experiments/internal"
 	"genlab/nn"
 	"genlab/pfgm"
 	"genlab/results"
@@ -58,8 +59,8 @@ type Model struct {
 
 // TrainOrLoad returns the EMA model of cfg on ds: from the cache under
 // root/pfgm-models when it is there, else trained now (resuming from the
-// cache's checkpoint) and cached.
-func TrainOrLoad(ctx context.Context, root string, cfg TrainConfig, ds *DataSet) (*Model, error) {
+// cache's checkpoint) and cached. bar receives the training steps and loss.
+func TrainOrLoad(ctx context.Context, root string, cfg TrainConfig, ds *DataSet, bar internal.Progress) (*Model, error) {
 	if err := cfg.Kernel().Validate(); err != nil {
 		return nil, err
 	}
@@ -85,6 +86,8 @@ func TrainOrLoad(ctx context.Context, root string, cfg TrainConfig, ds *DataSet)
 		}
 		r, _ := dir.Result()
 		m.FinalLoss, m.Cached = r["final_loss"], true
+		bar.Phase("model cached")
+		bar.Set(cfg.Steps)
 		return m, nil
 	}
 	t0 := time.Now()
@@ -96,6 +99,7 @@ func TrainOrLoad(ctx context.Context, root string, cfg TrainConfig, ds *DataSet)
 			CheckpointPath: dir.Path("checkpoint.bin"), CheckpointEvery: cfg.CheckpointEvery,
 			LogEvery: 50,
 			Record:   dir.RecordValues,
+			Progress: internal.TrainStep(bar),
 		})
 	if err != nil {
 		return nil, fmt.Errorf("pfgmexp: train %s D=%s seed %d: %w", cfg.Data, pfgm.FormatD(cfg.D), cfg.Seed, err)
