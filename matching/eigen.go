@@ -140,9 +140,12 @@ func components(L *Sparse) int {
 // checked by CheckSpectrum. A mesh with degenerate or sliver faces (see
 // mesh.Check) is refused before assembly with an error wrapping ErrMesh
 // that names the mesh (o.Name) and the face indices: clean it first
-// (mesh.Clean, mesh.Load). The problem is solved at unit area — λ scales as
-// 1/area and φ as 1/√area — so the solver's tolerances do not depend on the
-// mesh's units; a mesh of area 1 (up to 1e-9) is solved as it is.
+// (mesh.Clean, mesh.Load). A mesh whose area is outside [½, 2] is solved at
+// unit area — λ scales as 1/area and φ as 1/√area — so the solver's
+// tolerances (Lanczos shift −0.01, breakdown thresholds) do not depend on the
+// mesh's units; nearer 1 the mesh is solved as it is, so area-normalised
+// meshes (every experiment's, jittered targets included) give the same bits
+// as before this rescaling existed.
 func LaplaceBeltrami(m *mesh.Mesh, k int, full bool, o EigenOptions) (*Basis, error) {
 	if bad := m.Check().DegenerateFaces; len(bad) > 0 {
 		return nil, fmt.Errorf("matching: mesh %s: %d degenerate or sliver faces %s (clean it with mesh.Clean): %w",
@@ -157,7 +160,7 @@ func LaplaceBeltrami(m *mesh.Mesh, k int, full bool, o EigenOptions) (*Basis, er
 		M = FEMMass(m)
 	}
 	area := m.Area()
-	if math.Abs(area-1) <= 1e-9 || !(area > 0) {
+	if (area >= 0.5 && area <= 2) || !(area > 0) {
 		return Eigenbasis(L, M, k, o)
 	}
 	unit := &Sparse{N: M.N, RowPtr: M.RowPtr, Col: M.Col, Val: make([]float64, len(M.Val))}
