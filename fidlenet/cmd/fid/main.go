@@ -24,7 +24,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -43,6 +42,7 @@ import (
 	"genlab/data"
 	"genlab/data/npy"
 	"genlab/fidlenet"
+	"genlab/results"
 )
 
 // usageError marks bad input: exit code 2.
@@ -163,7 +163,7 @@ func score(args []string, stdout, stderr io.Writer) error {
 			rep.RefConfidence, *minConf)
 	}
 	if *asJSON {
-		b, err := json.Marshal(rep)
+		b, err := results.Canonical(rep) // non-finite numbers as "nan"/"inf", as in result.json (kid_std is NaN with one KID subset)
 		if err != nil {
 			return err
 		}
