@@ -156,8 +156,8 @@ func TestSIGKILLResumes(t *testing.T) {
 // final_loss and loss_over_linear were 0 after a resume past training.
 func TestKillAnywhereSameMetrics(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and kills a binary (~30 s)")
+		t.Skip("builds and kills a binary (~15 s)")
 	}
 	bin := exptest.Build(t, ".")
-	exptest.KillResume(t, bin, experiment, []string{"-preset", "quick", "-seeds", "0"}, 5, 1)
+	exptest.KillResume(t, bin, experiment, []string{"-preset", "quick", "-seeds", "0"}, 10, 1)
 }
