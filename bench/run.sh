@@ -120,7 +120,7 @@ for line in open(sys.argv[1]):
         p = m.get("params")
     else:
         kv = dict(x.split("=", 1) for x in f[2:] if "=" in x)
-        if f[3] == "unet-sample":
+        if f[4] == "unet-sample":
             wall, cpu = float(kv["total_ms"]), float(kv["cpu_ms"])
             key = f"U-Net sample {kv['n']} at {kv['res']}² ch{kv['ch']}, NFE {kv['nfe']}"
             rows[(key, threads)][impl].append((wall, cpu, None))
