@@ -1,6 +1,7 @@
 package internal
 
 import (
+	"errors"
 	"flag"
 	"math"
 	"reflect"
@@ -70,14 +71,15 @@ func FuzzStringsFlag(f *testing.F) {
 }
 
 // FuzzParseCommandLine: Parse never panics on any one-flag command line,
-// and whatever it refuses is a *UsageError naming the flag.
+// and whatever it refuses is a *UsageError naming the flag; -h and -help
+// (with any value) ask for the usage text and return flag.ErrHelp.
 func FuzzParseCommandLine(f *testing.F) {
 	for _, a := range [][2]string{{"lr", "1e-3,2e-3"}, {"threads", "100000"}, {"seeds", "0-4"}, {"hidden", "1e8"}, {"sigma-data", "nan"}, {"out", ""}} {
 		f.Add(a[0], a[1])
 	}
 	f.Fuzz(func(t *testing.T, name, val string) {
 		_, _, err := parseWith("-"+name+"="+val, "-task", "0")
-		if err == nil {
+		if err == nil || (errors.Is(err, flag.ErrHelp) && (name == "h" || name == "help")) {
 			return
 		}
 		if _, ok := err.(*UsageError); !ok {
