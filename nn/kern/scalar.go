@@ -243,16 +243,7 @@ func emaScalar(ema, p []float32, decay float32) {
 // that walks rows of C and, for op(B) = B, rows of B (dot products of rows
 // for A·Bᵀ).
 func sgemmScalar(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	for i := 0; i < m; i++ {
-		ci := c[i*ldc : i*ldc+n]
-		if beta == 0 {
-			clear(ci)
-		} else if beta != 1 {
-			for j := range ci {
-				ci[j] *= beta
-			}
-		}
-	}
+	scaleC(m, n, beta, c, ldc)
 	if alpha == 0 || k == 0 {
 		return
 	}
