@@ -179,13 +179,14 @@ func closeWhenUnreachable[T any](owner *T, e *engine) {
 	runtime.AddCleanup(owner, func(w *workers) { w.close() }, e.w)
 }
 
-// gradSlots allocates one gradient slice per trainable Param.
+// gradSlots allocates one gradient slice per Param. A net writes the
+// gradient of every parameter its layers use, frozen ones included (the
+// Trainer then ignores those), so that freezing a layer needs no special
+// case in the layers.
 func gradSlots(params []*Param) [][]float32 {
 	g := make([][]float32, len(params))
 	for i, p := range params {
-		if !p.Frozen {
-			g[i] = make([]float32, p.Len())
-		}
+		g[i] = make([]float32, p.Len())
 	}
 	return g
 }

@@ -261,3 +261,58 @@ func TestEngineGoroutinesEndWithoutClose(t *testing.T) {
 		t.Fatalf("%d goroutines before, %d after dropping five Predictors", before, n)
 	}
 }
+
+// TestEngineFrozenLayer: with a convolution of the U-Net frozen, a step
+// leaves it unchanged, reports no gradient for it, and the other gradients
+// equal the gorgonia graph's (which skips frozen parameters its own way).
+func TestEngineFrozenLayer(t *testing.T) {
+	u, err := NewUNet(UNetConfig{C: 1, H: 4, W: 4, Channels: 4, Groups: 2, Embed: 6, Fourier: 2, FourierScale: 1}, newRand(21))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := newRand(22)
+	randomizeParams(u, 0.3, rng)
+	u.r0.Conv1.W.Frozen = true
+	const b = 3
+	x, c, target := randSlice(b*16, 1, rng), randSlice(b, 1, rng), randSlice(b*16, 1, rng)
+	te, err := NewTrainer(u, b, AdamConfig{LR: 1e-2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer te.Close()
+	tg, err := newGraphTrainer(u, b, AdamConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	_, ge, err := te.Gradients(x, c, target, ones(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, gg, err := tg.Gradients(x, c, target, ones(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range u.Params() {
+		if p.Frozen {
+			if ge[i] != nil {
+				t.Fatalf("engine gives a gradient for frozen %s", p.Name)
+			}
+			continue
+		}
+		if e := relErr(ge[i], gg[i]); e > 1e-4 || math.IsNaN(e) {
+			t.Errorf("gradient of %s: engine vs graph %.3g", p.Name, e)
+		}
+	}
+	before := append([]float32(nil), u.r0.Conv1.W.Data()...)
+	other := append([]float32(nil), u.r0.Conv2.W.Data()...)
+	if _, _, err := te.Step(x, c, target, ones(b)); err != nil {
+		t.Fatal(err)
+	}
+	if relErr(u.r0.Conv1.W.Data(), before) != 0 {
+		t.Fatal("a frozen convolution changed")
+	}
+	if relErr(u.r0.Conv2.W.Data(), other) == 0 {
+		t.Fatal("a trainable convolution did not change")
+	}
+}

@@ -22,7 +22,7 @@ func (t *Trainer) runEngine(x, c, target, weight []float32) (loss float64, out [
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
 		return loss, t.out, nil, 0, fmt.Errorf("nn: Trainer.Step %d: loss %v: %w", t.opt.Steps()+1, loss, ErrNonFinite)
 	}
-	grads = t.gs[0]
+	grads = t.grads
 	for i, g := range grads {
 		if g == nil {
 			continue

@@ -30,6 +30,7 @@ type Trainer struct {
 	// gs[0]; the output and its loss gradient of the last step.
 	eng        *engine
 	gs         [][][]float32
+	grads      [][]float32 // gs[0] with nil for frozen parameters
 	out, dout  []float32
 	lossParts  []float64
 	cur        stepArgs
@@ -77,6 +78,12 @@ func newEngineTrainer(m engineModel, batch int, cfg AdamConfig) (*Trainer, error
 	t.gs = make([][][]float32, len(e.parts))
 	for s := range t.gs {
 		t.gs[s] = gradSlots(t.params)
+	}
+	t.grads = make([][]float32, len(t.params))
+	for i, p := range t.params {
+		if !p.Frozen {
+			t.grads[i] = t.gs[0][i]
+		}
 	}
 	t.out = make([]float32, batch*m.Out())
 	t.dout = make([]float32, batch*m.Out())
