@@ -57,7 +57,19 @@ func (s convShape) columns(col, x []float32, n int) []float32 {
 
 // ToCNHW transposes n rows of C planes of p values (row-major N×C×P, a
 // batch of flattened CHW images) to C×N×P.
-func ToCNHW(dst, src []float32, n, C, p int) { toCNHW(dst, src, n, C, p) }
+func ToCNHW(dst, src []float32, n, C, p int) {
+	for i := 0; i < n; i++ {
+		for c := 0; c < C; c++ {
+			copy(dst[(c*n+i)*p:(c*n+i+1)*p], src[(i*C+c)*p:(i*C+c+1)*p])
+		}
+	}
+}
 
 // FromCNHW is the inverse of ToCNHW.
-func FromCNHW(dst, src []float32, n, C, p int) { fromCNHW(dst, src, n, C, p) }
+func FromCNHW(dst, src []float32, n, C, p int) {
+	for i := 0; i < n; i++ {
+		for c := 0; c < C; c++ {
+			copy(dst[(i*C+c)*p:(i*C+c+1)*p], src[(c*n+i)*p:(c*n+i+1)*p])
+		}
+	}
+}

@@ -167,28 +167,10 @@ func (u *UNet) newNet(capacity int) net {
 	return q
 }
 
-// toCNHW transposes n rows of C planes of p values (N×C×P) to C×N×P.
-func toCNHW(dst, src []float32, n, C, p int) {
-	for i := 0; i < n; i++ {
-		for c := 0; c < C; c++ {
-			copy(dst[(c*n+i)*p:(c*n+i+1)*p], src[(i*C+c)*p:(i*C+c+1)*p])
-		}
-	}
-}
-
-// fromCNHW is the inverse of toCNHW.
-func fromCNHW(dst, src []float32, n, C, p int) {
-	for i := 0; i < n; i++ {
-		for c := 0; c < C; c++ {
-			copy(dst[(i*C+c)*p:(i*C+c+1)*p], src[(c*n+i)*p:(c*n+i+1)*p])
-		}
-	}
-}
-
 func (q *unetNet) forward(out, x, c []float32, n int, _ bool) {
 	ch := q.ch
 	n0, n1 := n*q.P0, n*q.P1
-	toCNHW(q.xin, x, n, q.C, q.P0)
+	ToCNHW(q.xin, x, n, q.C, q.P0)
 	E := q.embW
 	fourierTo(q.fe, c, q.freqs, n)
 	q.map1.forward(q.e1, q.fe, n)
@@ -209,14 +191,14 @@ func (q *unetNet) forward(out, x, c []float32, n int, _ bool) {
 	q.u0.forward(q.hu0, q.cat0[:3*ch*n0], q.e, n, q.col)
 	q.normOut.forward(q.ho, q.hu0, n)
 	q.out.forward(q.fo, q.ho, nil, n, 1, false, q.col)
-	fromCNHW(out, q.fo, n, q.C, q.P0)
+	FromCNHW(out, q.fo, n, q.C, q.P0)
 }
 
 func (q *unetNet) backward(g [][]float32, dout []float32, n int) {
 	ch, E := q.ch, q.embW
 	n0, n1 := n*q.P0, n*q.P1
 	d1, d2 := q.d1, q.d2
-	toCNHW(d1, dout, n, q.C, q.P0)
+	ToCNHW(d1, dout, n, q.C, q.P0)
 	dho := d2[:ch*n0]
 	clear(dho)
 	q.out.backward(g, nil, dho, d1, q.ho, n, 1, q.col)
