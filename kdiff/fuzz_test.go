@@ -1,7 +1,6 @@
 package kdiff
 
 import (
-	"reflect"
 	"testing"
 
 	"genlab/internal/fuzzcheck"
@@ -15,7 +14,7 @@ func FuzzKsFlag(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		ks, _ := fuzzcheck.FlagRoundTrip[Ks](t, s, 256, 1<<16, deepEq[Ks])
+		ks, _ := fuzzcheck.FlagRoundTrip[Ks](t, s, 256, 1<<16, fuzzcheck.DeepEq[Ks])
 		for _, k := range ks {
 			if !k.Learned && !(k.Value >= 0 && k.Value <= 1) {
 				t.Fatalf("%q: accepted k %v", s, k)
@@ -24,4 +23,3 @@ func FuzzKsFlag(f *testing.F) {
 	})
 }
 
-func deepEq[V any](a, b V) bool { return reflect.DeepEqual(a, b) }

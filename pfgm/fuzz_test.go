@@ -1,7 +1,6 @@
 package pfgm
 
 import (
-	"reflect"
 	"testing"
 
 	"genlab/internal/fuzzcheck"
@@ -15,7 +14,7 @@ func FuzzDsFlag(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		ds, _ := fuzzcheck.FlagRoundTrip[Ds](t, s, 256, 1<<16, deepEq[Ds])
+		ds, _ := fuzzcheck.FlagRoundTrip[Ds](t, s, 256, 1<<16, fuzzcheck.DeepEq[Ds])
 		for _, d := range ds {
 			if err := (Kernel{D: d}).Validate(); err != nil {
 				t.Fatalf("%q: accepted D %v: %v", s, d, err)
@@ -24,4 +23,3 @@ func FuzzDsFlag(f *testing.F) {
 	})
 }
 
-func deepEq[V any](a, b V) bool { return reflect.DeepEqual(a, b) }

@@ -22,20 +22,19 @@ func roundTrip[V any, P interface {
 	fuzzcheck.FlagRoundTrip[V, P](t, s, 64, listBound, eq)
 }
 
-func deepEq[V any](a, b V) bool { return reflect.DeepEqual(a, b) }
 
 func FuzzIntsFlag(f *testing.F) {
 	for _, s := range []string{"1,2,5", "0-4", "0-2,10", "-3--1", "9223372036854775807", "0-1048575", "1,,2", "x"} {
 		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, s string) { roundTrip[Ints](t, s, deepEq) })
+	f.Fuzz(func(t *testing.T, s string) { roundTrip[Ints](t, s, fuzzcheck.DeepEq) })
 }
 
 func FuzzSeedsFlag(f *testing.F) {
 	for _, s := range []string{"0,1,2", "0-4", "18446744073709551615", "18446744073709551614-18446744073709551615", "-1", "3-1"} {
 		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, s string) { roundTrip[Seeds](t, s, deepEq) })
+	f.Fuzz(func(t *testing.T, s string) { roundTrip[Seeds](t, s, fuzzcheck.DeepEq) })
 }
 
 func FuzzFloatsFlag(f *testing.F) {

@@ -4,6 +4,7 @@ package fuzzcheck
 
 import (
 	"flag"
+	"reflect"
 	"runtime"
 	"testing"
 )
@@ -48,3 +49,7 @@ func FlagRoundTrip[V any, P interface {
 	}
 	return v, true
 }
+
+// DeepEq is reflect.DeepEqual as FlagRoundTrip's eq, for values whose
+// round trip must be exact.
+func DeepEq[V any](a, b V) bool { return reflect.DeepEqual(a, b) }
