@@ -22,4 +22,3 @@ func FuzzKsFlag(f *testing.F) {
 		}
 	})
 }
-

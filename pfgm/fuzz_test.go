@@ -22,4 +22,3 @@ func FuzzDsFlag(f *testing.F) {
 		}
 	})
 }
-

@@ -22,7 +22,6 @@ func roundTrip[V any, P interface {
 	fuzzcheck.FlagRoundTrip[V, P](t, s, 64, listBound, eq)
 }
 
-
 func FuzzIntsFlag(f *testing.F) {
 	for _, s := range []string{"1,2,5", "0-4", "0-2,10", "-3--1", "9223372036854775807", "0-1048575", "1,,2", "x"} {
 		f.Add(s)
