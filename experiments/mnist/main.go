@@ -82,6 +82,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	train.Register(fs)
 	channels := fs.Int("channels", 0, "U-Net base channels (0: the preset's)")
 	nEval := fs.Int("n-eval", 0, "samples for the final metrics (0: the preset's; 10000 except quick)")
+	warmup := fs.Int("warmup", 0, "Adam learning-rate warm-up steps (0: the preset's)")
+	evalEvery := fs.Int("eval-every", 0, "steps between fid_lenet evaluations of the EMA model during training (0: the preset's)")
+	evalN := fs.Int("eval-n", 0, "samples per evaluation during training (0: the preset's)")
+	emaHalfLife := fs.Float64("ema-halflife", 0, "EMA half-life in training samples, reached after EDM's 5% ramp (0: the preset's)")
 	if err := internal.Parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -134,8 +138,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Layers: &base.Layers, LR: &base.LR, HeunSteps: &base.HeunSteps},
 		internal.IntOverride{Flag: "channels", Value: *channels, Dst: &base.Channels},
 		internal.IntOverride{Flag: "n-eval", Value: *nEval, Dst: &base.NEval},
+		internal.IntOverride{Flag: "warmup", Value: *warmup, Dst: &base.Warmup},
+		internal.IntOverride{Flag: "eval-every", Value: *evalEvery, Dst: &base.EvalEvery},
+		internal.IntOverride{Flag: "eval-n", Value: *evalN, Dst: &base.EvalN},
 	); err != nil {
 		return err
+	}
+	if *emaHalfLife < 0 || math.IsNaN(*emaHalfLife) || math.IsInf(*emaHalfLife, 0) {
+		return internal.Usagef("-ema-halflife %g: must be a finite number ≥ 0", *emaHalfLife)
+	}
+	if *emaHalfLife > 0 {
+		base.EMAHalfLife = *emaHalfLife
 	}
 	if base.NEval <= 3 {
 		return internal.Usagef("-n-eval %d: must be > 3", base.NEval)
