@@ -110,16 +110,16 @@ func (e *Extractor) shard(b *extractBufs, im *data.Images, lo, hi int, out *mat.
 			dst[j] = float32(data.PixelToUnit(p))
 		}
 	}
-	e.conv1.Forward(b.c1, x, e.net.w1.data, e.net.b1.data, n, b.col)
+	e.conv1.Forward(b.c1, x, e.net.w1.Data(), e.net.b1.Data(), n, b.col)
 	reluPool2(b.p1, b.c1, c.C1*n, Side, Side)
-	e.conv2.Forward(b.c2, b.p1, e.net.w2.data, e.net.b2.data, n, b.col)
+	e.conv2.Forward(b.c2, b.p1, e.net.w2.Data(), e.net.b2.Data(), n, b.col)
 	reluPool2(b.p2, b.c2, c.C2*n, Side/2, Side/2)
 	nn.FromCNHW(b.flat, b.p2, n, c.C2, 49)
 	f := b.c1[:n*c.Hidden]
 	for i := 0; i < n; i++ {
-		copy(f[i*c.Hidden:(i+1)*c.Hidden], e.net.b3.data)
+		copy(f[i*c.Hidden:(i+1)*c.Hidden], e.net.b3.Data())
 	}
-	kern.Sgemm(false, false, n, c.Hidden, 49*c.C2, 1, b.flat, 49*c.C2, e.net.w3.data, c.Hidden, 1, f, c.Hidden)
+	kern.Sgemm(false, false, n, c.Hidden, 49*c.C2, 1, b.flat, 49*c.C2, e.net.w3.Data(), c.Hidden, 1, f, c.Hidden)
 	for i := 0; i < n; i++ {
 		row := out.RawRowView(lo + i)
 		for j, v := range f[i*c.Hidden : (i+1)*c.Hidden] {
@@ -151,7 +151,7 @@ func (n *Net) Logits(f *mat.Dense) *mat.Dense {
 		panic(fmt.Sprintf("fidlenet: Logits: %d feature columns, want %d", c, n.cfg.Hidden))
 	}
 	w := mat.NewDense(c, Classes, nil)
-	for i, v := range n.w4.data {
+	for i, v := range n.w4.Data() {
 		w.RawMatrix().Data[i] = float64(v)
 	}
 	z := mat.NewDense(r, Classes, nil)
@@ -159,7 +159,7 @@ func (n *Net) Logits(f *mat.Dense) *mat.Dense {
 	for i := 0; i < r; i++ {
 		row := z.RawRowView(i)
 		for k := range row {
-			row[k] += float64(n.b4.data[k])
+			row[k] += float64(n.b4.Data()[k])
 		}
 	}
 	return z

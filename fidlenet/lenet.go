@@ -55,27 +55,12 @@ func (c Config) validate() error {
 	return nil
 }
 
-// param is one learnable float32 tensor of the network.
-type param struct {
-	name  string
-	shape []int
-	data  []float32
-}
-
-func newParam(name string, shape ...int) *param {
-	n := 1
-	for _, s := range shape {
-		n *= s
-	}
-	return &param{name: name, shape: shape, data: make([]float32, n)}
-}
-
 // Net is the LeNet-style classifier (see Config). Its parameters are
 // float32; Params order is conv1.w, conv1.b, conv2.w, conv2.b, fc1.w, fc1.b,
 // fc2.w, fc2.b.
 type Net struct {
 	cfg                            Config
-	w1, b1, w2, b2, w3, b3, w4, b4 *param
+	w1, b1, w2, b2, w3, b3, w4, b4 *nn.Param
 }
 
 // New returns a network with seeded initial weights: He-normal
@@ -86,11 +71,7 @@ func New(cfg Config, rng *rand.Rand) (*Net, error) {
 		return nil, err
 	}
 	n := newNet(cfg)
-	fill := func(p *param, std float64) {
-		for i := range p.data {
-			p.data[i] = float32(std * rng.NormFloat64())
-		}
-	}
+	fill := func(p *nn.Param, std float64) { nn.NormalFill(p.Data(), std, rng) }
 	fill(n.w1, math.Sqrt(2/25.0))
 	fill(n.w2, math.Sqrt(2/float64(25*cfg.C1)))
 	fill(n.w3, math.Sqrt(2/float64(49*cfg.C2)))
@@ -101,14 +82,14 @@ func New(cfg Config, rng *rand.Rand) (*Net, error) {
 func newNet(cfg Config) *Net {
 	return &Net{
 		cfg: cfg,
-		w1:  newParam("conv1.w", cfg.C1, 1, 5, 5),
-		b1:  newParam("conv1.b", 1, cfg.C1, 1, 1),
-		w2:  newParam("conv2.w", cfg.C2, cfg.C1, 5, 5),
-		b2:  newParam("conv2.b", 1, cfg.C2, 1, 1),
-		w3:  newParam("fc1.w", 49*cfg.C2, cfg.Hidden),
-		b3:  newParam("fc1.b", 1, cfg.Hidden),
-		w4:  newParam("fc2.w", cfg.Hidden, Classes),
-		b4:  newParam("fc2.b", 1, Classes),
+		w1:  nn.NewParam("conv1.w", cfg.C1, 1, 5, 5),
+		b1:  nn.NewParam("conv1.b", 1, cfg.C1, 1, 1),
+		w2:  nn.NewParam("conv2.w", cfg.C2, cfg.C1, 5, 5),
+		b2:  nn.NewParam("conv2.b", 1, cfg.C2, 1, 1),
+		w3:  nn.NewParam("fc1.w", 49*cfg.C2, cfg.Hidden),
+		b3:  nn.NewParam("fc1.b", 1, cfg.Hidden),
+		w4:  nn.NewParam("fc2.w", cfg.Hidden, Classes),
+		b4:  nn.NewParam("fc2.b", 1, Classes),
 	}
 }
 
@@ -118,13 +99,15 @@ func (n *Net) Config() Config { return n.cfg }
 // Features returns the dimension of the feature space (Config.Hidden).
 func (n *Net) Features() int { return n.cfg.Hidden }
 
-func (n *Net) params() []*param { return []*param{n.w1, n.b1, n.w2, n.b2, n.w3, n.b3, n.w4, n.b4} }
+func (n *Net) params() []*nn.Param {
+	return []*nn.Param{n.w1, n.b1, n.w2, n.b2, n.w3, n.b3, n.w4, n.b4}
+}
 
 // NumParams returns the number of scalars of the network.
 func (n *Net) NumParams() int {
 	s := 0
 	for _, p := range n.params() {
-		s += len(p.data)
+		s += len(p.Data())
 	}
 	return s
 }
@@ -149,9 +132,9 @@ func (n *Net) build(batch int, head bool) (*graph, error) {
 	gr.x = G.NewTensor(gr.g, tensor.Float32, 4, G.WithShape(batch, 1, Side, Side), G.WithName("x"),
 		G.WithValue(tensor.New(tensor.WithShape(batch, 1, Side, Side), tensor.WithBacking(gr.xd))))
 	for i, p := range n.params() {
-		v := tensor.New(tensor.WithShape(p.shape...), tensor.WithBacking(p.data))
-		gr.nodes = append(gr.nodes, G.NewTensor(gr.g, tensor.Float32, len(p.shape), G.WithShape(p.shape...),
-			G.WithName(fmt.Sprintf("%s#%d", p.name, i)), G.WithValue(v)))
+		v := tensor.New(tensor.WithShape(p.Shape...), tensor.WithBacking(p.Data()))
+		gr.nodes = append(gr.nodes, G.NewTensor(gr.g, tensor.Float32, len(p.Shape), G.WithShape(p.Shape...),
+			G.WithName(fmt.Sprintf("%s#%d", p.Name, i)), G.WithValue(v)))
 	}
 	wrap := func(what string, err error) error { return fmt.Errorf("fidlenet: build %s: %w", what, err) }
 	nd := gr.nodes

@@ -91,8 +91,8 @@ func NewTrainer(n *Net, batch int) (*Trainer, error) {
 	G.Read(loss, &t.lossV)
 	t.vm = G.NewTapeMachine(gr.g, G.BindDualValues(gr.nodes...))
 	for _, p := range n.params() {
-		t.am = append(t.am, make([]float32, len(p.data)))
-		t.av = append(t.av, make([]float32, len(p.data)))
+		t.am = append(t.am, make([]float32, len(p.Data())))
+		t.av = append(t.av, make([]float32, len(p.Data())))
 	}
 	return t, nil
 }
@@ -154,21 +154,21 @@ func (t *Trainer) Step(im *data.Images, idx []int, lr, wd float64) (float64, err
 	bc2 := 1 - math.Pow(b2, float64(t.step))
 	for i, p := range t.net.params() {
 		decay := wd
-		if strings.HasSuffix(p.name, ".b") {
+		if strings.HasSuffix(p.Name, ".b") {
 			decay = 0
 		}
-		m, v := t.am[i], t.av[i]
+		m, v, w := t.am[i], t.av[i], p.Data()
 		for j, g := range gs[i] {
 			gg := float64(g)
 			if math.IsNaN(gg) || math.IsInf(gg, 0) {
-				return loss, fmt.Errorf("fidlenet: step %d: gradient of %s: %w", t.step, p.name, ErrNonFinite)
+				return loss, fmt.Errorf("fidlenet: step %d: gradient of %s: %w", t.step, p.Name, ErrNonFinite)
 			}
 			mj := b1*float64(m[j]) + (1-b1)*gg
 			vj := b2*float64(v[j]) + (1-b2)*gg*gg
 			m[j], v[j] = float32(mj), float32(vj)
-			th := float64(p.data[j])
+			th := float64(w[j])
 			th -= lr * ((mj/bc1)/(math.Sqrt(vj/bc2)+eps) + decay*th)
-			p.data[j] = float32(th)
+			w[j] = float32(th)
 		}
 	}
 	return loss, nil

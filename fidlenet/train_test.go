@@ -10,6 +10,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"genlab/data"
+	"genlab/nn"
 )
 
 // randomImages returns n labelled random 28×28 images.
@@ -28,12 +29,12 @@ func randomImages(n int, rng *rand.Rand) *data.Images {
 // image (pixels mapped to [−1, 1]): direct-loop convolutions with zero
 // padding 2, ReLU, 2×2 max-pools, fc1 + ReLU. It returns the features.
 func refFeatures(n *Net, pix []uint8) []float64 {
-	conv := func(in []float64, cin, side int, w, b *param, cout int) []float64 {
+	conv := func(in []float64, cin, side int, w, b *nn.Param, cout int) []float64 {
 		out := make([]float64, cout*side*side)
 		for o := 0; o < cout; o++ {
 			for i := 0; i < side; i++ {
 				for j := 0; j < side; j++ {
-					s := float64(b.data[o])
+					s := float64(b.Data()[o])
 					for c := 0; c < cin; c++ {
 						for u := 0; u < 5; u++ {
 							for v := 0; v < 5; v++ {
@@ -41,7 +42,7 @@ func refFeatures(n *Net, pix []uint8) []float64 {
 								if y < 0 || y >= side || x < 0 || x >= side {
 									continue
 								}
-								s += float64(w.data[((o*cin+c)*5+u)*5+v]) * in[(c*side+y)*side+x]
+								s += float64(w.Data()[((o*cin+c)*5+u)*5+v]) * in[(c*side+y)*side+x]
 							}
 						}
 					}
@@ -78,9 +79,9 @@ func refFeatures(n *Net, pix []uint8) []float64 {
 	h = pool(conv(h, c.C1, 14, n.w2, n.b2, c.C2), c.C2, 14)
 	f := make([]float64, c.Hidden)
 	for k := range f {
-		s := float64(n.b3.data[k])
+		s := float64(n.b3.Data()[k])
 		for i, v := range h {
-			s += v * float64(n.w3.data[i*c.Hidden+k])
+			s += v * float64(n.w3.Data()[i*c.Hidden+k])
 		}
 		f[k] = max(s, 0)
 	}
@@ -95,9 +96,9 @@ func refLoss(n *Net, im *data.Images) float64 {
 		z := make([]float64, Classes)
 		m := math.Inf(-1)
 		for k := range z {
-			z[k] = float64(n.b4.data[k])
+			z[k] = float64(n.b4.Data()[k])
 			for j, v := range f {
-				z[k] += v * float64(n.w4.data[j*Classes+k])
+				z[k] += v * float64(n.w4.Data()[j*Classes+k])
 			}
 			m = max(m, z[k])
 		}
@@ -163,19 +164,19 @@ func TestGradientsFiniteDifference(t *testing.T) {
 	// The step actually applied is measured after rounding to float32.
 	for pi, p := range n.params() {
 		for trial := 0; trial < 6; trial++ {
-			j := rng.IntN(len(p.data))
-			old := p.data[j]
+			j := rng.IntN(len(p.Data()))
+			old := p.Data()[j]
 			h := float32(1e-5) * max(1, float32(math.Abs(float64(old))))
-			p.data[j] = old + h
-			hp := float64(p.data[j]) - float64(old)
+			p.Data()[j] = old + h
+			hp := float64(p.Data()[j]) - float64(old)
 			lp := refLoss(n, im)
-			p.data[j] = old - h
-			hm := float64(old) - float64(p.data[j])
+			p.Data()[j] = old - h
+			hm := float64(old) - float64(p.Data()[j])
 			lm := refLoss(n, im)
-			p.data[j] = old
+			p.Data()[j] = old
 			fd := (lp - lm) / (hp + hm)
 			if g := float64(gs[pi][j]); math.Abs(fd-g) > 1e-4+1e-3*math.Abs(fd) {
-				t.Errorf("%s[%d]: gradient %v, finite difference %v", p.name, j, g, fd)
+				t.Errorf("%s[%d]: gradient %v, finite difference %v", p.Name, j, g, fd)
 			}
 		}
 	}
@@ -289,9 +290,9 @@ func TestExtractorMatchesGraph(t *testing.T) {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, p := range []*param{n.b1, n.b2, n.b3} {
-		for i := range p.data {
-			p.data[i] = float32(rng.NormFloat64() * 0.1)
+	for _, p := range []*nn.Param{n.b1, n.b2, n.b3} {
+		for i := range p.Data() {
+			p.Data()[i] = float32(rng.NormFloat64() * 0.1)
 		}
 	}
 	const N = 2*extractShard + 3

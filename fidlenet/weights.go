@@ -45,7 +45,7 @@ func (n *Net) Encode() []byte {
 		_ = binary.Write(&b, binary.LittleEndian, uint32(v))
 	}
 	for _, p := range n.params() {
-		_ = binary.Write(&b, binary.LittleEndian, p.data)
+		_ = binary.Write(&b, binary.LittleEndian, p.Data())
 	}
 	return b.Bytes()
 }
@@ -72,12 +72,13 @@ func Decode(b []byte) (*Net, error) {
 	}
 	off := 0
 	for _, p := range n.params() {
-		for j := range p.data {
+		w := p.Data()
+		for j := range w {
 			v := math.Float32frombits(binary.LittleEndian.Uint32(body[off:]))
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return nil, fmt.Errorf("fidlenet: weights: %s[%d] = %v", p.name, j, v)
+				return nil, fmt.Errorf("fidlenet: weights: %s[%d] = %v", p.Name, j, v)
 			}
-			p.data[j] = v
+			w[j] = v
 			off += 4
 		}
 	}

@@ -56,7 +56,7 @@ func TestSeededInitIsBitIdentical(t *testing.T) {
 		t.Error("initialisation is not a function of the seed")
 	}
 	// He-normal scale of the largest layer: sample std within 3% of √(2/fan_in).
-	w := a.w3.data
+	w := a.w3.Data()
 	var s2 float64
 	for _, v := range w {
 		s2 += float64(v) * float64(v)

@@ -270,9 +270,9 @@ type Conv struct {
 // weights N(0, gain²·2/(cin·k²)) (He-normal times gain; gain 0 gives a zero
 // layer) and zero bias.
 func NewConv(name string, cin, cout, k, stride int, gain float64, rng *rand.Rand) *Conv {
-	c := &Conv{W: newParam(name+".w", cout, cin, k, k), B: newParam(name+".b", 1, cout, 1, 1), Stride: stride}
+	c := &Conv{W: NewParam(name+".w", cout, cin, k, k), B: NewParam(name+".b", 1, cout, 1, 1), Stride: stride}
 	if gain != 0 {
-		normalFill(c.W.Data(), gain*math.Sqrt(2/float64(cin*k*k)), rng)
+		NormalFill(c.W.Data(), gain*math.Sqrt(2/float64(cin*k*k)), rng)
 	}
 	return c
 }
@@ -297,7 +297,7 @@ const groupNormEps = 1e-5
 // NewNorm makes a GroupNorm over ch channels in the given number of groups,
 // with γ = 1 and β = 0 (ε = 1e-5, PyTorch's default).
 func NewNorm(name string, ch, groups int) *Norm {
-	n := &Norm{Scale: newParam(name+".scale", 1, ch, 1, 1), Bias: newParam(name+".bias", 1, ch, 1, 1), Groups: groups}
+	n := &Norm{Scale: NewParam(name+".scale", 1, ch, 1, 1), Bias: NewParam(name+".bias", 1, ch, 1, 1), Groups: groups}
 	for i := range n.Scale.Data() {
 		n.Scale.Data()[i] = 1
 	}
@@ -318,9 +318,9 @@ type Dense struct{ W, B *Param }
 // NewDense makes a Linear layer in→out with weights N(0, gain²·2/in)
 // (He-normal times gain; gain 0 gives a zero layer) and zero bias.
 func NewDense(name string, in, out int, gain float64, rng *rand.Rand) *Dense {
-	d := &Dense{W: newParam(name+".w", in, out), B: newParam(name+".b", 1, out)}
+	d := &Dense{W: NewParam(name+".w", in, out), B: NewParam(name+".b", 1, out)}
 	if gain != 0 {
-		normalFill(d.W.Data(), gain*math.Sqrt(2/float64(in)), rng)
+		NormalFill(d.W.Data(), gain*math.Sqrt(2/float64(in)), rng)
 	}
 	return d
 }

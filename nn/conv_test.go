@@ -172,7 +172,7 @@ func TestUpsampleAddChannelSiLUGradient(t *testing.T) {
 	conv1 := NewConv("c1", 1, ch, 3, 1, 1, rng)
 	emb := NewDense("emb", 2*fourier, ch, 1, rng)
 	conv2 := NewConv("c2", ch, 2, 3, 1, 1, rng)
-	freqs := newParam("freqs", 1, fourier)
+	freqs := NewParam("freqs", 1, fourier)
 	freqs.Frozen = true
 	copy(freqs.Data(), randSlice(fourier, 1, rng))
 	ps := append(append(append([]*Param{freqs}, conv1.Params()...), emb.Params()...), conv2.Params()...)

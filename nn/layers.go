@@ -98,8 +98,8 @@ func heNormal(w []float32, fanIn int, rng *rand.Rand) {
 	}
 }
 
-// normalFill fills w with independent N(0, std²) draws.
-func normalFill(w []float32, std float64, rng *rand.Rand) {
+// NormalFill fills w with independent N(0, std²) draws.
+func NormalFill(w []float32, std float64, rng *rand.Rand) {
 	for i := range w {
 		w[i] = float32(rng.NormFloat64() * std)
 	}

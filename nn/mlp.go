@@ -56,26 +56,35 @@ func NewMLP(cfg MLPConfig, rng *rand.Rand) (*MLP, error) {
 	}
 	m := &MLP{cfg: cfg}
 	if cfg.Fourier > 0 {
-		m.freqs = newParam("mlp.fourier.freqs", 1, cfg.Fourier)
+		m.freqs = NewParam("mlp.fourier.freqs", 1, cfg.Fourier)
 		m.freqs.Frozen = true
-		normalFill(m.freqs.Data(), cfg.FourierScale, rng)
+		NormalFill(m.freqs.Data(), cfg.FourierScale, rng)
 	}
-	fanIn := cfg.In + 2*cfg.Fourier
-	for l := 0; l <= cfg.Layers; l++ {
-		fanOut := cfg.Hidden
-		if l == cfg.Layers {
-			fanOut = cfg.Out
+	m.ws, m.bs = newLayers("mlp", cfg.In+2*cfg.Fourier, cfg.Hidden, cfg.Out, cfg.Layers, rng)
+	return m, nil
+}
+
+// newLayers returns the Layers+1 weight matrices (fan_in×fan_out, named
+// prefix.l<i>.w) and biases (1×fan_out) of an MLP from width in through
+// Layers hidden layers of width hidden to width out: hidden weights
+// He-normal from rng in layer order, biases and the output layer zero.
+func newLayers(prefix string, in, hidden, out, layers int, rng *rand.Rand) (ws, bs []*Param) {
+	fanIn := in
+	for l := 0; l <= layers; l++ {
+		fanOut := hidden
+		if l == layers {
+			fanOut = out
 		}
-		w := newParam(fmt.Sprintf("mlp.l%d.w", l), fanIn, fanOut)
-		b := newParam(fmt.Sprintf("mlp.l%d.b", l), 1, fanOut)
-		if l < cfg.Layers {
+		w := NewParam(fmt.Sprintf("%s.l%d.w", prefix, l), fanIn, fanOut)
+		b := NewParam(fmt.Sprintf("%s.l%d.b", prefix, l), 1, fanOut)
+		if l < layers {
 			heNormal(w.Data(), fanIn, rng)
 		}
-		m.ws = append(m.ws, w)
-		m.bs = append(m.bs, b)
+		ws = append(ws, w)
+		bs = append(bs, b)
 		fanIn = fanOut
 	}
-	return m, nil
+	return ws, bs
 }
 
 // Config returns the configuration, with defaults resolved.
@@ -111,14 +120,20 @@ func (m *MLP) Forward(g *G.ExprGraph, x, c *G.Node, p func(*Param) *G.Node) (*G.
 			return nil, fmt.Errorf("nn: mlp: input concat: %w", err)
 		}
 	}
+	return forwardLayers(h, m.ws, m.bs, p, "nn: mlp")
+}
+
+// forwardLayers adds h ↦ SiLU(h W_l + b_l) for each layer but the last,
+// which is linear; errors are prefixed with what.
+func forwardLayers(h *G.Node, ws, bs []*Param, p func(*Param) *G.Node, what string) (*G.Node, error) {
 	var err error
-	for l := range m.ws {
-		if h, err = Linear(h, p(m.ws[l]), p(m.bs[l])); err != nil {
-			return nil, fmt.Errorf("nn: mlp layer %d: %w", l, err)
+	for l := range ws {
+		if h, err = Linear(h, p(ws[l]), p(bs[l])); err != nil {
+			return nil, fmt.Errorf("%s layer %d: %w", what, l, err)
 		}
-		if l < len(m.ws)-1 {
+		if l < len(ws)-1 {
 			if h, err = SiLU(h); err != nil {
-				return nil, fmt.Errorf("nn: mlp layer %d: %w", l, err)
+				return nil, fmt.Errorf("%s layer %d: %w", what, l, err)
 			}
 		}
 	}
@@ -129,11 +144,11 @@ func (m *MLP) Forward(g *G.ExprGraph, x, c *G.Node, p func(*Param) *G.Node) (*G.
 func (m *MLP) Clone() Model {
 	c := &MLP{cfg: m.cfg}
 	if m.freqs != nil {
-		c.freqs = m.freqs.clone()
+		c.freqs = m.freqs.Clone()
 	}
 	for l := range m.ws {
-		c.ws = append(c.ws, m.ws[l].clone())
-		c.bs = append(c.bs, m.bs[l].clone())
+		c.ws = append(c.ws, m.ws[l].Clone())
+		c.bs = append(c.bs, m.bs[l].Clone())
 	}
 	return c
 }

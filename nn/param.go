@@ -24,8 +24,10 @@ type Param struct {
 	data   []float32 // Value's backing slice (Dense.Data boxes it on every call)
 }
 
-// newParam allocates a zero parameter of the given shape.
-func newParam(name string, shape ...int) *Param {
+// NewParam allocates a zero parameter of the given shape (row-major),
+// named name in checkpoints. Models outside nn build their parameters with
+// it.
+func NewParam(name string, shape ...int) *Param {
 	n := 1
 	for _, s := range shape {
 		n *= s
@@ -52,9 +54,10 @@ func (p *Param) Data() []float32 {
 // Len returns the number of elements of the parameter.
 func (p *Param) Len() int { return len(p.Data()) }
 
-// clone returns a deep copy with its own storage.
-func (p *Param) clone() *Param {
-	q := newParam(p.Name, p.Shape...)
+// Clone returns a deep copy (name, shape, values, Frozen) with its own
+// storage.
+func (p *Param) Clone() *Param {
+	q := NewParam(p.Name, p.Shape...)
 	q.Frozen = p.Frozen
 	copy(q.Data(), p.Data())
 	return q

@@ -181,9 +181,9 @@ func NewUNet(cfg UNetConfig, rng *rand.Rand) (*UNet, error) {
 	}
 	ch, e, g := cfg.Channels, cfg.Embed, cfg.Groups
 	u := &UNet{cfg: cfg}
-	u.freqs = newParam("unet.fourier.freqs", 1, cfg.Fourier)
+	u.freqs = NewParam("unet.fourier.freqs", 1, cfg.Fourier)
 	u.freqs.Frozen = true
-	normalFill(u.freqs.Data(), cfg.FourierScale, rng)
+	NormalFill(u.freqs.Data(), cfg.FourierScale, rng)
 	u.map1 = NewDense("unet.map1", 2*cfg.Fourier, e, 1, rng)
 	u.map2 = NewDense("unet.map2", e, e, 1, rng)
 	u.convIn = NewConv("unet.conv_in", cfg.C, ch, 3, 1, 1, rng)
@@ -307,10 +307,10 @@ func (u *UNet) forward(x, c *G.Node, p func(*Param) *G.Node) (*G.Node, error) {
 // Clone returns a deep copy with its own parameter storage.
 func (u *UNet) Clone() Model {
 	c := *u
-	cp := func(d *Dense) *Dense { return &Dense{W: d.W.clone(), B: d.B.clone()} }
-	cc := func(l *Conv) *Conv { return &Conv{W: l.W.clone(), B: l.B.clone(), Stride: l.Stride} }
+	cp := func(d *Dense) *Dense { return &Dense{W: d.W.Clone(), B: d.B.Clone()} }
+	cc := func(l *Conv) *Conv { return &Conv{W: l.W.Clone(), B: l.B.Clone(), Stride: l.Stride} }
 	cn := func(l *Norm) *Norm {
-		return &Norm{Scale: l.Scale.clone(), Bias: l.Bias.clone(), Groups: l.Groups}
+		return &Norm{Scale: l.Scale.Clone(), Bias: l.Bias.Clone(), Groups: l.Groups}
 	}
 	cr := func(r *ResBlock) *ResBlock {
 		q := &ResBlock{Norm1: cn(r.Norm1), Conv1: cc(r.Conv1), Emb: cp(r.Emb), Norm2: cn(r.Norm2), Conv2: cc(r.Conv2)}
@@ -319,7 +319,7 @@ func (u *UNet) Clone() Model {
 		}
 		return q
 	}
-	c.freqs = u.freqs.clone()
+	c.freqs = u.freqs.Clone()
 	c.map1, c.map2 = cp(u.map1), cp(u.map2)
 	c.convIn, c.down, c.up, c.convOut = cc(u.convIn), cc(u.down), cc(u.up), cc(u.convOut)
 	c.r0, c.r1, c.mid, c.u1, c.u0 = cr(u.r0), cr(u.r1), cr(u.mid), cr(u.u1), cr(u.u0)

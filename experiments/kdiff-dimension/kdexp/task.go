@@ -282,7 +282,7 @@ func SharedDirs(n int) *mat.Dense {
 func Model(cfg Config) (nn.Model, error) {
 	rng := rand.New(rand.NewPCG(cfg.Seed, streamInit))
 	if cfg.Bottleneck > 0 {
-		return NewBottleneckMLP(BottleneckConfig{In: cfg.N, B: cfg.Bottleneck, Hidden: cfg.Hidden, Layers: cfg.Layers,
+		return nn.NewBottleneckMLP(nn.BottleneckConfig{In: cfg.N, B: cfg.Bottleneck, Hidden: cfg.Hidden, Layers: cfg.Layers,
 			Fourier: cfg.Fourier, FourierScale: cfg.FScale}, rng)
 	}
 	return nn.NewMLP(nn.MLPConfig{In: cfg.N, Out: cfg.N, Hidden: cfg.Hidden, Layers: cfg.Layers,
