@@ -5,10 +5,10 @@
 //
 // with S the fixed C×d selector (S_ii = 1 for i < k), so W has rank k and
 // its k non-zero singular values are exactly 1. It also holds the
-// baselines (SeFa, GANSpace, random directions), the read-off of edit
-// directions, the disentanglement metrics computed from measured factors
-// (intervention matrix, MIG, DCI, FactorVAE score) and a small style-based
-// GAN on which they are compared. All projector maths is float64.
+// baselines (SeFa, GANSpace, random directions) and the read-off of edit
+// directions. The small style-based GAN on which they are compared is
+// householder/gan; the disentanglement scores are in metrics. All projector
+// maths is float64.
 package householder
 
 import (

@@ -4,7 +4,9 @@
 // MMD² with a cubic polynomial kernel), RBF-kernel MMD², sliced Wasserstein
 // distances, k-NN precision/recall (Kynkäänniemi et al. 2019), and the small
 // statistics used to summarise and test results (Student-t confidence
-// intervals, Kolmogorov–Smirnov tests).
+// intervals, Kolmogorov–Smirnov tests, Spearman's rank correlation), tail
+// statistics (quantiles, the Hill estimator) and disentanglement scores of
+// codes against known factors (intervention matrix, MIG, DCI, FactorVAE).
 //
 // Everything is float64 over gonum. Samples are *mat.Dense with one sample
 // per row. Randomness (directions, subsets, pair sampling) comes only from an

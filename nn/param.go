@@ -55,8 +55,11 @@ func (p *Param) Data() []float32 {
 func (p *Param) Len() int { return len(p.Data()) }
 
 // Clone returns a deep copy (name, shape, values, Frozen) with its own
-// storage.
+// storage; the clone of nil is nil.
 func (p *Param) Clone() *Param {
+	if p == nil {
+		return nil
+	}
 	q := NewParam(p.Name, p.Shape...)
 	q.Frozen = p.Frozen
 	copy(q.Data(), p.Data())

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -15,6 +14,7 @@ import (
 	"genlab/data"
 	"genlab/experiments/internal"
 	"genlab/householder"
+	"genlab/householder/gan"
 	"genlab/metrics"
 	"genlab/nn"
 	"genlab/results"
@@ -56,8 +56,8 @@ type Config struct {
 	FeatSteps       int      `json:"feat_steps"`
 }
 
-func (c Config) gen() householder.GenConfig {
-	return householder.GenConfig{ZDim: c.ZDim, WDim: c.WDim, MapHidden: c.MapHidden, MapLRMul: c.MapLRMul,
+func (c Config) gen() gan.GenConfig {
+	return gan.GenConfig{ZDim: c.ZDim, WDim: c.WDim, MapHidden: c.MapHidden, MapLRMul: c.MapLRMul,
 		ConstCh: c.ConstCh, Channels: c.Channels}
 }
 
@@ -77,8 +77,8 @@ func (c Config) maxK() int {
 	return k
 }
 
-func (c Config) train() householder.TrainConfig {
-	return householder.TrainConfig{Batch: c.Batch, LR: c.LR, Beta2: c.Beta2, R1Gamma: c.R1Gamma, R1Every: c.R1Every,
+func (c Config) train() gan.TrainConfig {
+	return gan.TrainConfig{Batch: c.Batch, LR: c.LR, Beta2: c.Beta2, R1Gamma: c.R1Gamma, R1Every: c.R1Every,
 		R1Delta: c.R1Delta, EMAHalfLife: c.EMAHalfLife, EMARampup: c.EMARampup}
 }
 
@@ -98,28 +98,11 @@ const (
 	streamEval
 )
 
-// realBatch renders n fresh sprites as pixels in [−1, 1].
-func realBatch(n int, rng *rand.Rand) []float32 {
-	imgs, _ := data.SpriteSet(n, false, rng)
-	return pixels(imgs)
-}
-
-// pixels maps images in [0, 1] to one slice of pixels in [−1, 1].
-func pixels(imgs [][]float64) []float32 {
-	out := make([]float32, 0, len(imgs)*data.SpriteSize*data.SpriteSize)
-	for _, im := range imgs {
-		for _, v := range im {
-			out = append(out, float32(2*v-1))
-		}
-	}
-	return out
-}
-
 // featNet returns the CNN feature net of cfg: DefaultFeatNet trained for
 // cfg.FeatSteps steps with its fixed seed, read from the cache when an
 // earlier task trained it.
-func featNet(cfg Config, cache string) (*householder.FeatNet, error) {
-	fc := householder.DefaultFeatNet
+func featNet(cfg Config, cache string) (*gan.FeatNet, error) {
+	fc := gan.DefaultFeatNet
 	fc.Steps = cfg.FeatSteps
 	key, err := cacheKey(fc)
 	if err != nil {
@@ -127,9 +110,9 @@ func featNet(cfg Config, cache string) (*householder.FeatNet, error) {
 	}
 	path := filepath.Join(cache, "featnet-"+key+".ckpt")
 	if c, err := nn.ReadCheckpoint(path); err == nil {
-		return householder.FeatNetFromCheckpoint(fc, c)
+		return gan.FeatNetFromCheckpoint(fc, c)
 	}
-	n, _, err := householder.TrainFeatNet(fc)
+	n, _, err := gan.TrainFeatNet(fc)
 	if err != nil {
 		return nil, err
 	}
@@ -139,59 +122,12 @@ func featNet(cfg Config, cache string) (*householder.FeatNet, error) {
 	return n, nn.WriteCheckpoint(path, n.Checkpoint())
 }
 
-// trainPhase runs gan to iters iterations, resuming from and writing the
-// checkpoint at path. Iteration i draws its batch and latents from
-// PCG(seed, stream·2³² + i), so a resumed run repeats the same draws.
-func trainPhase(ctx context.Context, gan *householder.GAN, iters, every int, path string, seed, stream uint64,
-	bar internal.Progress, rec func(it int, st householder.StepStats) error) error {
-	if _, err := os.Stat(path); err == nil {
-		c, err := nn.ReadCheckpoint(path)
-		if err != nil {
-			return err
-		}
-		if err := gan.Restore(c); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-	}
-	save := func() error {
-		c, err := gan.Checkpoint()
-		if err != nil {
-			return err
-		}
-		return nn.WriteCheckpoint(path, c)
-	}
-	for gan.Iter < iters {
-		if err := ctx.Err(); err != nil {
-			if serr := save(); serr != nil {
-				return errors.Join(err, serr)
-			}
-			return err
-		}
-		rng := internal.NewRand(seed, stream<<32|uint64(gan.Iter))
-		st, err := gan.Step(realBatch(gan.Cfg.Batch, rng), rng)
-		if err != nil {
-			return err // the last good checkpoint stays on disk
-		}
-		internal.TrainStep(bar)(gan.Iter, st.LossG) // the generator's loss; the count resumes at the checkpoint
-		if rec != nil {
-			if err := rec(gan.Iter, st); err != nil {
-				return err
-			}
-		}
-		if gan.Iter%every == 0 || gan.Iter == iters {
-			if err := save(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// trained returns generator (EMA), generator (raw) and discriminator after
-// a phase, training it if its checkpoint is not final.
-func phase(ctx context.Context, name string, gen, ema *householder.Generator, d *householder.Discriminator, cfg Config, iters int,
-	path string, stream uint64, stderr io.Writer, rec func(it int, st householder.StepStats) error) (*householder.GAN, error) {
-	gan, err := householder.NewGAN(gen, ema, d, cfg.train())
+// phase returns the GAN (generator, its EMA and discriminator) after a
+// training phase of iters iterations, trained unless its checkpoint at path
+// is final; rec, if not nil, records each iteration's losses.
+func phase(ctx context.Context, name string, gen, ema *gan.Generator, d *gan.Discriminator, cfg Config, iters int,
+	path string, stream uint64, stderr io.Writer, rec func(it int, st gan.StepStats) error) (*gan.GAN, error) {
+	g, err := gan.NewGAN(gen, ema, d, cfg.train())
 	if err != nil {
 		return nil, err
 	}
@@ -200,10 +136,18 @@ func phase(ctx context.Context, name string, gen, ema *householder.Generator, d 
 	}
 	bar := internal.NewProgress(stderr, iters, fmt.Sprintf("householder seed%d %s (G loss)", cfg.Seed, name))
 	defer bar.Finish()
-	if err := trainPhase(ctx, gan, iters, cfg.CheckpointEvery, path, cfg.Seed, stream, bar, rec); err != nil {
+	step := internal.TrainStep(bar)
+	onStep := func(it int, st gan.StepStats) error {
+		step(it, st.LossG) // the generator's loss; the count resumes at the checkpoint
+		if rec == nil {
+			return nil
+		}
+		return rec(it, st)
+	}
+	if err := g.Train(ctx, iters, cfg.CheckpointEvery, path, cfg.Seed, stream, onStep); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return gan, nil
+	return g, nil
 }
 
 // cacheKey hashes the fields a shared phase depends on.
@@ -215,7 +159,7 @@ type evaluator struct {
 	sigma     []float64  // per-factor std on real data
 	realFeat  *mat.Dense // factor features of real set A
 	floorFD   float64    // FD(real A, real B)
-	feat      *householder.FeatExtractor
+	feat      *gan.FeatExtractor
 	realCNN   *mat.Dense // CNN features of real set A
 	dir       *results.Dir
 	out       map[string]float64
@@ -224,29 +168,29 @@ type evaluator struct {
 
 // genEval is the per-generator evaluation state (one sampler, shared codes).
 type genEval struct {
-	s       *householder.Sampler
-	codes   householder.Codes // MetricSamples codes at ψ = 1
-	factors *mat.Dense        // measured factors of their images (valid rows only)
+	s       *gan.Sampler
+	codes   gan.Codes  // MetricSamples codes at ψ = 1
+	factors *mat.Dense // measured factors of their images (valid rows only)
 	valid   []int
 	base    [][]float64 // EvalCodes codes at ψ
 	fd, ppl float64
 	fdCNN   float64 // Fréchet distance on the feature net's features
 }
 
-func (e *evaluator) generator(g *householder.Generator, rng *rand.Rand) (*genEval, error) {
-	s, err := householder.NewSampler(g, e.cfg.EvalBatch)
+func (e *evaluator) generator(g *gan.Generator, rng *rand.Rand) (*genEval, error) {
+	s, err := gan.NewSampler(g, e.cfg.EvalBatch)
 	if err != nil {
 		return nil, err
 	}
 	ge := &genEval{s: s}
-	if ge.codes, err = householder.SampleCodes(s, e.cfg.MetricSamples, 1, rng); err != nil {
+	if ge.codes, err = gan.SampleCodes(s, e.cfg.MetricSamples, 1, rng); err != nil {
 		return nil, err
 	}
-	imgs, err := householder.Render(s, ge.codes.W, nil, 0)
+	imgs, err := gan.Render(s, ge.codes.W, nil, 0)
 	if err != nil {
 		return nil, err
 	}
-	f, ok := householder.MeasureImages(imgs, len(ge.codes.W))
+	f, ok := gan.MeasureImages(imgs, len(ge.codes.W))
 	var rows []float64
 	for i := range f {
 		if ok[i] {
@@ -258,7 +202,7 @@ func (e *evaluator) generator(g *householder.Generator, rng *rand.Rand) (*genEva
 		return nil, fmt.Errorf("only %d of %d generated images have a foreground", len(ge.valid), len(f))
 	}
 	ge.factors = mat.NewDense(len(ge.valid), int(data.NumSpriteFactors), rows)
-	if ge.fd, err = metrics.FrechetDistance(householder.FactorFeatures(f, ok), e.realFeat); err != nil {
+	if ge.fd, err = metrics.FrechetDistance(gan.FactorFeatures(f, ok), e.realFeat); err != nil {
 		return nil, err
 	}
 	cnn, _, err := e.feat.Features(imgs, len(ge.codes.W))
@@ -268,14 +212,14 @@ func (e *evaluator) generator(g *householder.Generator, rng *rand.Rand) (*genEva
 	if ge.fdCNN, err = metrics.FrechetDistance(cnn, e.realCNN); err != nil {
 		return nil, err
 	}
-	bc, err := householder.SampleCodes(s, e.cfg.EvalCodes, e.cfg.Psi, rng)
+	bc, err := gan.SampleCodes(s, e.cfg.EvalCodes, e.cfg.Psi, rng)
 	if err != nil {
 		return nil, err
 	}
 	ge.base = bc.W
 	// PPL analogue: lerp in W at t ~ U(0,1), ε = 1e-3, all slots.
 	const eps = 1e-3
-	pa, err := householder.SampleCodes(s, 2*e.cfg.PathPairs, 1, rng)
+	pa, err := gan.SampleCodes(s, 2*e.cfg.PathPairs, 1, rng)
 	if err != nil {
 		return nil, err
 	}
@@ -290,7 +234,7 @@ func (e *evaluator) generator(g *householder.Generator, rng *rand.Rand) (*genEva
 		}
 		a, b = append(a, x), append(b, y)
 	}
-	if ge.ppl, err = householder.PathLength(s, a, b, eps); err != nil {
+	if ge.ppl, err = gan.PathLength(s, a, b, eps); err != nil {
 		return nil, err
 	}
 	return ge, nil
@@ -300,10 +244,10 @@ func (e *evaluator) generator(g *householder.Generator, rng *rand.Rand) (*genEva
 // generator and records "<arm>_<metric>" results, a traversal grid and the
 // intervention heatmap.
 func (e *evaluator) arm(name string, ge *genEval, groups []*mat.Dense, slots [][]int, rng *rand.Rand) error {
-	var edits []householder.Edit
+	var edits []gan.Edit
 	var all *mat.Dense
 	for gi, dirs := range groups {
-		edits = append(edits, householder.DirectionEdits(dirs, slots[gi])...)
+		edits = append(edits, gan.DirectionEdits(dirs, slots[gi])...)
 		if all == nil {
 			all = mat.DenseCopyOf(dirs)
 		} else {
@@ -313,15 +257,15 @@ func (e *evaluator) arm(name string, ge *genEval, groups []*mat.Dense, slots [][
 		}
 	}
 	calib := ge.base[:min(32, len(ge.base))]
-	alpha, err := householder.CalibrateAlpha(ge.s, calib, edits, e.cfg.TargetRMS, e.cfg.MaxAlpha)
+	alpha, err := gan.CalibrateAlpha(ge.s, calib, edits, e.cfg.TargetRMS, e.cfg.MaxAlpha)
 	if err != nil {
 		return err
 	}
-	r, err := householder.InterventionMatrix(ge.s, ge.base, edits, alpha, e.sigma)
+	r, err := gan.InterventionMatrix(ge.s, ge.base, edits, alpha, e.sigma)
 	if err != nil {
 		return err
 	}
-	sc := householder.ScoreMatrix(r)
+	sc := metrics.ScoreMatrix(r)
 	put := func(k string, v float64) { e.out[name+"_"+k] = v }
 	put("purity", sc.Purity)
 	put("completeness", sc.Completeness)
@@ -332,7 +276,7 @@ func (e *evaluator) arm(name string, ge *genEval, groups []*mat.Dense, slots [][
 		am += a / float64(len(alpha))
 	}
 	put("alpha_mean", am)
-	for f, fac := range householder.SpriteFactors {
+	for f, fac := range gan.SpriteFactors {
 		var best float64
 		for k := range r {
 			best = math.Max(best, r[k][f])
@@ -353,20 +297,20 @@ func (e *evaluator) arm(name string, ge *genEval, groups []*mat.Dense, slots [][
 		}
 	}
 	if kk >= 2 {
-		mig, _, err := householder.MIG(codes, ge.factors, 20)
+		mig, _, err := metrics.MIG(codes, ge.factors, 20)
 		if err != nil {
 			return err
 		}
 		put("mig", mig)
 	}
-	dci, err := householder.DCI(codes, ge.factors, 0.01, 0.8)
+	dci, err := metrics.DCI(codes, ge.factors, 0.01, 0.8)
 	if err != nil {
 		return err
 	}
 	put("dci_d", dci.Disentanglement)
 	put("dci_c", dci.Completeness)
 	put("dci_i", dci.Informativeness)
-	fv, err := householder.FactorVAEScore(codes, ge.factors, householder.SpriteFactors, min(64, len(ge.valid)/4), 300, 300, rng)
+	fv, err := metrics.FactorVAEScore(codes, ge.factors, gan.SpriteFactors, min(64, len(ge.valid)/4), 300, 300, rng)
 	if err != nil {
 		return err
 	}
@@ -386,7 +330,7 @@ func (e *evaluator) arm(name string, ge *genEval, groups []*mat.Dense, slots [][
 		}
 		a, b = append(a, w), append(b, y)
 	}
-	pipl, err := householder.PathLength(ge.s, a, b, eps)
+	pipl, err := gan.PathLength(ge.s, a, b, eps)
 	if err != nil {
 		return err
 	}
@@ -401,14 +345,14 @@ func (e *evaluator) arm(name string, ge *genEval, groups []*mat.Dense, slots [][
 		for c := range ws {
 			ws[c], as[c] = ge.base[0], alpha[k]*float64(c-cols/2)
 		}
-		im, err := householder.RenderEach(ge.s, ws, &ed, as)
+		im, err := gan.RenderEach(ge.s, ws, &ed, as)
 		if err != nil {
 			return err
 		}
 		for c := 0; c < cols; c++ {
 			v := make([]float64, res*res)
 			for i := range v {
-				v[i] = householder.PixelsTo01(im[c*res*res+i])
+				v[i] = gan.PixelsTo01(im[c*res*res+i])
 			}
 			imgs = append(imgs, v)
 		}
@@ -417,7 +361,7 @@ func (e *evaluator) arm(name string, ge *genEval, groups []*mat.Dense, slots [][
 		return err
 	}
 	var xs, ys []string
-	for _, f := range householder.SpriteFactors {
+	for _, f := range gan.SpriteFactors {
 		xs = append(xs, f.Name)
 	}
 	for k := range r {
@@ -438,7 +382,7 @@ func maxEntry(r [][]float64) float64 {
 }
 
 // hpGroups returns each HP layer's read-off directions (d×k) and its slot.
-func hpGroups(g *householder.Generator, rot *rand.Rand) ([]*mat.Dense, [][]int, error) {
+func hpGroups(g *gan.Generator, rot *rand.Rand) ([]*mat.Dense, [][]int, error) {
 	var groups []*mat.Dense
 	var slots [][]int
 	for _, l := range g.HPLayers() {
@@ -494,7 +438,7 @@ func runTask(ctx context.Context, cfg Config, dir *results.Dir, cache string, st
 				e.sigma[j] = math.Sqrt(s)
 			}
 		}
-		return householder.FactorFeatures(f, ok), pixels(imgs)
+		return gan.FactorFeatures(f, ok), gan.Pixels(imgs)
 	}
 	realA, pixA := realSet(streamRealA)
 	realB, pixB := realSet(streamRealB)
@@ -525,8 +469,8 @@ func runTask(ctx context.Context, cfg Config, dir *results.Dir, cache string, st
 		return nil, err
 	}
 
-	rec := func(tag string) func(int, householder.StepStats) error {
-		return func(it int, st householder.StepStats) error {
+	rec := func(tag string) func(int, gan.StepStats) error {
+		return func(it int, st gan.StepStats) error {
 			if it%10 != 0 {
 				return nil
 			}
@@ -537,21 +481,21 @@ func runTask(ctx context.Context, cfg Config, dir *results.Dir, cache string, st
 	// G0: shared by every task of the same seed and architecture.
 	g0Key, err := cacheKey(struct {
 		Seed  uint64
-		Gen   householder.GenConfig
+		Gen   gan.GenConfig
 		D     []int
-		Train householder.TrainConfig
+		Train gan.TrainConfig
 		Iters int
 	}{cfg.Seed, cfg.gen(), cfg.DChannels, cfg.train(), cfg.PretrainIters})
 	if err != nil {
 		return nil, err
 	}
 	initRng := internal.NewRand(cfg.Seed, streamInitG0)
-	gen0, err := householder.NewGenerator(cfg.gen(), initRng)
+	gen0, err := gan.NewGenerator(cfg.gen(), initRng)
 	if err != nil {
 		return nil, internal.Usagef("%v", err)
 	}
 	res := cfg.gen().Res()
-	d0, err := householder.NewDiscriminator(res, cfg.DChannels, initRng)
+	d0, err := gan.NewDiscriminator(res, cfg.DChannels, initRng)
 	if err != nil {
 		return nil, internal.Usagef("%v", err)
 	}
@@ -598,7 +542,7 @@ func runTask(ctx context.Context, cfg Config, dir *results.Dir, cache string, st
 		}
 	}
 	// Fine-tuning arms start from G0 (raw weights), its EMA and D0.
-	start := func() (*householder.Generator, *householder.Generator, *householder.Discriminator) {
+	start := func() (*gan.Generator, *gan.Generator, *gan.Discriminator) {
 		return g0.Gen.Clone(), g0.EMA.Clone(), g0.D.Clone()
 	}
 	if has(cfg.Arms, "ftplain") {
@@ -627,9 +571,9 @@ func runTask(ctx context.Context, cfg Config, dir *results.Dir, cache string, st
 		}
 	}
 	if has(cfg.Arms, "hp") || has(cfg.Arms, "hprot") {
-		init := householder.InitRandom
+		init := gan.InitRandom
 		if cfg.Init == "svd" {
-			init = householder.InitSVD
+			init = gan.InitSVD
 		}
 		g, _, d := start()
 		hpRng := internal.NewRand(cfg.Seed, streamInitHP)
@@ -680,15 +624,15 @@ func runTask(ctx context.Context, cfg Config, dir *results.Dir, cache string, st
 			return nil, err
 		}
 		r := internal.NewRand(cfg.Seed, streamInitScratch)
-		g, err := householder.NewGenerator(cfg.gen(), r)
+		g, err := gan.NewGenerator(cfg.gen(), r)
 		if err != nil {
 			return nil, err
 		}
-		d, err := householder.NewDiscriminator(res, cfg.DChannels, r)
+		d, err := gan.NewDiscriminator(res, cfg.DChannels, r)
 		if err != nil {
 			return nil, err
 		}
-		hg, err := g.WithProjector(cfg.HPLayers, cfg.K, householder.InitRandom, r)
+		hg, err := g.WithProjector(cfg.HPLayers, cfg.K, gan.InitRandom, r)
 		if err != nil {
 			return nil, internal.Usagef("%v", err)
 		}
@@ -709,7 +653,7 @@ func runTask(ctx context.Context, cfg Config, dir *results.Dir, cache string, st
 		}
 	}
 	// Samples of G0 for the record.
-	imgs, err := householder.Render(ge0.s, ge0.base[:min(32, len(ge0.base))], nil, 0)
+	imgs, err := gan.Render(ge0.s, ge0.base[:min(32, len(ge0.base))], nil, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -718,7 +662,7 @@ func runTask(ctx context.Context, cfg Config, dir *results.Dir, cache string, st
 	for i := 0; i*px < len(imgs); i++ {
 		v := make([]float64, px)
 		for j := range v {
-			v[j] = householder.PixelsTo01(imgs[i*px+j])
+			v[j] = gan.PixelsTo01(imgs[i*px+j])
 		}
 		grid = append(grid, v)
 	}

@@ -1,4 +1,4 @@
-package householder
+package gan
 
 import (
 	"fmt"
@@ -60,13 +60,13 @@ func (n *FeatNet) Params() []*nn.Param {
 func NewFeatNet(cfg FeatNetConfig, rng *rand.Rand) (*FeatNet, error) {
 	side := data.SpriteSize >> len(cfg.Channels)
 	if len(cfg.Channels) == 0 || side < 1 || side<<len(cfg.Channels) != data.SpriteSize || cfg.Hidden < 1 {
-		return nil, fmt.Errorf("householder: feature net config %+v", cfg)
+		return nil, fmt.Errorf("gan: feature net config %+v", cfg)
 	}
 	n := &FeatNet{Cfg: cfg}
 	cin := 1
 	for i, c := range cfg.Channels {
 		if c < 1 {
-			return nil, fmt.Errorf("householder: feature net channels %v", cfg.Channels)
+			return nil, fmt.Errorf("gan: feature net channels %v", cfg.Channels)
 		}
 		n.Convs = append(n.Convs, nn.NewConv(fmt.Sprintf("f%d", i), cin, c, 3, 2, 1, rng))
 		cin = c
@@ -121,7 +121,7 @@ func SpriteTargets(s data.Sprite) [FeatTargets]float64 {
 // the steps.
 func TrainFeatNet(cfg FeatNetConfig) (*FeatNet, float64, error) {
 	if cfg.Steps < 1 || cfg.Batch < 1 || !(cfg.LR > 0) {
-		return nil, 0, fmt.Errorf("householder: feature net schedule %+v", cfg)
+		return nil, 0, fmt.Errorf("gan: feature net schedule %+v", cfg)
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0xfea7))
 	n, err := NewFeatNet(cfg, rng)
@@ -142,7 +142,7 @@ func TrainFeatNet(cfg FeatNetConfig) (*FeatNet, float64, error) {
 	pred := b.do(n.Head.Apply(f, bd.Node))
 	cost := b.do(G.Mean(b.do(G.Square(b.do(G.Sub(pred, y))))))
 	if b.err != nil {
-		return nil, 0, fmt.Errorf("householder: feature net graph: %w", b.err)
+		return nil, 0, fmt.Errorf("gan: feature net graph: %w", b.err)
 	}
 	var costV G.Value
 	G.Read(cost, &costV)
@@ -151,7 +151,7 @@ func TrainFeatNet(cfg FeatNetConfig) (*FeatNet, float64, error) {
 		nodes = append(nodes, bd.Node(p))
 	}
 	if _, err := G.Grad(cost, nodes...); err != nil {
-		return nil, 0, fmt.Errorf("householder: feature net gradient: %w", err)
+		return nil, 0, fmt.Errorf("gan: feature net gradient: %w", err)
 	}
 	vm := G.NewTapeMachine(g, G.BindDualValues(nodes...))
 	defer vm.Close()
@@ -173,11 +173,11 @@ func TrainFeatNet(cfg FeatNetConfig) (*FeatNet, float64, error) {
 			}
 		}
 		if err := vm.RunAll(); err != nil {
-			return nil, 0, fmt.Errorf("householder: feature net step %d: %w", step, err)
+			return nil, 0, fmt.Errorf("gan: feature net step %d: %w", step, err)
 		}
 		c := float64(costV.Data().(float32))
 		if !finite(c) {
-			return nil, 0, fmt.Errorf("householder: feature net step %d: loss %v: %w", step, c, ErrNonFinite)
+			return nil, 0, fmt.Errorf("gan: feature net step %d: loss %v: %w", step, c, ErrNonFinite)
 		}
 		if step >= tailFrom {
 			tail += c / float64(cfg.Steps-tailFrom)
@@ -186,7 +186,7 @@ func TrainFeatNet(cfg FeatNetConfig) (*FeatNet, float64, error) {
 		for i, nd := range nodes {
 			gv, err := nd.Grad()
 			if err != nil {
-				return nil, 0, fmt.Errorf("householder: feature net gradient %d: %w", i, err)
+				return nil, 0, fmt.Errorf("gan: feature net gradient %d: %w", i, err)
 			}
 			grads[i] = append([]float32(nil), gv.Data().([]float32)...)
 			gv.(tensor.Tensor).Zero()
@@ -221,7 +221,7 @@ func (n *FeatNet) NewExtractor(batch int) (*FeatExtractor, error) {
 	f := n.features(b, x, bd.Node)
 	pred := b.do(n.Head.Apply(f, bd.Node))
 	if b.err != nil {
-		return nil, fmt.Errorf("householder: feature extractor: %w", b.err)
+		return nil, fmt.Errorf("gan: feature extractor: %w", b.err)
 	}
 	G.Read(f, &e.featV)
 	G.Read(pred, &e.predV)
@@ -235,7 +235,7 @@ func (n *FeatNet) NewExtractor(batch int) (*FeatExtractor, error) {
 func (e *FeatExtractor) Features(imgs []float32, n int) (feat, pred *mat.Dense, err error) {
 	px := data.SpriteSize * data.SpriteSize
 	if len(imgs) != n*px {
-		panic(fmt.Sprintf("householder: FeatExtractor.Features: %d values for %d images", len(imgs), n))
+		panic(fmt.Sprintf("gan: FeatExtractor.Features: %d values for %d images", len(imgs), n))
 	}
 	h := e.net.Cfg.Hidden
 	feat = mat.NewDense(n, h, nil)
@@ -246,7 +246,7 @@ func (e *FeatExtractor) Features(imgs []float32, n int) (feat, pred *mat.Dense, 
 		clear(e.xd[m*px:])
 		if err := e.vm.RunAll(); err != nil {
 			e.vm.Reset()
-			return nil, nil, fmt.Errorf("householder: feature extractor: %w", err)
+			return nil, nil, fmt.Errorf("gan: feature extractor: %w", err)
 		}
 		fv, pv := e.featV.Data().([]float32), e.predV.Data().([]float32)
 		for i := 0; i < m; i++ {
@@ -278,7 +278,7 @@ func FeatNetFromCheckpoint(cfg FeatNetConfig, c *nn.Checkpoint) (*FeatNet, error
 		return nil, err
 	}
 	if err := setValues(n.Params(), c.Params); err != nil {
-		return nil, fmt.Errorf("householder: feature net checkpoint: %w", err)
+		return nil, fmt.Errorf("gan: feature net checkpoint: %w", err)
 	}
 	return n, nil
 }

@@ -1,4 +1,4 @@
-package householder
+package gan
 
 import (
 	"encoding/json"
@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"genlab/householder"
 	"genlab/nn"
 
 	"gonum.org/v1/gonum/mat"
@@ -15,7 +16,7 @@ import (
 )
 
 // ErrNonFinite reports a NaN or infinite loss or gradient.
-var ErrNonFinite = errors.New("householder: non-finite loss or gradient")
+var ErrNonFinite = errors.New("gan: non-finite loss or gradient")
 
 // Discriminator is a 3×3 conv (stride 1) followed by stride-2 3×3 convs down
 // to 4×4 and a linear logit, leaky-ReLU (0.2) between layers.
@@ -31,7 +32,7 @@ type Discriminator struct {
 // per further entry; Res/2^(len−1) must be 4.
 func NewDiscriminator(res int, channels []int, rng *rand.Rand) (*Discriminator, error) {
 	if len(channels) < 2 || res>>(len(channels)-1) != 4 {
-		return nil, fmt.Errorf("householder: discriminator: %d px with channels %v does not reach 4×4", res, channels)
+		return nil, fmt.Errorf("gan: discriminator: %d px with channels %v does not reach 4×4", res, channels)
 	}
 	d := &Discriminator{Res: res, Last: channels[len(channels)-1]}
 	cin := 1
@@ -59,15 +60,10 @@ func (d *Discriminator) Params() []*nn.Param {
 // Clone returns a deep copy.
 func (d *Discriminator) Clone() *Discriminator {
 	out := &Discriminator{Res: d.Res, Last: d.Last}
-	cp := func(p *nn.Param) *nn.Param {
-		q := newParam(p.Name, p.Shape...)
-		copy(q.Data(), p.Data())
-		return q
-	}
 	for _, c := range d.Convs {
-		out.Convs = append(out.Convs, &nn.Conv{W: cp(c.W), B: cp(c.B), Stride: c.Stride})
+		out.Convs = append(out.Convs, &nn.Conv{W: c.W.Clone(), B: c.B.Clone(), Stride: c.Stride})
 	}
-	out.Out = &nn.Dense{W: cp(d.Out.W), B: cp(d.Out.B)}
+	out.Out = &nn.Dense{W: d.Out.W.Clone(), B: d.Out.B.Clone()}
 	return out
 }
 
@@ -151,7 +147,7 @@ func newDGraph(d *Discriminator, batch int) (*dGraph, error) {
 	t2 := b.do(G.Sum(b.do(G.HadamardProd(cn, l))))
 	cost := b.do(G.Add(t1, t2))
 	if b.err != nil {
-		return nil, fmt.Errorf("householder: discriminator graph: %w", b.err)
+		return nil, fmt.Errorf("gan: discriminator graph: %w", b.err)
 	}
 	dg := &dGraph{xd: xd, a: a, s: s, c: c, x: x, batch: batch, n: res * res}
 	for _, p := range d.Params() {
@@ -159,7 +155,7 @@ func newDGraph(d *Discriminator, batch int) (*dGraph, error) {
 	}
 	learn := append(append([]*G.Node(nil), dg.nodes...), x)
 	if _, err := G.Grad(cost, learn...); err != nil {
-		return nil, fmt.Errorf("householder: discriminator gradient: %w", err)
+		return nil, fmt.Errorf("gan: discriminator gradient: %w", err)
 	}
 	G.Read(l, &dg.logitV)
 	G.Read(cost, &dg.costV)
@@ -172,14 +168,14 @@ func newDGraph(d *Discriminator, batch int) (*dGraph, error) {
 func (dg *dGraph) run(acc [][]float32, gx []float32) (cost float64, logits []float32, err error) {
 	defer dg.vm.Reset()
 	if err := dg.vm.RunAll(); err != nil {
-		return 0, nil, fmt.Errorf("householder: discriminator: %w", err)
+		return 0, nil, fmt.Errorf("gan: discriminator: %w", err)
 	}
 	cost = float64(dg.costV.Data().(float32))
 	logits = append([]float32(nil), dg.logitV.Data().([]float32)...)
 	for i, n := range dg.nodes {
 		gv, err := n.Grad()
 		if err != nil {
-			return 0, nil, fmt.Errorf("householder: discriminator gradient %d: %w", i, err)
+			return 0, nil, fmt.Errorf("gan: discriminator gradient %d: %w", i, err)
 		}
 		for j, v := range gv.Data().([]float32) {
 			acc[i][j] += v
@@ -188,7 +184,7 @@ func (dg *dGraph) run(acc [][]float32, gx []float32) (cost float64, logits []flo
 	}
 	gv, err := dg.x.Grad()
 	if err != nil {
-		return 0, nil, fmt.Errorf("householder: discriminator input gradient: %w", err)
+		return 0, nil, fmt.Errorf("gan: discriminator input gradient: %w", err)
 	}
 	if gx != nil {
 		copy(gx, gv.Data().([]float32))
@@ -242,7 +238,7 @@ func newGenGraph(gen *Generator, batch int, wplus bool, d *Discriminator) (*genG
 	}
 	img := gen.synthesis(b, g, slots, bd.Node, gg.nodes)
 	if b.err != nil {
-		return nil, fmt.Errorf("householder: generator graph: %w", b.err)
+		return nil, fmt.Errorf("gan: generator graph: %w", b.err)
 	}
 	G.Read(img, &gg.imgV)
 	if w != nil {
@@ -255,7 +251,7 @@ func newGenGraph(gen *Generator, batch int, wplus bool, d *Discriminator) (*genG
 	l := d.forward(b, img, bd.Node)
 	cost := b.do(G.Mean(b.softplus(b.do(G.Neg(l)))))
 	if b.err != nil {
-		return nil, fmt.Errorf("householder: generator loss graph: %w", b.err)
+		return nil, fmt.Errorf("gan: generator loss graph: %w", b.err)
 	}
 	G.Read(cost, &gg.costV)
 	gg.learn = map[*nn.Param]*G.Node{}
@@ -270,7 +266,7 @@ func newGenGraph(gen *Generator, batch int, wplus bool, d *Discriminator) (*genG
 		learn = append(learn, n)
 	}
 	if _, err := G.Grad(cost, learn...); err != nil {
-		return nil, fmt.Errorf("householder: generator gradient: %w", err)
+		return nil, fmt.Errorf("gan: generator gradient: %w", err)
 	}
 	gg.vm = G.NewTapeMachine(g, G.BindDualValues(learn...))
 	return gg, nil
@@ -284,7 +280,7 @@ func (gg *genGraph) run() (img []float32, cost float64, grads [][]float32, err e
 	gg.gen.refreshHP(gg.nodes)
 	defer gg.vm.Reset()
 	if err := gg.vm.RunAll(); err != nil {
-		return nil, 0, nil, fmt.Errorf("householder: generator: %w", err)
+		return nil, 0, nil, fmt.Errorf("gan: generator: %w", err)
 	}
 	img = gg.imgV.Data().([]float32)
 	if gg.learn == nil {
@@ -299,7 +295,7 @@ func (gg *genGraph) run() (img []float32, cost float64, grads [][]float32, err e
 		if n, ok := gg.learn[p]; ok {
 			gv, err := n.Grad()
 			if err != nil {
-				return nil, 0, nil, fmt.Errorf("householder: gradient of %s: %w", p.Name, err)
+				return nil, 0, nil, fmt.Errorf("gan: gradient of %s: %w", p.Name, err)
 			}
 			grads[i] = append([]float32(nil), gv.Data().([]float32)...)
 			gv.(tensor.Tensor).Zero()
@@ -308,7 +304,7 @@ func (gg *genGraph) run() (img []float32, cost float64, grads [][]float32, err e
 	for li, n := range gg.nodes.hp {
 		gv, err := n.Grad()
 		if err != nil {
-			return nil, 0, nil, fmt.Errorf("householder: gradient of HP layer %d: %w", li, err)
+			return nil, 0, nil, fmt.Errorf("gan: gradient of HP layer %d: %w", li, err)
 		}
 		a := gg.gen.Layers[li].Affine
 		gat := gv.Data().([]float32) // ∂L/∂Aᵀ, d×C
@@ -319,7 +315,7 @@ func (gg *genGraph) run() (img []float32, cost float64, grads [][]float32, err e
 			}
 		}
 		gv.(tensor.Tensor).Zero()
-		gpu, gpv := BuildWBackward(paramDense(a.HP.PU), paramDense(a.HP.PV), a.HP.K, gw)
+		gpu, gpv := householder.BuildWBackward(paramDense(a.HP.PU), paramDense(a.HP.PV), a.HP.K, gw)
 		grads[index[a.HP.PU]] = denseTo32(gpu)
 		grads[index[a.HP.PV]] = denseTo32(gpv)
 	}
@@ -378,7 +374,7 @@ func lazyRatio(every int) float64 { return float64(every) / float64(every+1) }
 // (then it starts as a copy of gen).
 func NewGAN(gen, ema *Generator, d *Discriminator, cfg TrainConfig) (*GAN, error) {
 	if cfg.Batch < 1 || !(cfg.LR > 0) || cfg.Beta2 <= 0 || cfg.Beta2 >= 1 || cfg.R1Every < 1 || cfg.R1Gamma < 0 || !(cfg.R1Delta > 0) {
-		return nil, fmt.Errorf("householder: train config %+v", cfg)
+		return nil, fmt.Errorf("gan: train config %+v", cfg)
 	}
 	if ema == nil {
 		ema = gen.Clone()
@@ -386,11 +382,11 @@ func NewGAN(gen, ema *Generator, d *Discriminator, cfg TrainConfig) (*GAN, error
 	t := &GAN{Cfg: cfg, Gen: gen, EMA: ema, D: d}
 	var err error
 	if t.OptG, err = nn.NewAdam(gen.Params(), nn.AdamConfig{LR: cfg.LR, NoMomentum: true, Beta2: cfg.Beta2}); err != nil {
-		return nil, fmt.Errorf("householder: NewGAN: %w", err)
+		return nil, fmt.Errorf("gan: NewGAN: %w", err)
 	}
 	r := lazyRatio(cfg.R1Every)
 	if t.OptD, err = nn.NewAdam(d.Params(), nn.AdamConfig{LR: cfg.LR * r, NoMomentum: true, Beta2: math.Pow(cfg.Beta2, r)}); err != nil {
-		return nil, fmt.Errorf("householder: NewGAN: %w", err)
+		return nil, fmt.Errorf("gan: NewGAN: %w", err)
 	}
 	if t.fake, err = newGenGraph(gen, cfg.Batch, false, nil); err != nil {
 		return nil, err
@@ -425,7 +421,7 @@ func (t *GAN) Step(real []float32, rng *rand.Rand) (StepStats, error) {
 	bs := t.Cfg.Batch
 	n := t.D.Res * t.D.Res
 	if len(real) != bs*n {
-		panic(fmt.Sprintf("householder: GAN.Step: %d pixels, want %d", len(real), bs*n))
+		panic(fmt.Sprintf("gan: GAN.Step: %d pixels, want %d", len(real), bs*n))
 	}
 	var st StepStats
 	t.Iter++
@@ -456,10 +452,10 @@ func (t *GAN) Step(real []float32, rng *rand.Rand) (StepStats, error) {
 	}
 	st.LossD = cf + cr
 	if !finite(st.LossD) {
-		return st, fmt.Errorf("householder: iteration %d: D loss %v: %w", t.Iter, st.LossD, ErrNonFinite)
+		return st, fmt.Errorf("gan: iteration %d: D loss %v: %w", t.Iter, st.LossD, ErrNonFinite)
 	}
 	if err := t.OptD.Update(acc); err != nil {
-		return st, fmt.Errorf("householder: iteration %d: D update: %w", t.Iter, err)
+		return st, fmt.Errorf("gan: iteration %d: D update: %w", t.Iter, err)
 	}
 	// Lazy R1: ∇_θ (γ/2)·mean‖∇ₓD(x)‖² = γ·mean_i ∂/∂ε ∇_θ D(x_i + ε·g_i),
 	// g = ∇ₓD(x), by a central difference in ε (a Hessian-vector product
@@ -481,10 +477,10 @@ func (t *GAN) Step(real []float32, rng *rand.Rand) (StepStats, error) {
 	}
 	st.LossG = cg
 	if !finite(cg) {
-		return st, fmt.Errorf("householder: iteration %d: G loss %v: %w", t.Iter, cg, ErrNonFinite)
+		return st, fmt.Errorf("gan: iteration %d: G loss %v: %w", t.Iter, cg, ErrNonFinite)
 	}
 	if err := t.OptG.Update(grads); err != nil {
-		return st, fmt.Errorf("householder: iteration %d: G update: %w", t.Iter, err)
+		return st, fmt.Errorf("gan: iteration %d: G update: %w", t.Iter, err)
 	}
 	hl := t.Cfg.EMAHalfLife
 	if t.Cfg.EMARampup > 0 {
@@ -520,7 +516,7 @@ func (t *GAN) r1Step(real []float32) (float64, error) {
 	r1 := 0.5 * t.Cfg.R1Gamma * sq / float64(bs)
 	rms := math.Sqrt(sq / float64(len(gx)))
 	if !finite(r1) {
-		return r1, fmt.Errorf("householder: iteration %d: R1 %v: %w", t.Iter, r1, ErrNonFinite)
+		return r1, fmt.Errorf("gan: iteration %d: R1 %v: %w", t.Iter, r1, ErrNonFinite)
 	}
 	if rms == 0 {
 		return r1, nil
@@ -540,7 +536,7 @@ func (t *GAN) r1Step(real []float32) (float64, error) {
 		}
 	}
 	if err := t.OptD.Update(acc); err != nil {
-		return r1, fmt.Errorf("householder: iteration %d: R1 update: %w", t.Iter, err)
+		return r1, fmt.Errorf("gan: iteration %d: R1 update: %w", t.Iter, err)
 	}
 	return r1, nil
 }
@@ -594,26 +590,26 @@ func (t *GAN) Checkpoint() (*nn.Checkpoint, error) {
 func (t *GAN) Restore(c *nn.Checkpoint) error {
 	var st ganState
 	if err := json.Unmarshal(c.Extra, &st); err != nil {
-		return fmt.Errorf("householder: GAN checkpoint state: %w", err)
+		return fmt.Errorf("gan: GAN checkpoint state: %w", err)
 	}
 	gp, dp := t.Gen.Params(), t.D.Params()
 	if len(c.Params) != len(gp)+len(dp) || len(c.AdamM) != len(gp)+len(dp) || len(c.AdamV) != len(gp)+len(dp) {
-		return fmt.Errorf("householder: GAN checkpoint has %d tensors, want %d", len(c.Params), len(gp)+len(dp))
+		return fmt.Errorf("gan: GAN checkpoint has %d tensors, want %d", len(c.Params), len(gp)+len(dp))
 	}
 	if err := setValues(gp, c.Params[:len(gp)]); err != nil {
-		return fmt.Errorf("householder: GAN checkpoint G: %w", err)
+		return fmt.Errorf("gan: GAN checkpoint G: %w", err)
 	}
 	if err := setValues(dp, c.Params[len(gp):]); err != nil {
-		return fmt.Errorf("householder: GAN checkpoint D: %w", err)
+		return fmt.Errorf("gan: GAN checkpoint D: %w", err)
 	}
 	if err := setValues(t.EMA.Params(), c.EMA); err != nil {
-		return fmt.Errorf("householder: GAN checkpoint EMA: %w", err)
+		return fmt.Errorf("gan: GAN checkpoint EMA: %w", err)
 	}
 	if err := t.OptG.SetState(c.AdamM[:len(gp)], c.AdamV[:len(gp)], c.AdamStep); err != nil {
-		return fmt.Errorf("householder: GAN checkpoint Adam G: %w", err)
+		return fmt.Errorf("gan: GAN checkpoint Adam G: %w", err)
 	}
 	if err := t.OptD.SetState(c.AdamM[len(gp):], c.AdamV[len(gp):], st.DStep); err != nil {
-		return fmt.Errorf("householder: GAN checkpoint Adam D: %w", err)
+		return fmt.Errorf("gan: GAN checkpoint Adam D: %w", err)
 	}
 	t.Iter = st.Iter
 	return nil

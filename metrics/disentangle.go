@@ -1,4 +1,4 @@
-package householder
+package metrics
 
 import (
 	"fmt"
@@ -54,7 +54,7 @@ type Scores struct {
 func ScoreMatrix(r [][]float64) Scores {
 	k := len(r)
 	if k == 0 {
-		panic("householder: ScoreMatrix: empty matrix")
+		panic("metrics: ScoreMatrix: empty matrix")
 	}
 	f := len(r[0])
 	var total float64
@@ -62,11 +62,11 @@ func ScoreMatrix(r [][]float64) Scores {
 	colSum := make([]float64, f)
 	for i, row := range r {
 		if len(row) != f {
-			panic(fmt.Sprintf("householder: ScoreMatrix: row %d has %d entries, want %d", i, len(row), f))
+			panic(fmt.Sprintf("metrics: ScoreMatrix: row %d has %d entries, want %d", i, len(row), f))
 		}
 		for j, v := range row {
 			if v < 0 || math.IsNaN(v) {
-				panic(fmt.Sprintf("householder: ScoreMatrix: R[%d][%d] = %v", i, j, v))
+				panic(fmt.Sprintf("metrics: ScoreMatrix: R[%d][%d] = %v", i, j, v))
 			}
 			rowSum[i] += v
 			colSum[j] += v
@@ -192,7 +192,7 @@ func MIG(codes, factors *mat.Dense, nbins int) (float64, []float64, error) {
 	n, k := codes.Dims()
 	nf, f := factors.Dims()
 	if n != nf || k < 2 || nbins < 2 {
-		return 0, nil, fmt.Errorf("householder: MIG: %d codes × %d, %d factor rows, %d bins", n, k, nf, nbins)
+		return 0, nil, fmt.Errorf("metrics: MIG: %d codes × %d, %d factor rows, %d bins", n, k, nf, nbins)
 	}
 	dc := make([][]int, k)
 	for j := 0; j < k; j++ {
@@ -246,7 +246,7 @@ func standardise(x *mat.Dense) *mat.Dense {
 func Lasso(x *mat.Dense, y []float64, lambda float64, maxIter int, tol float64) []float64 {
 	n, d := x.Dims()
 	if len(y) != n {
-		panic(fmt.Sprintf("householder: Lasso: len(y) = %d, X has %d rows", len(y), n))
+		panic(fmt.Sprintf("metrics: Lasso: len(y) = %d, X has %d rows", len(y), n))
 	}
 	beta := make([]float64, d)
 	res := append([]float64(nil), y...)
@@ -304,7 +304,7 @@ func DCI(codes, factors *mat.Dense, lambda, trainFrac float64) (DCIResult, error
 	nf, f := factors.Dims()
 	ntr := int(trainFrac * float64(n))
 	if n != nf || ntr < 2 || n-ntr < 2 {
-		return DCIResult{}, fmt.Errorf("householder: DCI: %d code rows, %d factor rows, %d training rows", n, nf, ntr)
+		return DCIResult{}, fmt.Errorf("metrics: DCI: %d code rows, %d factor rows, %d training rows", n, nf, ntr)
 	}
 	xs := standardise(codes)
 	ys := standardise(factors)
@@ -353,7 +353,7 @@ func FactorVAEScore(codes, factors *mat.Dense, fs []Factor, groupSize, nTrain, n
 	n, k := codes.Dims()
 	nf, f := factors.Dims()
 	if n != nf || len(fs) != f || groupSize < 2 || groupSize > n || nTrain < 1 || nEval < 1 {
-		return 0, fmt.Errorf("householder: FactorVAEScore: codes %d×%d, factors %d×%d (%d described), group %d",
+		return 0, fmt.Errorf("metrics: FactorVAEScore: codes %d×%d, factors %d×%d (%d described), group %d",
 			n, k, nf, f, len(fs), groupSize)
 	}
 	std := make([]float64, k)
@@ -377,7 +377,7 @@ func FactorVAEScore(codes, factors *mat.Dense, fs []Factor, groupSize, nTrain, n
 		}
 	}
 	if len(active) == 0 {
-		return 0, fmt.Errorf("householder: FactorVAEScore: all codes are constant")
+		return 0, fmt.Errorf("metrics: FactorVAEScore: all codes are constant")
 	}
 	type pair struct {
 		d float64

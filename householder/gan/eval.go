@@ -1,4 +1,4 @@
-package householder
+package gan
 
 import (
 	"fmt"
@@ -7,13 +7,14 @@ import (
 	"sort"
 
 	"genlab/data"
+	"genlab/metrics"
 
 	"gonum.org/v1/gonum/mat"
 )
 
 // SpriteFactors describes the five measured factors of Sprites-5 (the angle
 // is circular with period π).
-var SpriteFactors = []Factor{{Name: "x"}, {Name: "y"}, {Name: "size"}, {Name: "angle", Period: math.Pi}, {Name: "intensity"}}
+var SpriteFactors = []metrics.Factor{{Name: "x"}, {Name: "y"}, {Name: "size"}, {Name: "angle", Period: math.Pi}, {Name: "intensity"}}
 
 // Edit is one latent direction n (length WDim) applied to the W+ slots
 // listed: w_slot ← w_slot + α·n.
@@ -44,7 +45,7 @@ func PixelsTo01(p float32) float64 {
 func MeasureImages(imgs []float32, n int) (f [][data.NumSpriteFactors]float64, ok []bool) {
 	px := len(imgs) / n
 	if px != data.SpriteSize*data.SpriteSize || px*n != len(imgs) {
-		panic(fmt.Sprintf("householder: MeasureImages: %d values for %d images of %d² pixels", len(imgs), n, data.SpriteSize))
+		panic(fmt.Sprintf("gan: MeasureImages: %d values for %d images of %d² pixels", len(imgs), n, data.SpriteSize))
 	}
 	f = make([][data.NumSpriteFactors]float64, n)
 	ok = make([]bool, n)
@@ -117,7 +118,7 @@ func Render(s *Sampler, ws [][]float64, e *Edit, alpha float64) ([]float32, erro
 // RenderEach is Render with its own edit strength alphas[i] per code.
 func RenderEach(s *Sampler, ws [][]float64, e *Edit, alphas []float64) ([]float32, error) {
 	if len(alphas) != len(ws) {
-		panic(fmt.Sprintf("householder: RenderEach: %d codes, %d strengths", len(ws), len(alphas)))
+		panic(fmt.Sprintf("gan: RenderEach: %d codes, %d strengths", len(ws), len(alphas)))
 	}
 	bs := s.Batch()
 	wd := s.gen.Cfg.WDim

@@ -1,4 +1,4 @@
-package householder
+package gan
 
 import (
 	"fmt"
@@ -31,7 +31,7 @@ func NewSampler(gen *Generator, batch int) (*Sampler, error) {
 	b := &gb{}
 	w := gen.mapping(b, z, bd.Node)
 	if b.err != nil {
-		return nil, fmt.Errorf("householder: sampler mapping: %w", b.err)
+		return nil, fmt.Errorf("gan: sampler mapping: %w", b.err)
 	}
 	G.Read(w, &s.mw)
 	s.mvm = G.NewTapeMachine(g)
@@ -48,12 +48,12 @@ func (s *Sampler) Batch() int { return s.batch }
 // Map returns w = mapping(z) for batch×ZDim latents (batch×WDim, a copy).
 func (s *Sampler) Map(z []float32) ([]float32, error) {
 	if len(z) != len(s.mz) {
-		panic(fmt.Sprintf("householder: Sampler.Map: %d values, want %d", len(z), len(s.mz)))
+		panic(fmt.Sprintf("gan: Sampler.Map: %d values, want %d", len(z), len(s.mz)))
 	}
 	copy(s.mz, z)
 	defer s.mvm.Reset()
 	if err := s.mvm.RunAll(); err != nil {
-		return nil, fmt.Errorf("householder: mapping: %w", err)
+		return nil, fmt.Errorf("gan: mapping: %w", err)
 	}
 	return append([]float32(nil), s.mw.Data().([]float32)...), nil
 }
@@ -62,11 +62,11 @@ func (s *Sampler) Map(z []float32) ([]float32, error) {
 // feeds layer i. It returns batch×Res² pixels (a copy).
 func (s *Sampler) Synth(slots [][]float32) ([]float32, error) {
 	if len(slots) != len(s.syn.slotsD) {
-		panic(fmt.Sprintf("householder: Sampler.Synth: %d slots, want %d", len(slots), len(s.syn.slotsD)))
+		panic(fmt.Sprintf("gan: Sampler.Synth: %d slots, want %d", len(slots), len(s.syn.slotsD)))
 	}
 	for i, sl := range slots {
 		if len(sl) != len(s.syn.slotsD[i]) {
-			panic(fmt.Sprintf("householder: Sampler.Synth: slot %d has %d values, want %d", i, len(sl), len(s.syn.slotsD[i])))
+			panic(fmt.Sprintf("gan: Sampler.Synth: slot %d has %d values, want %d", i, len(sl), len(s.syn.slotsD[i])))
 		}
 		copy(s.syn.slotsD[i], sl)
 	}

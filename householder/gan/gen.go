@@ -1,10 +1,11 @@
-package householder
+package gan
 
 import (
 	"fmt"
 	"math"
 	"math/rand/v2"
 
+	"genlab/householder"
 	"genlab/nn"
 
 	"gonum.org/v1/gonum/mat"
@@ -31,30 +32,14 @@ func (c GenConfig) Slots() int { return 3 * len(c.Channels) }
 // Validate checks the sizes.
 func (c GenConfig) Validate() error {
 	if c.ZDim < 1 || c.WDim < 1 || c.MapHidden < 1 || c.ConstCh < 1 || len(c.Channels) == 0 || !(c.MapLRMul > 0) {
-		return fmt.Errorf("householder: generator config %+v", c)
+		return fmt.Errorf("gan: generator config %+v", c)
 	}
 	for _, ch := range c.Channels {
 		if ch < 1 {
-			return fmt.Errorf("householder: generator channels %v", c.Channels)
+			return fmt.Errorf("gan: generator channels %v", c.Channels)
 		}
 	}
 	return nil
-}
-
-func newParam(name string, shape ...int) *nn.Param {
-	n := 1
-	for _, s := range shape {
-		n *= s
-	}
-	return &nn.Param{Name: name, Shape: append([]int(nil), shape...),
-		Value: tensor.New(tensor.WithShape(shape...), tensor.WithBacking(make([]float32, n)))}
-}
-
-func fillNormal(p *nn.Param, std float64, rng *rand.Rand) {
-	d := p.Data()
-	for i := range d {
-		d[i] = float32(std * rng.NormFloat64())
-	}
 }
 
 // Projector is an HP layer's trainable state: the reflector matrices P_U
@@ -84,17 +69,19 @@ func setParamDense(p *nn.Param, m *mat.Dense) {
 	}
 }
 
-// W returns the C×d weight BuildW(P_U, P_V, K).
-func (p *Projector) W() *mat.Dense { return BuildW(paramDense(p.PU), paramDense(p.PV), p.K) }
+// W returns the C×d weight householder.BuildW(P_U, P_V, K).
+func (p *Projector) W() *mat.Dense {
+	return householder.BuildW(paramDense(p.PU), paramDense(p.PV), p.K)
+}
 
 // Directions returns the d×K right singular vectors of W (the read-off).
 func (p *Projector) Directions() (*mat.Dense, error) {
-	return Directions(paramDense(p.PU), paramDense(p.PV), p.K)
+	return householder.Directions(paramDense(p.PU), paramDense(p.PV), p.K)
 }
 
 // Affine is a style affine s = A·w + b (A: C×d). A plain affine stores
 // A = gain·Wᵀ with W (d×C) ~ N(0, 1) and gain 1/√d (equalised learning
-// rate); an HP affine uses A = BuildW(P_U, P_V, K) with gain 1 (StyleGAN2's
+// rate); an HP affine uses A = householder.BuildW(P_U, P_V, K) with gain 1 (StyleGAN2's
 // HP keeps no equalised-lr gain). B (1×C) starts at 1.
 type Affine struct {
 	In, Out int
@@ -164,12 +151,12 @@ func NewGenerator(cfg GenConfig, rng *rand.Rand) (*Generator, error) {
 	g := &Generator{Cfg: cfg}
 	dims := []int{cfg.ZDim, cfg.MapHidden, cfg.MapHidden, cfg.WDim}
 	for i := 0; i+1 < len(dims); i++ {
-		w := newParam(fmt.Sprintf("map%d.w", i), dims[i], dims[i+1])
-		fillNormal(w, 1/cfg.MapLRMul, rng)
-		g.Map = append(g.Map, [2]*nn.Param{w, newParam(fmt.Sprintf("map%d.b", i), 1, dims[i+1])})
+		w := nn.NewParam(fmt.Sprintf("map%d.w", i), dims[i], dims[i+1])
+		nn.NormalFill(w.Data(), 1/cfg.MapLRMul, rng)
+		g.Map = append(g.Map, [2]*nn.Param{w, nn.NewParam(fmt.Sprintf("map%d.b", i), 1, dims[i+1])})
 	}
-	g.Const = newParam("const", 1, cfg.ConstCh, 4, 4)
-	fillNormal(g.Const, 1, rng)
+	g.Const = nn.NewParam("const", 1, cfg.ConstCh, 4, 4)
+	nn.NormalFill(g.Const.Data(), 1, rng)
 	cin := cfg.ConstCh
 	for b, ch := range cfg.Channels {
 		for j, spec := range []struct {
@@ -181,14 +168,14 @@ func NewGenerator(cfg GenConfig, rng *rand.Rand) (*Generator, error) {
 			if !spec.demod {
 				cout = 1
 			}
-			a := &Affine{In: cfg.WDim, Out: spec.cin, W: newParam(name+".aff.w", cfg.WDim, spec.cin), B: newParam(name+".aff.b", 1, spec.cin)}
-			fillNormal(a.W, 1, rng)
+			a := &Affine{In: cfg.WDim, Out: spec.cin, W: nn.NewParam(name+".aff.w", cfg.WDim, spec.cin), B: nn.NewParam(name+".aff.b", 1, spec.cin)}
+			nn.NormalFill(a.W.Data(), 1, rng)
 			for i := range a.B.Data() {
 				a.B.Data()[i] = 1
 			}
-			l := &StyleLayer{Affine: a, Weight: newParam(name+".w", cout, spec.cin, spec.k, spec.k),
-				Bias: newParam(name+".b", 1, cout, 1, 1), Demod: spec.demod, Cin: spec.cin, Out: cout}
-			fillNormal(l.Weight, 1, rng)
+			l := &StyleLayer{Affine: a, Weight: nn.NewParam(name+".w", cout, spec.cin, spec.k, spec.k),
+				Bias: nn.NewParam(name+".b", 1, cout, 1, 1), Demod: spec.demod, Cin: spec.cin, Out: cout}
+			nn.NormalFill(l.Weight.Data(), 1, rng)
 			g.Layers = append(g.Layers, l)
 		}
 		cin = ch
@@ -224,26 +211,17 @@ func (g *Generator) HPLayers() []int {
 
 // Clone returns a deep copy with its own storage.
 func (g *Generator) Clone() *Generator {
-	cp := func(p *nn.Param) *nn.Param {
-		if p == nil {
-			return nil
-		}
-		q := newParam(p.Name, p.Shape...)
-		copy(q.Data(), p.Data())
-		q.Frozen = p.Frozen
-		return q
-	}
-	out := &Generator{Cfg: g.Cfg, Const: cp(g.Const)}
+	out := &Generator{Cfg: g.Cfg, Const: g.Const.Clone()}
 	out.Cfg.Channels = append([]int(nil), g.Cfg.Channels...)
 	for _, m := range g.Map {
-		out.Map = append(out.Map, [2]*nn.Param{cp(m[0]), cp(m[1])})
+		out.Map = append(out.Map, [2]*nn.Param{m[0].Clone(), m[1].Clone()})
 	}
 	for _, l := range g.Layers {
-		a := &Affine{In: l.Affine.In, Out: l.Affine.Out, W: cp(l.Affine.W), B: cp(l.Affine.B)}
+		a := &Affine{In: l.Affine.In, Out: l.Affine.Out, W: l.Affine.W.Clone(), B: l.Affine.B.Clone()}
 		if l.Affine.HP != nil {
-			a.HP = &Projector{PU: cp(l.Affine.HP.PU), PV: cp(l.Affine.HP.PV), K: l.Affine.HP.K}
+			a.HP = &Projector{PU: l.Affine.HP.PU.Clone(), PV: l.Affine.HP.PV.Clone(), K: l.Affine.HP.K}
 		}
-		out.Layers = append(out.Layers, &StyleLayer{Affine: a, Weight: cp(l.Weight), Bias: cp(l.Bias), Demod: l.Demod, Cin: l.Cin, Out: l.Out})
+		out.Layers = append(out.Layers, &StyleLayer{Affine: a, Weight: l.Weight.Clone(), Bias: l.Bias.Clone(), Demod: l.Demod, Cin: l.Cin, Out: l.Out})
 	}
 	return out
 }
@@ -265,25 +243,25 @@ func (g *Generator) WithProjector(idx []int, k int, init HPInit, rng *rand.Rand)
 	out := g.Clone()
 	for _, i := range idx {
 		if i < 0 || i >= len(out.Layers) {
-			return nil, fmt.Errorf("householder: WithProjector: layer %d of %d", i, len(out.Layers))
+			return nil, fmt.Errorf("gan: WithProjector: layer %d of %d", i, len(out.Layers))
 		}
 		a := out.Layers[i].Affine
 		if k < 1 || k > a.In || k > a.Out {
-			return nil, fmt.Errorf("householder: WithProjector: k = %d outside [1, min(C=%d, d=%d)]", k, a.Out, a.In)
+			return nil, fmt.Errorf("gan: WithProjector: k = %d outside [1, min(C=%d, d=%d)]", k, a.Out, a.In)
 		}
 		name := a.B.Name[:len(a.B.Name)-2]
-		hp := &Projector{PU: newParam(name+".pu", a.Out, a.Out), PV: newParam(name+".pv", a.In, a.In), K: k}
+		hp := &Projector{PU: nn.NewParam(name+".pu", a.Out, a.Out), PV: nn.NewParam(name+".pv", a.In, a.In), K: k}
 		switch init {
 		case InitSVD:
-			pu, pv, _, err := InitFromSVD(a.Matrix(), k)
+			pu, pv, _, err := householder.InitFromSVD(a.Matrix(), k)
 			if err != nil {
-				return nil, fmt.Errorf("householder: WithProjector layer %d: %w", i, err)
+				return nil, fmt.Errorf("gan: WithProjector layer %d: %w", i, err)
 			}
 			setParamDense(hp.PU, pu)
 			setParamDense(hp.PV, pv)
 		default:
-			setParamDense(hp.PU, RandomP(a.Out, rng))
-			setParamDense(hp.PV, RandomP(a.In, rng))
+			setParamDense(hp.PU, householder.RandomP(a.Out, rng))
+			setParamDense(hp.PV, householder.RandomP(a.In, rng))
 		}
 		a.HP, a.W = hp, nil
 	}
@@ -319,7 +297,7 @@ type genNodes struct {
 	hp map[int]*G.Node // layer → Aᵀ input node (d×C) of HP affines
 }
 
-// refreshHP writes Aᵀ = BuildW(P_U, P_V, K)ᵀ of every HP layer into its
+// refreshHP writes Aᵀ = householder.BuildW(P_U, P_V, K)ᵀ of every HP layer into its
 // graph node's value.
 func (g *Generator) refreshHP(n genNodes) {
 	for i, node := range n.hp {

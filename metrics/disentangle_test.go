@@ -1,4 +1,4 @@
-package householder
+package metrics
 
 import (
 	"math"

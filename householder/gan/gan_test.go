@@ -1,4 +1,4 @@
-package householder
+package gan
 
 import (
 	"math"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"genlab/data"
+	"genlab/householder"
 	"genlab/nn"
 
 	"gonum.org/v1/gonum/mat"
@@ -112,7 +113,7 @@ func TestHPGradientInGenerator(t *testing.T) {
 			}
 		}
 	}
-	// (2) run's reflector gradients = BuildWBackward(node gradient).
+	// (2) run's reflector gradients = householder.BuildWBackward(node gradient).
 	_, _, grads, err := gg.run()
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +125,7 @@ func TestHPGradientInGenerator(t *testing.T) {
 			gw.Set(r, j, float64(ga[j*a.Out+r]))
 		}
 	}
-	gpu, gpv := BuildWBackward(paramDense(a.HP.PU), paramDense(a.HP.PV), a.HP.K, gw)
+	gpu, gpv := householder.BuildWBackward(paramDense(a.HP.PU), paramDense(a.HP.PV), a.HP.K, gw)
 	ps := gen.Params()
 	for i, p := range ps {
 		var want *mat.Dense
@@ -184,7 +185,7 @@ func TestSamplerMatchesTrainingGraph(t *testing.T) {
 			t.Fatalf("pixel %d: training graph %g, sampler %g", i, img[i], img2[i])
 		}
 	}
-	// The value in the graph node is BuildW(P_U, P_V, k)ᵀ.
+	// The value in the graph node is householder.BuildW(P_U, P_V, k)ᵀ.
 	a := gen.Layers[3].Affine
 	w3 := a.Matrix()
 	node := s.syn.nodes.hp[3].Value().Data().([]float32)

@@ -1,0 +1,10 @@
+// Package gan is the small style-based GAN on which the Householder
+// projector (package householder) is compared with SeFa and GANSpace: a
+// mapping network and modulated-convolution synthesis (Generator), whose
+// style affines can be replaced by Householder projectors (WithProjector), a
+// discriminator, the non-saturating GAN with lazy R1 and EMA (GAN) and its
+// resumable training loop on sprites (GAN.Train), a fixed-batch sampler and
+// traversal renderer, a small CNN feature net for Fréchet distances, and the
+// read-out of sprite factors from rendered images (MeasureImages) that the
+// disentanglement scores of package metrics are computed from.
+package gan
