@@ -5,29 +5,6 @@ import (
 	"testing"
 )
 
-func TestSpearman(t *testing.T) {
-	a := []float64{1, 2, 3, 4, 5}
-	if r := Spearman(a, []float64{10, 20, 30, 40, 50}); math.Abs(r-1) > 1e-12 {
-		t.Errorf("monotone: %g", r)
-	}
-	if r := Spearman(a, []float64{5, 4, 3, 2, 1}); math.Abs(r+1) > 1e-12 {
-		t.Errorf("reversed: %g", r)
-	}
-	// Ties get average ranks: ranks of b are (1.5, 1.5, 3, 4, 5).
-	b := []float64{7, 7, 8, 9, 10}
-	ra := []float64{1, 2, 3, 4, 5}
-	rb := []float64{1.5, 1.5, 3, 4, 5}
-	var sab, saa, sbb float64
-	for i := range ra {
-		sab += (ra[i] - 3) * (rb[i] - 3)
-		saa += (ra[i] - 3) * (ra[i] - 3)
-		sbb += (rb[i] - 3) * (rb[i] - 3)
-	}
-	if r, want := Spearman(a, b), sab/math.Sqrt(saa*sbb); math.Abs(r-want) > 1e-12 {
-		t.Errorf("ties: %g, want %g", r, want)
-	}
-}
-
 func TestKStar(t *testing.T) {
 	for _, c := range [][3]float64{{4, 4, 0.5}, {16, 1, 16.0 / 17}, {512, 2, 512.0 / 514}} {
 		if k := KStar(int(c[0]), int(c[1])); math.Abs(k-c[2]) > 1e-15 {

@@ -6,9 +6,7 @@ package pfgmexp
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
-	"sort"
 	"strings"
 
 	"gonum.org/v1/gonum/mat"
@@ -16,45 +14,16 @@ import (
 	"genlab/data"
 )
 
-// Heavy-tailed sets: name → (generator, dimension).
-type heavySpec struct {
-	dim  int
-	kind string  // "t" or "pareto"
-	par  float64 // ν for t, α for pareto
-}
+// HeavyScale is data.HeavyScale, the σ_data of the heavy-tailed sets.
+const HeavyScale = data.HeavyScale
 
-var heavySets = map[string]heavySpec{
-	"t2-2d":      {2, "t", 2},
-	"t3-2d":      {2, "t", 3},
-	"t2-10d":     {10, "t", 2},
-	"t3-10d":     {10, "t", 3},
-	"pareto-2d":  {2, "pareto", 2.5},
-	"pareto-10d": {10, "pareto", 2.5},
-}
-
-// HeavyScale is the scale of the heavy-tailed sets: Student-t scale s and
-// Pareto minimum radius xm/√dim. It is also their σ_data, since their
-// variance is infinite (ν = 2) or dominated by the tail.
-const HeavyScale = 0.5
-
-// TwoClusterName is the official 10-D two-cluster toy mapped to 1000-D;
-// TwoCluster100Name is the same toy mapped to 100-D (see DefaultTrain for
-// why the default preset uses it).
+// TwoClusterName and TwoCluster100Name are the two-cluster toys in 1000 and
+// 100 dimensions (see DefaultTrain for why the default preset uses the
+// latter).
 const (
-	TwoClusterName    = "twocluster1000"
-	TwoCluster100Name = "twocluster100"
+	TwoClusterName    = data.TwoClusterName
+	TwoCluster100Name = data.TwoCluster100Name
 )
-
-// twoClusterDim returns the ambient dimension of a two-cluster name, or 0.
-func twoClusterDim(name string) int {
-	switch name {
-	case TwoClusterName:
-		return 1000
-	case TwoCluster100Name:
-		return 100
-	}
-	return 0
-}
 
 // DataNames lists every accepted -data value.
 func DataNames() []string {
@@ -62,13 +31,24 @@ func DataNames() []string {
 	for _, t := range data.Toys() {
 		out = append(out, string(t))
 	}
-	var hs []string
-	for k := range heavySets {
-		hs = append(hs, k)
+	for _, h := range data.HeavySets() {
+		out = append(out, h.Name)
 	}
-	sort.Strings(hs)
-	out = append(out, hs...)
 	return append(out, TwoCluster100Name, TwoClusterName, "mnist", "mnist14")
+}
+
+// DimOf returns the dimension of a checked data-set name.
+func DimOf(name string) int {
+	if n := data.TwoClusterDim(name); n > 0 {
+		return n
+	}
+	if h, ok := data.ParseHeavySet(name); ok {
+		return h.Dim
+	}
+	if side := mnistSide(name); side > 0 {
+		return side * side
+	}
+	return 2
 }
 
 // mnistSide returns the image side of an MNIST name (28 or 14), or 0.
@@ -140,28 +120,14 @@ func LoadData(name string, seed uint64, nTrain, nRef, nFloor int) (*DataSet, err
 	}
 	var draw func(n int, rng *rand.Rand) *mat.Dense
 	switch {
-	case twoClusterDim(name) > 0:
-		tc := data.NewTwoCluster(twoClusterDim(name), rand.New(rand.NewPCG(0, streamW)))
-		// Per-coordinate variance of z·W + e with z = ±1 + 0.2g:
-		// Σ_k W_kj²·(1 + 0.2²) + 0.01², averaged over j; scale it to σ_d = 0.5.
-		var v float64
-		raw := tc.W.RawMatrix()
-		for _, w := range raw.Data {
-			v += w * w
-		}
-		v = v/float64(tc.Ambient())*(1+data.TwoClusterStd*data.TwoClusterStd) + data.TwoClusterNoise*data.TwoClusterNoise
-		tc.Scale = 0.5 / math.Sqrt(v)
+	case data.TwoClusterDim(name) > 0:
+		tc := data.NewTwoClusterStd(data.TwoClusterDim(name), 0.5, rand.New(rand.NewPCG(0, streamW)))
 		ds.Cluster, ds.Dim, ds.SigmaData = tc, tc.Ambient(), 0.5
 		draw = func(n int, rng *rand.Rand) *mat.Dense { y, _ := tc.Sample(n, rng); return y }
 	default:
-		if h, ok := heavySets[name]; ok {
-			ds.Dim, ds.SigmaData, ds.Heavy = h.dim, HeavyScale, true
-			if h.kind == "t" {
-				draw = func(n int, rng *rand.Rand) *mat.Dense { return data.StudentT(n, h.dim, h.par, HeavyScale, rng) }
-			} else {
-				xm := HeavyScale * math.Sqrt(float64(h.dim))
-				draw = func(n int, rng *rand.Rand) *mat.Dense { return data.RadialPareto(n, h.dim, h.par, xm, rng) }
-			}
+		if h, ok := data.ParseHeavySet(name); ok {
+			ds.Dim, ds.SigmaData, ds.Heavy = h.Dim, HeavyScale, true
+			draw = h.Sample
 			break
 		}
 		toy, err := data.ParseToy(name)

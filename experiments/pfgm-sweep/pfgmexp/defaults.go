@@ -1,19 +1,5 @@
 package pfgmexp
 
-// DimOf returns the dimension of a checked data-set name.
-func DimOf(name string) int {
-	if n := twoClusterDim(name); n > 0 {
-		return n
-	}
-	if h, ok := heavySets[name]; ok {
-		return h.dim
-	}
-	if side := mnistSide(name); side > 0 {
-		return side * side
-	}
-	return 2
-}
-
 // DefaultTrain returns the training settings of a preset for data of the
 // given dimension (the data, D and seed fields are left for the caller).
 // Every D gets the same network, σ distribution, EMA and length.

@@ -35,10 +35,10 @@ func NewEvaluator(ds *DataSet, mmdN int) *Evaluator {
 	// Five RBF bandwidths around the median distance, as the PFGM++ toy
 	// notebook's five-kernel sum.
 	ev.hs = []float64{h / 4, h / 2, h, 2 * h, 4 * h}
-	ev.refNorms = norms(ds.Ref)
+	ev.refNorms = metrics.RowNorms(ds.Ref)
 	slices.Sort(ev.refNorms)
-	ev.q99 = quantile(ev.refNorms, 0.99)
-	ev.q999 = quantile(ev.refNorms, 0.999)
+	ev.q99 = metrics.Quantile(ev.refNorms, 0.99)
+	ev.q999 = metrics.Quantile(ev.refNorms, 0.999)
 	return ev
 }
 
@@ -71,10 +71,10 @@ func (ev *Evaluator) Score(prefix string, x *mat.Dense) map[string]float64 {
 	res[prefix+"sw1"] = metrics.SlicedWassersteinDirs(x, ev.ds.Ref, ev.dirs, 1)
 	res[prefix+"sw2"] = metrics.SlicedWassersteinDirs(x, ev.ds.Ref, ev.dirs, 2)
 	res[prefix+"mmd2"] = metrics.MMD2(x, ev.mmdRef, ev.hs)
-	nx := norms(x)
+	nx := metrics.RowNorms(x)
 	slices.Sort(nx)
-	lr99 := math.Log(quantile(nx, 0.99) / ev.q99)
-	lr999 := math.Log(quantile(nx, 0.999) / ev.q999)
+	lr99 := math.Log(metrics.Quantile(nx, 0.99) / ev.q99)
+	lr999 := math.Log(metrics.Quantile(nx, 0.999) / ev.q999)
 	res[prefix+"q99_lr"], res[prefix+"q999_lr"] = lr99, lr999
 	res[prefix+"q99_err"], res[prefix+"q999_err"] = math.Abs(lr99), math.Abs(lr999)
 	var far, far10 float64
@@ -88,7 +88,7 @@ func (ev *Evaluator) Score(prefix string, x *mat.Dense) map[string]float64 {
 	}
 	res[prefix+"far_share"] = far / float64(n)
 	res[prefix+"far10_share"] = (far10 + float64(bad)) / float64(n)
-	res[prefix+"hill"] = hill(nx, max(10, len(nx)/50))
+	res[prefix+"hill"] = metrics.Hill(nx, max(10, len(nx)/50))
 	if ev.ds.Cluster != nil {
 		if z, err := ev.ds.Cluster.Latent(x); err == nil {
 			m, _ := z.Dims()
@@ -123,43 +123,8 @@ func (ev *Evaluator) Floor() map[string]float64 { return ev.Score("floor_", ev.d
 func (ev *Evaluator) RefTail() map[string]float64 {
 	return map[string]float64{
 		"ref_q99": ev.q99, "ref_q999": ev.q999,
-		"ref_hill": hill(ev.refNorms, max(10, len(ev.refNorms)/50)),
+		"ref_hill": metrics.Hill(ev.refNorms, max(10, len(ev.refNorms)/50)),
 	}
-}
-
-func norms(x *mat.Dense) []float64 {
-	n, _ := x.Dims()
-	out := make([]float64, n)
-	for i := range out {
-		out[i] = math.Sqrt(mat.Dot(x.RowView(i), x.RowView(i)))
-	}
-	return out
-}
-
-// quantile returns the p-quantile of sorted s by linear interpolation
-// between order statistics (type 7).
-func quantile(s []float64, p float64) float64 {
-	h := p * float64(len(s)-1)
-	lo := int(math.Floor(h))
-	if lo >= len(s)-1 {
-		return s[len(s)-1]
-	}
-	return s[lo] + (h-float64(lo))*(s[lo+1]-s[lo])
-}
-
-// hill is the Hill estimator of the tail index from the k largest values of
-// sorted s: k / Σ_{i<k} log(s_(n−i)/s_(n−k)).
-func hill(s []float64, k int) float64 {
-	n := len(s)
-	if k >= n || s[n-k-1] <= 0 {
-		return math.NaN()
-	}
-	base := s[n-k-1]
-	var h float64
-	for i := 0; i < k; i++ {
-		h += math.Log(s[n-1-i] / base)
-	}
-	return float64(k) / h
 }
 
 // finiteRows returns x without rows holding a non-finite value, and how

@@ -3,7 +3,6 @@ package pfgmexp
 import (
 	"math"
 	"math/rand/v2"
-	"slices"
 	"testing"
 
 	"genlab/data"
@@ -34,33 +33,6 @@ func TestLoadDataEveryName(t *testing.T) {
 	}
 	if CheckData("nope") == nil {
 		t.Error("unknown name accepted")
-	}
-}
-
-// The two-cluster toy is rescaled to per-coordinate std 0.5 (= σ_data).
-func TestTwoClusterScale(t *testing.T) {
-	ds, err := LoadData(TwoCluster100Name, 0, 4000, 10, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s := data.PooledStd(ds.Train); math.Abs(s-0.5) > 0.03 {
-		t.Errorf("pooled std %.4f, want 0.5", s)
-	}
-}
-
-func TestQuantileAndHill(t *testing.T) {
-	s := []float64{1, 2, 3, 4, 5}
-	for _, c := range []struct{ p, want float64 }{{0, 1}, {0.5, 3}, {0.9, 4.6}, {1, 5}} {
-		if got := quantile(s, c.p); math.Abs(got-c.want) > 1e-12 {
-			t.Errorf("quantile(%v) = %v, want %v", c.p, got, c.want)
-		}
-	}
-	// Pareto norms with α = 2.5: the Hill estimate on the top 2% is ≈ 2.5.
-	x := data.RadialPareto(50000, 2, 2.5, 1, rand.New(rand.NewPCG(1, 1)))
-	nx := norms(x)
-	slices.Sort(nx)
-	if h := hill(nx, 1000); math.Abs(h-2.5) > 0.2 {
-		t.Errorf("Hill = %.3f, want 2.5", h)
 	}
 }
 
