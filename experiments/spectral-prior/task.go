@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"math"
@@ -374,7 +373,7 @@ func (bs *bundles) maps(ctx context.Context, cfg Config, stderr func(string, ...
 	defer d.Close()
 	path := d.Path("maps.bin")
 	if d.Done() {
-		return readDense(path)
+		return results.ReadDense(path)
 	}
 	mc := prior.MapSetConfig{K: cfg.Map.K, Bodies: cfg.Map.Bodies, Poses: cfg.Map.Poses, Level: cfg.Map.Level,
 		MaxAngle: cfg.Map.MaxAngle, MaxBend: cfg.Map.MaxBend, CGALPoses: cfg.Map.CGALPoses,
@@ -393,7 +392,7 @@ func (bs *bundles) maps(ctx context.Context, cfg Config, stderr func(string, ...
 		return nil, err
 	}
 	im := set.Images(cfg.Map.K)
-	if err := writeDense(path, im); err != nil {
+	if err := results.WriteDense(path, im); err != nil {
 		return nil, err
 	}
 	return im, d.WriteResult(map[string]float64{"maps": float64(len(set.Maps)), "seconds": time.Since(t0).Seconds()})
@@ -787,32 +786,4 @@ func cropImages(im *mat.Dense, K, k int) *mat.Dense {
 		}
 	}
 	return out
-}
-
-// writeDense stores rows, cols and the float64 data (little-endian).
-func writeDense(path string, m *mat.Dense) error {
-	r, c := m.Dims()
-	var buf bytes.Buffer
-	_ = binary.Write(&buf, binary.LittleEndian, [2]int64{int64(r), int64(c)})
-	for i := 0; i < r; i++ {
-		_ = binary.Write(&buf, binary.LittleEndian, m.RawRowView(i))
-	}
-	return results.WriteFileAtomic(path, buf.Bytes())
-}
-
-func readDense(path string) (*mat.Dense, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	rd := bytes.NewReader(raw)
-	var hdr [2]int64
-	if err := binary.Read(rd, binary.LittleEndian, &hdr); err != nil || hdr[0] <= 0 || hdr[1] <= 0 || hdr[0]*hdr[1]*8+16 != int64(len(raw)) {
-		return nil, fmt.Errorf("%s: corrupt map file", path)
-	}
-	data := make([]float64, hdr[0]*hdr[1])
-	if err := binary.Read(rd, binary.LittleEndian, data); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return mat.NewDense(int(hdr[0]), int(hdr[1]), data), nil
 }
