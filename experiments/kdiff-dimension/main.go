@@ -20,7 +20,7 @@ import (
 	"strconv"
 
 	"genlab/experiments/internal"
-	kx "genlab/experiments/kdiff-dimension/kdexp"
+	"genlab/experiments/internal/kdiffrun"
 	"genlab/kdiff"
 	"genlab/nn"
 	"genlab/results"
@@ -32,8 +32,8 @@ func main() { internal.Main(experiment, run) }
 
 // preset returns the base configuration, the N list and the k list of a
 // preset.
-func preset(p internal.Preset) (kx.Config, []int, kdiff.Ks) {
-	c := kx.Config{Preset: string(p), Sweep: "dimension", Data: "ring8", Embed: "linear", NIntr: 2,
+func preset(p internal.Preset) (kdiffrun.Config, []int, kdiff.Ks) {
+	c := kdiffrun.Config{Preset: string(p), Sweep: "dimension", Data: "ring8", Embed: "linear", NIntr: 2,
 		KInit: 0.5, KLR: kdiff.DefaultKLR, Loss: "u", TDist: "uniform", Fourier: 16, FScale: 1,
 		LR: 1e-3, Sampler: "heun", SampleStep: 50, Clamp: kdiff.DefaultClamp, CkptEvery: 500}
 	ks := kdiff.Ks{{Value: 0}, {Value: 0.5}, {Value: 1}, {Learned: true}}
@@ -111,9 +111,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ks = defK
 	}
 	tasks, err := internal.Expand(base,
-		internal.Values("N", []int(ns), func(c *kx.Config, v int) { c.N = v }),
-		internal.Values("k", []kdiff.K(ks), func(c *kx.Config, v kdiff.K) { c.K = v.String() }),
-		internal.Values("seed", []uint64(common.Seeds), func(c *kx.Config, v uint64) { c.Seed = v }),
+		internal.Values("N", []int(ns), func(c *kdiffrun.Config, v int) { c.N = v }),
+		internal.Values("k", []kdiff.K(ks), func(c *kdiffrun.Config, v kdiff.K) { c.K = v.String() }),
+		internal.Values("seed", []uint64(common.Seeds), func(c *kdiffrun.Config, v uint64) { c.Seed = v }),
 	)
 	if err != nil {
 		return err
@@ -121,7 +121,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	r := common.Runner(experiment, stdout, stderr)
 	r.Headline = []string{"sw1_vs_N.png", "heatmap_*.png"}
 	r.BLAS = nn.BLAS()
-	err = internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[kx.Config], d *results.Dir) (map[string]float64, error) {
+	err = internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[kdiffrun.Config], d *results.Dir) (map[string]float64, error) {
 		return runOne(ctx, t.Config, t.Label, d, stderr)
 	})
 	if err != nil || common.Plan {
@@ -136,10 +136,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	})
 }
 
-func runOne(ctx context.Context, cfg kx.Config, label string, d *results.Dir, stderr io.Writer) (map[string]float64, error) {
+func runOne(ctx context.Context, cfg kdiffrun.Config, label string, d *results.Dir, stderr io.Writer) (map[string]float64, error) {
 	bar := internal.NewProgress(stderr, cfg.Steps, experiment+" "+label)
 	defer bar.Finish()
-	return kx.Run(ctx, cfg, d, bar)
+	return kdiffrun.Run(ctx, cfg, d, bar)
 }
 
 type intFlag struct {
@@ -150,7 +150,7 @@ type intFlag struct {
 
 // applyFlags validates the shared flags into base (usage errors name the
 // flag and value).
-func applyFlags(base *kx.Config, dataName string, nIntr int, embed string, loss kdiff.LossSpace, tdist string,
+func applyFlags(base *kdiffrun.Config, dataName string, nIntr int, embed string, loss kdiff.LossSpace, tdist string,
 	kInit, kLR float64, sampler string, clamp float64, dataDir string, ints []intFlag) error {
 	for _, f := range ints {
 		if f.v < 0 {
@@ -214,7 +214,7 @@ func applyFlags(base *kx.Config, dataName string, nIntr int, embed string, loss 
 }
 
 // checkN rejects ambient dimensions the data cannot have.
-func checkN(base kx.Config, n int) error {
+func checkN(base kdiffrun.Config, n int) error {
 	switch base.Data {
 	case "blobs":
 		r := int(math.Round(math.Sqrt(float64(n))))
@@ -237,8 +237,8 @@ func checkN(base kx.Config, n int) error {
 // metric against N per target (mean ± 95% CI over seeds), heatmaps N × k,
 // the learned k against N beside k* = N/(N+n), and the teacher-forced MSE
 // against s at the largest N.
-func summaryFigures(dir string, t *results.Table, base kx.Config, order []string) error {
-	rows := kx.Filter(t, kx.BaseFilter(base))
+func summaryFigures(dir string, t *results.Table, base kdiffrun.Config, order []string) error {
+	rows := kdiffrun.Filter(t, kdiffrun.BaseFilter(base))
 	if len(rows) == 0 {
 		return nil
 	}
@@ -266,8 +266,8 @@ func summaryFigures(dir string, t *results.Table, base kx.Config, order []string
 		if t.Col(p.col) < 0 {
 			continue
 		}
-		series := kx.SeriesBy(t, rows, "k", order, kx.KLabel, "N", p.col)
-		if !kx.Plottable(series) {
+		series := kdiffrun.SeriesBy(t, rows, "k", order, kdiffrun.KLabel, "N", p.col)
+		if !kdiffrun.Plottable(series) {
 			continue
 		}
 		if err := results.MetricVsParam(name(p.file), results.SweepPlot{
@@ -277,7 +277,7 @@ func summaryFigures(dir string, t *results.Table, base kx.Config, order []string
 			return err
 		}
 	}
-	Ns := kx.Distinct(t, rows, "N")
+	Ns := kdiffrun.Distinct(t, rows, "N")
 	xs := make([]string, len(Ns))
 	for i, n := range Ns {
 		xs[i] = strconv.Itoa(int(n))
@@ -291,9 +291,9 @@ func summaryFigures(dir string, t *results.Table, base kx.Config, order []string
 		for _, k := range order {
 			row := make([]float64, len(Ns))
 			for j, n := range Ns {
-				row[j] = math.Log10(kx.Mean(kx.Finite(t, kx.Filter2(t, rows, map[string]string{"k": k, "N": strconv.Itoa(int(n))}), col)))
+				row[j] = math.Log10(kdiffrun.Mean(kdiffrun.Finite(t, kdiffrun.Filter2(t, rows, map[string]string{"k": k, "N": strconv.Itoa(int(n))}), col)))
 			}
-			ys = append(ys, kx.KLabel(k))
+			ys = append(ys, kdiffrun.KLabel(k))
 			z = append(z, row)
 		}
 		if err := results.Heatmap(name("heatmap_"+col+".png"), xs, ys, z,
@@ -302,12 +302,12 @@ func summaryFigures(dir string, t *results.Table, base kx.Config, order []string
 		}
 	}
 	// Learned k against N, with k* = N/(N+n).
-	learned := kx.SeriesBy(t, rows, "k", []string{"learn"}, func(string) string { return "learned k (mean of last 20%)" }, "N", "k_tail")
-	if kx.Plottable(learned) && base.NIntr > 0 {
+	learned := kdiffrun.SeriesBy(t, rows, "k", []string{"learn"}, func(string) string { return "learned k (mean of last 20%)" }, "N", "k_tail")
+	if kdiffrun.Plottable(learned) && base.NIntr > 0 {
 		star := results.Series{Name: "k* = N/(N+n)"}
 		for _, n := range Ns {
 			star.X = append(star.X, n)
-			star.Y = append(star.Y, []float64{kx.KStar(int(n), base.NIntr)})
+			star.Y = append(star.Y, []float64{kdiffrun.KStar(int(n), base.NIntr)})
 		}
 		if err := results.MetricVsParam(name("learned_k_vs_N.png"), results.SweepPlot{
 			Title: "learned k vs N (" + tag + ")", XLabel: "ambient dimension N", YLabel: "k",
@@ -321,10 +321,10 @@ func summaryFigures(dir string, t *results.Table, base kx.Config, order []string
 		nMax := strconv.Itoa(int(Ns[len(Ns)-1]))
 		var series []results.Series
 		for _, k := range order {
-			sub := kx.Filter2(t, rows, map[string]string{"k": k, "N": nMax})
-			s := results.Series{Name: kx.KLabel(k)}
-			for _, lv := range kx.TFLevels {
-				if ys := kx.Finite(t, sub, "tf_mse_s"+strconv.FormatFloat(lv, 'f', 1, 64)); len(ys) > 0 {
+			sub := kdiffrun.Filter2(t, rows, map[string]string{"k": k, "N": nMax})
+			s := results.Series{Name: kdiffrun.KLabel(k)}
+			for _, lv := range kdiffrun.TFLevels {
+				if ys := kdiffrun.Finite(t, sub, "tf_mse_s"+strconv.FormatFloat(lv, 'f', 1, 64)); len(ys) > 0 {
 					s.X = append(s.X, lv)
 					s.Y = append(s.Y, ys)
 				}
@@ -333,7 +333,7 @@ func summaryFigures(dir string, t *results.Table, base kx.Config, order []string
 				series = append(series, s)
 			}
 		}
-		if kx.Plottable(series) {
+		if kdiffrun.Plottable(series) {
 			if err := results.MetricVsParam(name("tfmse_vs_s.png"), results.SweepPlot{
 				Title: fmt.Sprintf("teacher-forced E‖x̂−x‖² vs s at N=%s (%s)", nMax, tag), XLabel: "s (1 = clean)",
 				YLabel: "E‖x̂−x‖²", LogY: true, Series: series,

@@ -28,8 +28,9 @@ import (
 	"strings"
 
 	"genlab/experiments/internal"
-	kx "genlab/experiments/kdiff-dimension/kdexp"
+	"genlab/experiments/internal/kdiffrun"
 	"genlab/kdiff"
+	"genlab/metrics"
 	"genlab/nn"
 	"genlab/results"
 )
@@ -150,8 +151,8 @@ func (r *recipes) String() string {
 }
 
 // presetConfig returns the base config and the default grids of a preset.
-func presetConfig(p internal.Preset) (kx.Config, pairs, bottlenecks, recipes, []int, kdiff.Ks) {
-	c := kx.Config{Preset: string(p), Embed: "linear", KInit: 0.5, KLR: kdiff.DefaultKLR, Loss: "u", TDist: "uniform",
+func presetConfig(p internal.Preset) (kdiffrun.Config, pairs, bottlenecks, recipes, []int, kdiff.Ks) {
+	c := kdiffrun.Config{Preset: string(p), Embed: "linear", KInit: 0.5, KLR: kdiff.DefaultKLR, Loss: "u", TDist: "uniform",
 		Fourier: 16, FScale: 1, LR: 1e-3, Sampler: "heun", SampleStep: 50, Clamp: kdiff.DefaultClamp, CkptEvery: 500}
 	ps := pairs{{4, 4}, {8, 4}, {16, 4}, {16, 1}, {64, 2}}
 	bs := bottlenecks{"n", "2n", "N"}
@@ -250,8 +251,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	base.KInit, base.KLR = *kInit, *kLR
 	base.EMAHalf = float64(base.Steps*base.Batch) / 20
 
-	var tasks []internal.Task[kx.Config]
-	add := func(ts []internal.Task[kx.Config], err error) error {
+	var tasks []internal.Task[kdiffrun.Config]
+	add := func(ts []internal.Task[kdiffrun.Config], err error) error {
 		if err != nil {
 			return err
 		}
@@ -277,7 +278,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				}
 			}
 			if err := add(internal.Expand(pb,
-				internal.Values("pair×b", grid, func(c *kx.Config, v pbn) {
+				internal.Values("pair×b", grid, func(c *kdiffrun.Config, v pbn) {
 					// Widths that coincide (b = n = N, or 2n = N) are one task.
 					c.N, c.NIntr = v.p.N, v.p.n
 					c.Bottleneck, _ = bWidth(v.rel, v.p.N, v.p.n)
@@ -285,9 +286,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				}).Labelled(func(i int) string {
 					return fmt.Sprintf("N=%d-n=%d-b=%s", grid[i].p.N, grid[i].p.n, grid[i].rel)
 				}),
-				internal.Values("recipe", []([2]string)(rs), func(c *kx.Config, v [2]string) { c.Loss, c.TDist = v[0], v[1] }).
+				internal.Values("recipe", []([2]string)(rs), func(c *kdiffrun.Config, v [2]string) { c.Loss, c.TDist = v[0], v[1] }).
 					Labelled(func(i int) string { return rs[i][0] + "-" + rs[i][1] }),
-				internal.Values("seed", []uint64(common.Seeds), func(c *kx.Config, v uint64) { c.Seed = v }),
+				internal.Values("seed", []uint64(common.Seeds), func(c *kdiffrun.Config, v uint64) { c.Seed = v }),
 			)); err != nil {
 				return err
 			}
@@ -295,9 +296,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			wb := base
 			wb.Sweep, wb.Data, wb.N, wb.NIntr = "width", "ring8", *widthN, 2
 			if err := add(internal.Expand(wb,
-				internal.Values("H", []int(ws), func(c *kx.Config, v int) { c.Hidden = v }),
-				internal.Values("k", []kdiff.K(ks), func(c *kx.Config, v kdiff.K) { c.K = v.String() }),
-				internal.Values("seed", []uint64(common.Seeds), func(c *kx.Config, v uint64) { c.Seed = v }),
+				internal.Values("H", []int(ws), func(c *kdiffrun.Config, v int) { c.Hidden = v }),
+				internal.Values("k", []kdiff.K(ks), func(c *kdiffrun.Config, v kdiff.K) { c.K = v.String() }),
+				internal.Values("seed", []uint64(common.Seeds), func(c *kdiffrun.Config, v uint64) { c.Seed = v }),
 			)); err != nil {
 				return err
 			}
@@ -310,10 +311,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	r := common.Runner(experiment, stdout, stderr)
 	r.Headline = []string{"learned_k_vs_N.png", "learned_k_vs_ratio_*.png", "width_learned_k.png"}
 	r.BLAS = nn.BLAS()
-	err := internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[kx.Config], d *results.Dir) (map[string]float64, error) {
+	err := internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[kdiffrun.Config], d *results.Dir) (map[string]float64, error) {
 		bar := internal.NewProgress(stderr, t.Config.Steps, experiment+" "+t.Label)
 		defer bar.Finish()
-		return kx.Run(ctx, t.Config, d, bar)
+		return kdiffrun.Run(ctx, t.Config, d, bar)
 	})
 	if err != nil || common.Plan {
 		return err
@@ -335,7 +336,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // beside k* = N/(N+n), and writes learned_vs_kstar.json with the Spearman
 // correlation of the learned k with k* and the mean |k − k*| per
 // (recipe, bottleneck).
-func pairsFigures(dir string, t *results.Table, base kx.Config, bs bottlenecks, rs recipes) error {
+func pairsFigures(dir string, t *results.Table, base kdiffrun.Config, bs bottlenecks, rs recipes) error {
 	type stat struct {
 		Recipe     string  `json:"recipe"`
 		Bottleneck string  `json:"bottleneck"`
@@ -346,7 +347,7 @@ func pairsFigures(dir string, t *results.Table, base kx.Config, bs bottlenecks, 
 	}
 	var stats []stat
 	for _, rc := range rs {
-		rows := kx.Filter(t, map[string]string{"preset": base.Preset, "sweep": "pairs", "loss": rc[0], "tdist": rc[1],
+		rows := kdiffrun.Filter(t, map[string]string{"preset": base.Preset, "sweep": "pairs", "loss": rc[0], "tdist": rc[1],
 			"steps": strconv.Itoa(base.Steps)})
 		if len(rows) == 0 {
 			continue
@@ -387,7 +388,7 @@ func pairsFigures(dir string, t *results.Table, base kx.Config, bs bottlenecks, 
 			if len(s.X) > 0 {
 				series = append(series, s)
 				stats = append(stats, stat{Recipe: rc[0] + "/" + rc[1], Bottleneck: rel, Tasks: len(ks),
-					Spearman: kx.Spearman(ks, stars), MeanAbsErr: absErr / float64(len(ks)), MeanK: kx.Mean(ks)})
+					Spearman: metrics.Spearman(ks, stars), MeanAbsErr: absErr / float64(len(ks)), MeanK: kdiffrun.Mean(ks)})
 			}
 		}
 		star := results.Series{Name: "k* = N/(N+n)"}
@@ -401,7 +402,7 @@ func pairsFigures(dir string, t *results.Table, base kx.Config, bs bottlenecks, 
 			star.Y = append(star.Y, []float64{ratios[x]})
 		}
 		series = append(series, star)
-		if !kx.Plottable(series) {
+		if !kdiffrun.Plottable(series) {
 			continue
 		}
 		if err := results.MetricVsParam(filepath.Join(dir, fmt.Sprintf("learned_k_vs_ratio_%s_%s.png", rc[0], rc[1])), results.SweepPlot{
@@ -423,8 +424,8 @@ func pairsFigures(dir string, t *results.Table, base kx.Config, bs bottlenecks, 
 
 // widthFigures draws SW₁, off-manifold RMS, teacher-forced MSE and the
 // learned k against the hidden width H.
-func widthFigures(dir string, t *results.Table, base kx.Config, order []string) error {
-	rows := kx.Filter(t, map[string]string{"preset": base.Preset, "sweep": "width", "steps": strconv.Itoa(base.Steps)})
+func widthFigures(dir string, t *results.Table, base kdiffrun.Config, order []string) error {
+	rows := kdiffrun.Filter(t, map[string]string{"preset": base.Preset, "sweep": "width", "steps": strconv.Itoa(base.Steps)})
 	if len(rows) == 0 {
 		return nil
 	}
@@ -434,8 +435,8 @@ func widthFigures(dir string, t *results.Table, base kx.Config, order []string) 
 		{"off_rms", "width_offman.png", "off-manifold RMS"},
 		{"tf_mse_mean", "width_tfmse.png", "teacher-forced E‖x̂−x‖², mean over s"},
 	} {
-		series := kx.SeriesBy(t, rows, "k", order, kx.KLabel, "hidden", p.col)
-		if !kx.Plottable(series) {
+		series := kdiffrun.SeriesBy(t, rows, "k", order, kdiffrun.KLabel, "hidden", p.col)
+		if !kdiffrun.Plottable(series) {
 			continue
 		}
 		if err := results.MetricVsParam(filepath.Join(dir, p.file), results.SweepPlot{
@@ -445,8 +446,8 @@ func widthFigures(dir string, t *results.Table, base kx.Config, order []string) 
 			return err
 		}
 	}
-	learned := kx.SeriesBy(t, rows, "k", []string{"learn"}, func(string) string { return "learned k" }, "hidden", "k_tail")
-	if !kx.Plottable(learned) {
+	learned := kdiffrun.SeriesBy(t, rows, "k", []string{"learn"}, func(string) string { return "learned k" }, "hidden", "k_tail")
+	if !kdiffrun.Plottable(learned) {
 		return nil
 	}
 	n, _ := strconv.Atoi(N)
@@ -454,7 +455,7 @@ func widthFigures(dir string, t *results.Table, base kx.Config, order []string) 
 	half := results.Series{Name: "k = ½"}
 	for _, h := range learned[0].X {
 		star.X, half.X = append(star.X, h), append(half.X, h)
-		star.Y = append(star.Y, []float64{kx.KStar(n, 2)})
+		star.Y = append(star.Y, []float64{kdiffrun.KStar(n, 2)})
 		half.Y = append(half.Y, []float64{0.5})
 	}
 	return results.MetricVsParam(filepath.Join(dir, "width_learned_k.png"), results.SweepPlot{

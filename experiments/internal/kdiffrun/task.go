@@ -1,10 +1,10 @@
-// Package kdexp is the task code shared by the k-Diff experiments
+// Package kdiffrun is the task code shared by the k-Diff experiments
 // (experiments/kdiff-dimension and experiments/kdiff-learned): data on an
 // n-dimensional manifold embedded in N dimensions, a network trained through
 // kdiff.Bridge by diffusion.Train, the native Heun sampler on dz/ds = v̂, and
 // the metrics of the spec (intrinsic sliced Wasserstein, off-manifold RMS,
 // teacher-forced denoising MSE by s, the trajectory of k).
-package kdexp
+package kdiffrun
 
 import (
 	"context"

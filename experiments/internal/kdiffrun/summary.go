@@ -1,4 +1,4 @@
-package kdexp
+package kdiffrun
 
 import (
 	"math"
