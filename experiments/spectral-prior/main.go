@@ -24,6 +24,7 @@ import (
 	"sort"
 	"strings"
 
+	"genlab/data"
 	"genlab/experiments/internal"
 	"genlab/matching/prior"
 	"genlab/metrics"
@@ -150,6 +151,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return internal.Usagef("-k %d: want 2..40", k)
 		}
 	}
+	digest := map[string]string{} // CGAL meshes by name: keyed by content, not by path
 	for _, s := range append(append([]string{}, sets.Values...), base.Map.CGAL...) {
 		if !strings.HasPrefix(s, "blob") && !strings.HasPrefix(s, "shift") {
 			path := filepath.Join(base.CGALDir, s+".off")
@@ -159,14 +161,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			if err := internal.CheckMesh(path, stderr, experiment); err != nil {
 				return err
 			}
+			sum, err := data.FileDigest(path)
+			if err != nil {
+				return internal.Usagef("-sets %s: %v", s, err)
+			}
+			digest[s] = sum
 		}
+	}
+	for _, s := range base.Map.CGAL {
+		base.Map.CGALSHA = append(base.Map.CGALSHA, digest[s])
 	}
 	idx := make([]int, maxPairs)
 	for i := range idx {
 		idx[i] = i
 	}
 	tasks, err := internal.Expand(base,
-		internal.Values("set", sets.Values, func(c *Config, v string) { c.Set = v }),
+		internal.Values("set", sets.Values, func(c *Config, v string) { c.Set, c.SetSHA = v, digest[v] }),
 		internal.Values("pair", idx, func(c *Config, v int) { c.Pair = v }),
 		internal.Values("k", []int(ks), func(c *Config, v int) {
 			c.K = v

@@ -2,6 +2,7 @@ package main
 
 import (
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,5 +57,34 @@ func TestQuickPair(t *testing.T) {
 	code, stdout, _ := internal.Capture(experiment, args, run)
 	if code != 0 || !strings.Contains(stdout, `"cached":true`) {
 		t.Errorf("re-run: exit %d, stdout %q: want the cached task", code, stdout)
+	}
+}
+
+// TestCGALKeyHashesMeshContent: a CGAL test set's task key hashes the mesh
+// file's content (issue 18). The meshes are read from data/cgal/meshes below
+// the working directory, so two checkouts with different files of the same
+// name used to share a key; now the same file gives one key wherever it
+// is, a changed file another.
+func TestCGALKeyHashesMeshContent(t *testing.T) {
+	key := func(z string) string {
+		dir := t.TempDir()
+		meshes := filepath.Join(dir, "data", "cgal", "meshes")
+		if err := os.MkdirAll(meshes, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		src := "OFF\n4 4 0\n0 0 0\n1 0 0\n0 1 0\n0 0 " + z + "\n3 0 2 1\n3 0 1 3\n3 0 3 2\n3 1 2 3\n"
+		if err := os.WriteFile(filepath.Join(meshes, "hand.off"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Chdir(dir)
+		code, stdout, stderr := internal.Capture(experiment, []string{"-plan", "-preset", "quick", "-sets", "hand", "-npairs", "1", "-out", t.TempDir()}, run)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		return strings.SplitN(strings.SplitN(stdout, `"key":"`, 2)[1], `"`, 2)[0]
+	}
+	a, b, c := key("1"), key("1"), key("2")
+	if a != b || a == c {
+		t.Errorf("keys: same file %s, %s; changed file %s", a, b, c)
 	}
 }

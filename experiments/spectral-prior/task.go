@@ -33,6 +33,7 @@ type MapCfg struct {
 	MaxAngle  float64  `json:"max_angle"`
 	MaxBend   float64  `json:"max_bend"`
 	CGAL      []string `json:"cgal"`
+	CGALSHA   []string `json:"cgal_sha256,omitempty"` // data.FileDigest of each CGAL mesh file: meshes are keyed by content
 	CGALPoses int      `json:"cgal_poses"`
 	DefBend   float64  `json:"def_bend"`
 	DefAngle  float64  `json:"def_angle"`
@@ -62,9 +63,10 @@ type TuneCfg struct {
 // Config is the resolved configuration of one test pair; its canonical
 // JSON is hashed into the task key.
 type Config struct {
-	Set         string             `json:"set"`  // blob, shift3, shift6 or a CGAL mesh
-	Pair        int                `json:"pair"` // pair index within the set
-	Seed        uint64             `json:"seed"` // replicate: training set, network, test pairs
+	Set         string             `json:"set"`                  // blob, shift3, shift6 or a CGAL mesh
+	SetSHA      string             `json:"set_sha256,omitempty"` // data.FileDigest of a CGAL set's mesh file
+	Pair        int                `json:"pair"`                 // pair index within the set
+	Seed        uint64             `json:"seed"`                 // replicate: training set, network, test pairs
 	K           int                `json:"k"`
 	KEig        int                `json:"k_eig"`
 	ZoomEnd     int                `json:"zoom_end"`
@@ -95,7 +97,7 @@ type Config struct {
 	DefAngle    float64            `json:"def_angle"`
 	MaxEval     int                `json:"max_eval"`
 	SymTol      float64            `json:"sym_tol"`
-	CGALDir     string             `json:"cgal_dir"`
+	CGALDir     string             `json:"cgal_dir"` // always data/cgal/meshes (no flag changes it); the meshes' content is keyed by SetSHA and Map.CGALSHA
 	Pictures    int                `json:"pictures"` // draw pictures for pair indices < Pictures
 }
 
