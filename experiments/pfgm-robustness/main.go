@@ -91,6 +91,10 @@ func robustness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	ds, seeds, datas := fl.Ds, fl.Seeds, fl.Data
+	sha, dataErr := pfgmexp.DataDigests(datas)
+	if dataErr != nil {
+		return internal.Usagef("-data: %v", dataErr)
+	}
 	if !internal.IsSet(fs, "alpha") {
 		alphas = p.Alphas
 	}
@@ -124,7 +128,7 @@ func robustness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		for _, d := range ds {
 			for _, s := range seeds {
 				tc := pfgmexp.DefaultTrain(dim, p.TrainPreset)
-				tc.Data, tc.D, tc.Seed, tc.ClipLikeOfficial = name, d, s, fl.Clip
+				tc.Data, tc.DataSHA, tc.D, tc.Seed, tc.ClipLikeOfficial = name, sha[name], d, s, fl.Clip
 				if *steps > 0 {
 					tc.Steps = *steps
 				}

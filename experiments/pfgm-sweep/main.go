@@ -74,6 +74,10 @@ func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	ds, seeds, datas := fl.Ds, fl.Seeds, fl.Data
+	sha, dataErr := pfgmexp.DataDigests(datas)
+	if dataErr != nil {
+		return internal.Usagef("-data: %v", dataErr)
+	}
 	if *steps < 0 || *heun < 0 {
 		return internal.Usagef("-steps %d / -heun %d: must be ≥ 0", *steps, *heun)
 	}
@@ -83,7 +87,7 @@ func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		for _, d := range ds {
 			for _, s := range seeds {
 				tc := p.train(dim)
-				tc.Data, tc.D, tc.Seed, tc.ClipLikeOfficial = name, d, s, fl.Clip
+				tc.Data, tc.DataSHA, tc.D, tc.Seed, tc.ClipLikeOfficial = name, sha[name], d, s, fl.Clip
 				if *steps > 0 {
 					tc.Steps = *steps
 				}

@@ -78,6 +78,27 @@ func CheckData(name string) error {
 	return fmt.Errorf("unknown data set %q (known: %s)", name, strings.Join(DataNames(), ", "))
 }
 
+// DataDigests returns the identity of each named data set's files, which
+// TrainConfig.DataSHA carries into the model and task keys: data.MNISTDigest
+// of the MNIST directory (data.DefaultMNISTDir) for mnist and mnist14, so
+// other files of the same names give other keys; generated sets have none.
+func DataDigests(names []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, name := range names {
+		if mnistSide(name) == 0 {
+			continue
+		}
+		dir, err := data.DefaultMNISTDir()
+		if err == nil {
+			out[name], err = data.MNISTDigest(dir)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("data set %q: %w (run scripts/mnist-data.sh)", name, err)
+		}
+	}
+	return out, nil
+}
+
 // DataSet is one loaded data set: training points, a large reference draw
 // the metrics compare against, and an independent draw of the evaluation
 // size that gives each metric's floor.

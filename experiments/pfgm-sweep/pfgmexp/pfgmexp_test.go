@@ -3,9 +3,12 @@ package pfgmexp
 import (
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"genlab/data"
+	"genlab/results"
 )
 
 func TestLoadDataEveryName(t *testing.T) {
@@ -60,5 +63,44 @@ func TestScoreSeparates(t *testing.T) {
 	}
 	if h := good["hill"]; math.Abs(h-2) > 0.6 {
 		t.Errorf("Hill of t₂ data %v, want ≈ 2", h)
+	}
+}
+
+// TestMNISTKeyHashesContent: the MNIST data sets are read from data/mnist
+// above the working directory, and their model and task keys hash the
+// files' content (issue 18): two directories holding different files of
+// the same names give different keys, the same files the same key, and a
+// generated set has no digest (its keys are as before).
+func TestMNISTKeyHashesContent(t *testing.T) {
+	key := func(content string) string {
+		dir := t.TempDir()
+		mnist := filepath.Join(dir, "data", "mnist")
+		if err := os.MkdirAll(mnist, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"} {
+			if err := os.WriteFile(filepath.Join(mnist, name), []byte(name+content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Chdir(dir)
+		sha, err := DataDigests([]string{"mnist", "t2-2d"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := sha["t2-2d"]; ok {
+			t.Errorf("generated set t2-2d has a digest %q", sha["t2-2d"])
+		}
+		tc := DefaultTrain(784, "quick")
+		tc.Data, tc.DataSHA = "mnist", sha["mnist"]
+		k, err := results.Key(tc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	a, b, c := key("a"), key("a"), key("b")
+	if a != b || a == c {
+		t.Errorf("keys: same files %s, %s; other files of the same names %s", a, b, c)
 	}
 }

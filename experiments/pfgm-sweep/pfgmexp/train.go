@@ -27,7 +27,8 @@ const ModelsExperiment = "pfgm-models"
 // pairs.
 type TrainConfig struct {
 	Data             string  `json:"data"`
-	D                float64 `json:"D"` // +Inf is encoded "inf"
+	DataSHA          string  `json:"data_sha256,omitempty"` // DataDigests: the MNIST files' content (none for generated sets)
+	D                float64 `json:"D"`                     // +Inf is encoded "inf"
 	ClipLikeOfficial bool    `json:"clip_like_official"`
 	Seed             uint64  `json:"seed"`
 	NTrain           int     `json:"n_train"`
