@@ -12,20 +12,11 @@ import (
 
 // Filter returns the rows of t whose cells equal want (column → value).
 func Filter(t *results.Table, want map[string]string) []int {
-	var rows []int
-	for i := range t.Rows {
-		ok := true
-		for c, v := range want {
-			if t.Get(i, c) != v {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			rows = append(rows, i)
-		}
+	all := make([]int, len(t.Rows))
+	for i := range all {
+		all[i] = i
 	}
-	return rows
+	return Filter2(t, all, want)
 }
 
 // BaseFilter is the filter of the task settings that are held fixed within
