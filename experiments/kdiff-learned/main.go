@@ -18,7 +18,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -30,7 +30,6 @@ import (
 	"genlab/experiments/internal"
 	"genlab/experiments/internal/kdiffrun"
 	"genlab/kdiff"
-	"genlab/metrics"
 	"genlab/nn"
 	"genlab/results"
 )
@@ -150,316 +149,202 @@ func (r *recipes) String() string {
 	return strings.Join(s, ",")
 }
 
-// presetConfig returns the base config and the default grids of a preset.
-func presetConfig(p internal.Preset) (kdiffrun.Config, pairs, bottlenecks, recipes, []int, kdiff.Ks) {
-	c := kdiffrun.Config{Preset: string(p), Embed: "linear", KInit: 0.5, KLR: kdiff.DefaultKLR, Loss: "u", TDist: "uniform",
-		Fourier: 16, FScale: 1, LR: 1e-3, Sampler: "heun", SampleStep: 50, Clamp: kdiff.DefaultClamp, CkptEvery: 500}
-	ps := pairs{{4, 4}, {8, 4}, {16, 4}, {16, 1}, {64, 2}}
-	bs := bottlenecks{"n", "2n", "N"}
-	rs := recipes{{"u", "uniform"}, {"v", "logitnormal"}}
-	ws := []int{16, 64, 256}
-	ks := kdiff.Ks{{Value: 0.5}, {Value: 1}, {Learned: true}}
-	switch p {
-	case internal.Quick:
-		c.NTrain, c.NEval, c.Steps, c.Batch, c.Hidden, c.Layers, c.Warmup, c.SampleStep = 2000, 400, 300, 64, 64, 2, 30, 20
-		ps, bs, rs, ws = pairs{{4, 4}, {64, 2}}, bottlenecks{"n", "N"}, recipes{{"u", "uniform"}}, []int{16}
-		ks = kdiff.Ks{{Learned: true}}
-	case internal.Default:
-		c.NTrain, c.NEval, c.Steps, c.Batch, c.Hidden, c.Layers, c.Warmup = 10000, 1000, 600, 128, 128, 3, 60
-	case internal.Full:
-		c.NTrain, c.NEval, c.Steps, c.Batch, c.Hidden, c.Layers, c.Warmup = 50000, 5000, 4000, 256, 256, 3, 200
-		rs = recipes{{"u", "uniform"}, {"u", "logitnormal"}, {"v", "uniform"}, {"v", "logitnormal"}}
-		ws = []int{16, 64, 256, 1024}
-		ks = kdiff.Ks{{Value: 0}, {Value: 0.5}, {Value: 1}, {Learned: true}}
+// options are kdiff-learned's flags besides the common ones.
+type options struct {
+	sweeps               internal.Strings
+	ps                   pairs
+	bs                   bottlenecks
+	rs                   recipes
+	ws                   internal.Ints
+	ks                   kdiff.Ks
+	widthN               int
+	kInit, kLR           float64
+	steps, batch, hidden int
+}
+
+func (o *options) register(fs *flag.FlagSet) {
+	o.sweeps = internal.Strings{Allowed: []string{"pairs", "width"}}
+	fs.Var(&o.sweeps, "sweeps", "grids to run: pairs, width (default both)")
+	fs.Var(&o.ps, "pairs", "pairs grid: comma list of N:n (default 4:4,8:4,16:4,16:1,64:2)")
+	fs.Var(&o.bs, "b", "pairs grid: bottleneck widths n, 2n, 4n, … or N")
+	fs.Var(&o.rs, "recipes", "pairs grid: loss/tdist list, e.g. u/uniform,v/logitnormal")
+	fs.Var(&o.ws, "widths", "width grid: hidden widths H")
+	fs.Var(&o.ks, "k", "width grid: targets (numbers in [0,1] and/or learn)")
+	fs.IntVar(&o.widthN, "width-N", 128, "width grid: ambient dimension N (ring8, n = 2)")
+	fs.Float64Var(&o.kInit, "k-init", 0.5, "initial learned k, in (0,1)")
+	fs.Float64Var(&o.kLR, "k-lr", kdiff.DefaultKLR, "Adam learning rate of w = logit k (> 0)")
+	fs.IntVar(&o.steps, "steps", 0, "training steps (0: the preset's)")
+	fs.IntVar(&o.batch, "batch", 0, "batch size (0: the preset's)")
+	fs.IntVar(&o.hidden, "hidden", 0, "pairs grid: hidden width (0: the preset's)")
+}
+
+// resolve fills the grids not given on the command line from the preset,
+// checks the values and returns the base configuration with the flags
+// applied.
+func (o *options) resolve(fs *flag.FlagSet, common *internal.Common) (kdiffrun.Config, error) {
+	base, defP, defB, defR, defW, defK := presetConfig(common.Preset)
+	if !internal.IsSet(fs, "seeds") && common.Preset == internal.Quick {
+		common.Seeds = internal.Seeds{0}
 	}
-	return c, ps, bs, rs, ws, ks
+	if len(o.ps) == 0 {
+		o.ps = defP
+	}
+	if len(o.bs) == 0 {
+		o.bs = defB
+	}
+	if len(o.rs) == 0 {
+		o.rs = defR
+	}
+	if len(o.ws) == 0 {
+		o.ws = defW
+	}
+	if len(o.ks) == 0 {
+		o.ks = defK
+	}
+	if len(o.sweeps.Values) == 0 {
+		o.sweeps.Values = []string{"pairs", "width"}
+	}
+	if err := o.check(); err != nil {
+		return base, err
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+		dst  *int
+	}{{"steps", o.steps, &base.Steps}, {"batch", o.batch, &base.Batch}, {"hidden", o.hidden, &base.Hidden}} {
+		if f.v < 0 {
+			return base, internal.Usagef("-%s %d: must be ≥ 0", f.name, f.v)
+		}
+		if f.v > 0 {
+			*f.dst = f.v
+		}
+	}
+	base.KInit, base.KLR = o.kInit, o.kLR
+	base.EMAHalf = float64(base.Steps*base.Batch) / 20
+	return base, nil
+}
+
+// check validates the widths, -width-N and the learned k's settings.
+func (o *options) check() error {
+	for _, w := range o.ws {
+		if w < 1 {
+			return internal.Usagef("-widths %d: must be ≥ 1", w)
+		}
+	}
+	if o.widthN < 2 {
+		return internal.Usagef("-width-N %d: must be ≥ 2", o.widthN)
+	}
+	if !(o.kInit > 0 && o.kInit < 1) {
+		return internal.Usagef("-k-init %g: must be in (0,1)", o.kInit)
+	}
+	if !(o.kLR > 0) || math.IsInf(o.kLR, 0) {
+		return internal.Usagef("-k-lr %g: must be > 0", o.kLR)
+	}
+	return nil
+}
+
+// pairBottleneck is one (N, n) with one relative bottleneck width.
+type pairBottleneck struct {
+	p   pair
+	rel string
+}
+
+// pairsGrid is the pairs sweep: (N, n) × bottleneck × recipe × seed on
+// n-dimensional mixtures, learned k.
+func pairsGrid(base kdiffrun.Config, o *options, seeds internal.Seeds) ([]internal.Task[kdiffrun.Config], error) {
+	base.Sweep, base.Data, base.K = "pairs", "mixture", "learn"
+	var grid []pairBottleneck
+	for _, p := range o.ps {
+		for _, rel := range o.bs {
+			grid = append(grid, pairBottleneck{p, rel})
+		}
+	}
+	return internal.Expand(base,
+		internal.Values("pair×b", grid, func(c *kdiffrun.Config, v pairBottleneck) {
+			// Widths that coincide (b = n = N, or 2n = N) are one task.
+			c.N, c.NIntr = v.p.N, v.p.n
+			c.Bottleneck, _ = bWidth(v.rel, v.p.N, v.p.n)
+			c.BRel = canonicalRel(v.rel, c.Bottleneck, v.p.N, v.p.n)
+		}).Labelled(func(i int) string {
+			return fmt.Sprintf("N=%d-n=%d-b=%s", grid[i].p.N, grid[i].p.n, grid[i].rel)
+		}),
+		internal.Values("recipe", []([2]string)(o.rs), func(c *kdiffrun.Config, v [2]string) { c.Loss, c.TDist = v[0], v[1] }).
+			Labelled(func(i int) string { return o.rs[i][0] + "-" + o.rs[i][1] }),
+		internal.Values("seed", []uint64(seeds), func(c *kdiffrun.Config, v uint64) { c.Seed = v }),
+	)
+}
+
+// widthGrid is the width sweep: hidden width × target k × seed on ring8 in
+// -width-N dimensions.
+func widthGrid(base kdiffrun.Config, o *options, seeds internal.Seeds) ([]internal.Task[kdiffrun.Config], error) {
+	base.Sweep, base.Data, base.N, base.NIntr = "width", "ring8", o.widthN, 2
+	return internal.Expand(base,
+		internal.Values("H", []int(o.ws), func(c *kdiffrun.Config, v int) { c.Hidden = v }),
+		internal.Values("k", []kdiff.K(o.ks), func(c *kdiffrun.Config, v kdiff.K) { c.K = v.String() }),
+		internal.Values("seed", []uint64(seeds), func(c *kdiffrun.Config, v uint64) { c.Seed = v }),
+	)
+}
+
+// tasks returns the tasks of the chosen sweeps in one list ordered by key,
+// each label prefixed by its sweep.
+func tasks(base kdiffrun.Config, o *options, seeds internal.Seeds) ([]internal.Task[kdiffrun.Config], error) {
+	var all []internal.Task[kdiffrun.Config]
+	for _, sw := range o.sweeps.Values {
+		grid := pairsGrid
+		if sw == "width" {
+			grid = widthGrid
+		}
+		ts, err := grid(base, o, seeds)
+		if err != nil {
+			return nil, err
+		}
+		for i := range ts { // two sweeps share one list: their labels say which
+			ts[i].Label = ts[i].Config.Sweep + "-" + ts[i].Label
+		}
+		all = append(all, ts...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].Key < all[j].Key })
+	for i := range all {
+		all[i].Index = i
+	}
+	return all, nil
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := internal.NewFlagSet(experiment)
 	var common internal.Common
 	common.Register(fs)
-	var ps pairs
-	var bs bottlenecks
-	var rs recipes
-	var ws internal.Ints
-	var ks kdiff.Ks
-	sweeps := internal.Strings{Allowed: []string{"pairs", "width"}}
-	fs.Var(&sweeps, "sweeps", "grids to run: pairs, width (default both)")
-	fs.Var(&ps, "pairs", "pairs grid: comma list of N:n (default 4:4,8:4,16:4,16:1,64:2)")
-	fs.Var(&bs, "b", "pairs grid: bottleneck widths n, 2n, 4n, … or N")
-	fs.Var(&rs, "recipes", "pairs grid: loss/tdist list, e.g. u/uniform,v/logitnormal")
-	fs.Var(&ws, "widths", "width grid: hidden widths H")
-	fs.Var(&ks, "k", "width grid: targets (numbers in [0,1] and/or learn)")
-	widthN := fs.Int("width-N", 128, "width grid: ambient dimension N (ring8, n = 2)")
-	kInit := fs.Float64("k-init", 0.5, "initial learned k, in (0,1)")
-	kLR := fs.Float64("k-lr", kdiff.DefaultKLR, "Adam learning rate of w = logit k (> 0)")
-	steps := fs.Int("steps", 0, "training steps (0: the preset's)")
-	batch := fs.Int("batch", 0, "batch size (0: the preset's)")
-	hidden := fs.Int("hidden", 0, "pairs grid: hidden width (0: the preset's)")
+	var o options
+	o.register(fs)
 	if err := internal.Parse(fs, args, stderr); err != nil {
 		return err
 	}
-	base, defP, defB, defR, defW, defK := presetConfig(common.Preset)
-	if !internal.IsSet(fs, "seeds") && common.Preset == internal.Quick {
-		common.Seeds = internal.Seeds{0}
+	base, err := o.resolve(fs, &common)
+	if err != nil {
+		return err
 	}
-	if len(ps) == 0 {
-		ps = defP
-	}
-	if len(bs) == 0 {
-		bs = defB
-	}
-	if len(rs) == 0 {
-		rs = defR
-	}
-	if len(ws) == 0 {
-		ws = defW
-	}
-	if len(ks) == 0 {
-		ks = defK
-	}
-	if len(sweeps.Values) == 0 {
-		sweeps.Values = []string{"pairs", "width"}
-	}
-	for _, w := range ws {
-		if w < 1 {
-			return internal.Usagef("-widths %d: must be ≥ 1", w)
-		}
-	}
-	if *widthN < 2 {
-		return internal.Usagef("-width-N %d: must be ≥ 2", *widthN)
-	}
-	if !(*kInit > 0 && *kInit < 1) {
-		return internal.Usagef("-k-init %g: must be in (0,1)", *kInit)
-	}
-	if !(*kLR > 0) || math.IsInf(*kLR, 0) {
-		return internal.Usagef("-k-lr %g: must be > 0", *kLR)
-	}
-	for _, f := range []struct {
-		name string
-		v    int
-		dst  *int
-	}{{"steps", *steps, &base.Steps}, {"batch", *batch, &base.Batch}, {"hidden", *hidden, &base.Hidden}} {
-		if f.v < 0 {
-			return internal.Usagef("-%s %d: must be ≥ 0", f.name, f.v)
-		}
-		if f.v > 0 {
-			*f.dst = f.v
-		}
-	}
-	base.KInit, base.KLR = *kInit, *kLR
-	base.EMAHalf = float64(base.Steps*base.Batch) / 20
-
-	var tasks []internal.Task[kdiffrun.Config]
-	add := func(ts []internal.Task[kdiffrun.Config], err error) error {
-		if err != nil {
-			return err
-		}
-		for i := range ts { // two sweeps share one list: their labels say which
-			ts[i].Label = ts[i].Config.Sweep + "-" + ts[i].Label
-		}
-		tasks = append(tasks, ts...)
-		return nil
-	}
-	for _, sw := range sweeps.Values {
-		switch sw {
-		case "pairs":
-			pb := base
-			pb.Sweep, pb.Data, pb.K = "pairs", "mixture", "learn"
-			type pbn struct {
-				p   pair
-				rel string
-			}
-			var grid []pbn
-			for _, p := range ps {
-				for _, rel := range bs {
-					grid = append(grid, pbn{p, rel})
-				}
-			}
-			if err := add(internal.Expand(pb,
-				internal.Values("pair×b", grid, func(c *kdiffrun.Config, v pbn) {
-					// Widths that coincide (b = n = N, or 2n = N) are one task.
-					c.N, c.NIntr = v.p.N, v.p.n
-					c.Bottleneck, _ = bWidth(v.rel, v.p.N, v.p.n)
-					c.BRel = canonicalRel(v.rel, c.Bottleneck, v.p.N, v.p.n)
-				}).Labelled(func(i int) string {
-					return fmt.Sprintf("N=%d-n=%d-b=%s", grid[i].p.N, grid[i].p.n, grid[i].rel)
-				}),
-				internal.Values("recipe", []([2]string)(rs), func(c *kdiffrun.Config, v [2]string) { c.Loss, c.TDist = v[0], v[1] }).
-					Labelled(func(i int) string { return rs[i][0] + "-" + rs[i][1] }),
-				internal.Values("seed", []uint64(common.Seeds), func(c *kdiffrun.Config, v uint64) { c.Seed = v }),
-			)); err != nil {
-				return err
-			}
-		case "width":
-			wb := base
-			wb.Sweep, wb.Data, wb.N, wb.NIntr = "width", "ring8", *widthN, 2
-			if err := add(internal.Expand(wb,
-				internal.Values("H", []int(ws), func(c *kdiffrun.Config, v int) { c.Hidden = v }),
-				internal.Values("k", []kdiff.K(ks), func(c *kdiffrun.Config, v kdiff.K) { c.K = v.String() }),
-				internal.Values("seed", []uint64(common.Seeds), func(c *kdiffrun.Config, v uint64) { c.Seed = v }),
-			)); err != nil {
-				return err
-			}
-		}
-	}
-	sort.Slice(tasks, func(i, j int) bool { return tasks[i].Key < tasks[j].Key })
-	for i := range tasks {
-		tasks[i].Index = i
+	ts, err := tasks(base, &o, common.Seeds)
+	if err != nil {
+		return err
 	}
 	r := common.Runner(experiment, stdout, stderr)
 	r.Headline = []string{"learned_k_vs_N.png", "learned_k_vs_ratio_*.png", "width_learned_k.png"}
 	r.BLAS = nn.BLAS()
-	err := internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[kdiffrun.Config], d *results.Dir) (map[string]float64, error) {
-		bar := internal.NewProgress(stderr, t.Config.Steps, experiment+" "+t.Label)
-		defer bar.Finish()
-		return kdiffrun.Run(ctx, t.Config, d, bar)
+	err = internal.RunTasks(ctx, r, ts, func(ctx context.Context, t internal.Task[kdiffrun.Config], d *results.Dir) (map[string]float64, error) {
+		return runTask(ctx, t, d, stderr)
 	})
 	if err != nil || common.Plan {
 		return err
 	}
-	order := make([]string, len(ks))
-	for i, k := range ks {
+	order := make([]string, len(o.ks))
+	for i, k := range o.ks {
 		order[i] = k.String()
 	}
 	return internal.Finish(r, func(t *results.Table) error {
 		dir := filepath.Join(r.Out, experiment)
-		if err := pairsFigures(dir, t, base, bs, rs); err != nil {
+		if err := pairsFigures(dir, t, base, o.bs, o.rs); err != nil {
 			return err
 		}
 		return widthFigures(dir, t, base, order)
-	})
-}
-
-// pairsFigures draws, per recipe, the learned k against N/n per bottleneck
-// beside k* = N/(N+n), and writes learned_vs_kstar.json with the Spearman
-// correlation of the learned k with k* and the mean |k − k*| per
-// (recipe, bottleneck).
-func pairsFigures(dir string, t *results.Table, base kdiffrun.Config, bs bottlenecks, rs recipes) error {
-	type stat struct {
-		Recipe     string  `json:"recipe"`
-		Bottleneck string  `json:"bottleneck"`
-		Tasks      int     `json:"tasks"`
-		Spearman   float64 `json:"spearman"`
-		MeanAbsErr float64 `json:"mean_abs_k_minus_kstar"`
-		MeanK      float64 `json:"mean_k"`
-	}
-	var stats []stat
-	for _, rc := range rs {
-		rows := kdiffrun.Filter(t, map[string]string{"preset": base.Preset, "sweep": "pairs", "loss": rc[0], "tdist": rc[1],
-			"steps": strconv.Itoa(base.Steps)})
-		if len(rows) == 0 {
-			continue
-		}
-		var series []results.Series
-		ratios := map[float64]float64{}
-		for _, rel := range bs {
-			s := results.Series{Name: "learned k, b = " + rel}
-			byRatio := map[float64][]float64{}
-			var ks, stars []float64
-			var absErr float64
-			for _, i := range rows {
-				N, _ := t.Float(i, "N")
-				n, _ := t.Float(i, "n")
-				if w, _ := bWidth(rel, int(N), int(n)); t.Get(i, "bottleneck") != strconv.Itoa(w) {
-					continue
-				}
-				k, err := t.Float(i, "k_tail")
-				if err != nil || math.IsNaN(k) {
-					continue
-				}
-				ratio := N / n
-				ratios[ratio] = N / (N + n)
-				byRatio[ratio] = append(byRatio[ratio], k)
-				ks = append(ks, k)
-				stars = append(stars, N/(N+n))
-				absErr += math.Abs(k - N/(N+n))
-			}
-			var xs []float64
-			for x := range byRatio {
-				xs = append(xs, x)
-			}
-			sort.Float64s(xs)
-			for _, x := range xs {
-				s.X = append(s.X, x)
-				s.Y = append(s.Y, byRatio[x])
-			}
-			if len(s.X) > 0 {
-				series = append(series, s)
-				stats = append(stats, stat{Recipe: rc[0] + "/" + rc[1], Bottleneck: rel, Tasks: len(ks),
-					Spearman: metrics.Spearman(ks, stars), MeanAbsErr: absErr / float64(len(ks)), MeanK: kdiffrun.Mean(ks)})
-			}
-		}
-		star := results.Series{Name: "k* = N/(N+n)"}
-		var xs []float64
-		for x := range ratios {
-			xs = append(xs, x)
-		}
-		sort.Float64s(xs)
-		for _, x := range xs {
-			star.X = append(star.X, x)
-			star.Y = append(star.Y, []float64{ratios[x]})
-		}
-		series = append(series, star)
-		if !kdiffrun.Plottable(series) {
-			continue
-		}
-		if err := results.MetricVsParam(filepath.Join(dir, fmt.Sprintf("learned_k_vs_ratio_%s_%s.png", rc[0], rc[1])), results.SweepPlot{
-			Title:  fmt.Sprintf("learned k vs N/n (%s-loss, %s s; mixtures, bottleneck b)", rc[0], rc[1]),
-			XLabel: "N/n", YLabel: "k (mean of the last 20% of training)", LogX: true, Series: series, YBounds: results.UnitRange,
-		}); err != nil {
-			return err
-		}
-	}
-	if len(stats) == 0 {
-		return nil
-	}
-	b, err := json.MarshalIndent(stats, "", "  ")
-	if err != nil {
-		return err
-	}
-	return results.WriteFileAtomic(filepath.Join(dir, "learned_vs_kstar.json"), append(b, '\n'))
-}
-
-// widthFigures draws SW₁, off-manifold RMS, teacher-forced MSE and the
-// learned k against the hidden width H.
-func widthFigures(dir string, t *results.Table, base kdiffrun.Config, order []string) error {
-	rows := kdiffrun.Filter(t, map[string]string{"preset": base.Preset, "sweep": "width", "steps": strconv.Itoa(base.Steps)})
-	if len(rows) == 0 {
-		return nil
-	}
-	N := t.Get(rows[0], "N")
-	for _, p := range []struct{ col, file, ylabel string }{
-		{"sw1", "width_sw1.png", "intrinsic sliced W1"},
-		{"off_rms", "width_offman.png", "off-manifold RMS"},
-		{"tf_mse_mean", "width_tfmse.png", "teacher-forced E‖x̂−x‖², mean over s"},
-	} {
-		series := kdiffrun.SeriesBy(t, rows, "k", order, kdiffrun.KLabel, "hidden", p.col)
-		if !kdiffrun.Plottable(series) {
-			continue
-		}
-		if err := results.MetricVsParam(filepath.Join(dir, p.file), results.SweepPlot{
-			Title: fmt.Sprintf("k-Diff capacity sweep: %s vs hidden width (N=%s, n=2)", p.col, N), XLabel: "hidden width H",
-			YLabel: p.ylabel, LogX: true, LogY: true, Series: series, YBounds: results.NonNegative,
-		}); err != nil {
-			return err
-		}
-	}
-	learned := kdiffrun.SeriesBy(t, rows, "k", []string{"learn"}, func(string) string { return "learned k" }, "hidden", "k_tail")
-	if !kdiffrun.Plottable(learned) {
-		return nil
-	}
-	n, _ := strconv.Atoi(N)
-	star := results.Series{Name: "k* = N/(N+n)"}
-	half := results.Series{Name: "k = ½"}
-	for _, h := range learned[0].X {
-		star.X, half.X = append(star.X, h), append(half.X, h)
-		star.Y = append(star.Y, []float64{kdiffrun.KStar(n, 2)})
-		half.Y = append(half.Y, []float64{0.5})
-	}
-	return results.MetricVsParam(filepath.Join(dir, "width_learned_k.png"), results.SweepPlot{
-		Title: fmt.Sprintf("learned k vs hidden width (N=%s, n=2)", N), XLabel: "hidden width H", YLabel: "k",
-		LogX: true, Series: append(learned, star, half), YBounds: results.UnitRange,
 	})
 }
