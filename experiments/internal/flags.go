@@ -224,7 +224,7 @@ func guardNumbers(fs *flag.FlagSet) {
 // preset's value.
 var sizeLimits = map[string]int{
 	"batch": 1 << 16, "hidden": 1 << 14, "layers": 256, "channels": 1 << 11,
-	"steps": 1 << 30, "iters": 1 << 30, "net-steps": 1 << 30, "train-steps": 1 << 30,
+	"steps": 1 << 30, "iters": 1 << 30, "net-steps": 1 << 30,
 	"sample-steps": 1 << 20, "heun": 1 << 16, "n-eval": 1 << 22, "n": 1 << 24,
 	"npairs": 1 << 16, "zoomout": 1 << 12, "extra": 1 << 16, "k": 1 << 12,
 	"threads": MaxThreads, "jobs": MaxThreads,
