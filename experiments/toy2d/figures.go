@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"path/filepath"
 	"sort"
+
+	"gonum.org/v1/gonum/mat"
 
 	"genlab/experiments/internal"
 	"genlab/results"
@@ -96,4 +99,24 @@ func column(t *results.Table, rows []int, col string) []float64 {
 		}
 	}
 	return v
+}
+
+// taskFigures writes the task's pictures and samples: the network's and
+// the exact denoiser's samples over held-out data, and the loss curve.
+func taskFigures(cfg Config, dir *results.Dir, res map[string]float64, headline, xi, held *mat.Dense) error {
+	title := fmt.Sprintf("%s, seed %d: SW1 %.3f (floor %.3f)", cfg.Toy, cfg.Seed, res["sw1"], res["sw_floor"])
+	if err := results.Scatter2D(dir.Path("samples.png"), title, headline, held); err != nil {
+		return err
+	}
+	if err := dir.WriteNPY(results.SamplesFile, headline); err != nil {
+		return err
+	}
+	if err := results.Scatter2D(dir.Path("ideal_samples.png"), cfg.Toy+": exact-denoiser sampler", xi, held); err != nil {
+		return err
+	}
+	steps, err := results.ReadMetrics(dir.Path("metrics.jsonl"))
+	if err != nil {
+		return err
+	}
+	return results.LossCurve(dir.Path("loss.png"), steps, "loss", true)
 }
