@@ -33,25 +33,6 @@ import (
 
 const experiment = "pfgm-robustness"
 
-// Config is the resolved configuration of one task (one trained model and
-// all its perturbations).
-type Config struct {
-	Train    pfgmexp.TrainConfig `json:"train"`
-	Data     string              `json:"data"`
-	D        float64             `json:"D"`
-	Seed     uint64              `json:"seed"`
-	NEval    int                 `json:"n_eval"`
-	NRef     int                 `json:"n_ref"`
-	NMMD     int                 `json:"n_mmd"`
-	Heun     int                 `json:"heun_steps"` // the clean sampler
-	SigmaMin float64             `json:"sigma_min"`
-	SigmaMax float64             `json:"sigma_max"`
-	Alphas   []float64           `json:"alphas"`
-	Bits     []int               `json:"bits"`
-	Steps    []int               `json:"steps"` // Heun step counts of the fewer-steps perturbation
-	Euler    bool                `json:"euler"`
-}
-
 func main() { internal.Main(experiment, robustness) }
 
 // run is the testable body of main: robustness with internal's exit codes

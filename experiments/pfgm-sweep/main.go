@@ -31,21 +31,6 @@ import (
 
 const experiment = "pfgm-sweep"
 
-// Config is the resolved configuration of one task; its canonical JSON is
-// hashed into the task key.
-type Config struct {
-	Train    pfgmexp.TrainConfig `json:"train"`
-	Data     string              `json:"data"`
-	D        float64             `json:"D"`
-	Seed     uint64              `json:"seed"`
-	NEval    int                 `json:"n_eval"`
-	NRef     int                 `json:"n_ref"`
-	NMMD     int                 `json:"n_mmd"`
-	Heun     int                 `json:"heun_steps"`
-	SigmaMin float64             `json:"sigma_min"`
-	SigmaMax float64             `json:"sigma_max"`
-}
-
 func main() { internal.Main(experiment, sweep) }
 
 // run is the testable body of main: sweep with internal's exit codes

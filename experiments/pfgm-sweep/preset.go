@@ -7,6 +7,21 @@ import (
 	"genlab/experiments/pfgm-sweep/pfgmexp"
 )
 
+// Config is the resolved configuration of one task; its canonical JSON is
+// hashed into the task key.
+type Config struct {
+	Train    pfgmexp.TrainConfig `json:"train"`
+	Data     string              `json:"data"`
+	D        float64             `json:"D"`
+	Seed     uint64              `json:"seed"`
+	NEval    int                 `json:"n_eval"`
+	NRef     int                 `json:"n_ref"`
+	NMMD     int                 `json:"n_mmd"`
+	Heun     int                 `json:"heun_steps"`
+	SigmaMin float64             `json:"sigma_min"`
+	SigmaMax float64             `json:"sigma_max"`
+}
+
 // preset is a named set of defaults; flags override its lists. The
 // training settings come from pfgmexp.DefaultTrain for the same preset.
 type preset struct {
