@@ -5,7 +5,7 @@ import (
 	"math"
 	"path/filepath"
 
-	"genlab/experiments/pfgm-sweep/pfgmexp"
+	"genlab/experiments/internal/pfgmrun"
 	"genlab/pfgm"
 	"genlab/results"
 )
@@ -35,7 +35,7 @@ func summaryFigures(root string, t *results.Table, datas []string, alphas []floa
 		for _, m := range plotMetrics {
 			for _, p := range perts {
 				ser := seriesByD(t, name, p, m.key)
-				if !pfgmexp.Plottable(ser) {
+				if !pfgmrun.Plottable(ser) {
 					continue
 				}
 				path := filepath.Join(root, experiment, fmt.Sprintf("robust_%s_%s_%s.png", p.name, name, m.key))
@@ -46,8 +46,8 @@ func summaryFigures(root string, t *results.Table, datas []string, alphas []floa
 					return err
 				}
 			}
-			ser, err := pfgmexp.SeriesFor(t, "data", name, "data", "", "D", "clean_"+m.key)
-			if err == nil && pfgmexp.Plottable(ser) {
+			ser, err := pfgmrun.SeriesFor(t, "data", name, "data", "", "D", "clean_"+m.key)
+			if err == nil && pfgmrun.Plottable(ser) {
 				ser[0].Name = "clean"
 				path := filepath.Join(root, experiment, fmt.Sprintf("robust_clean_%s_%s.png", name, m.key))
 				if err := results.MetricVsParam(path, results.SweepPlot{

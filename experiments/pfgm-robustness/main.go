@@ -26,7 +26,7 @@ import (
 
 	"genlab/diffusion"
 	"genlab/experiments/internal"
-	"genlab/experiments/pfgm-sweep/pfgmexp"
+	"genlab/experiments/internal/pfgmrun"
 	"genlab/nn"
 	"genlab/results"
 )
@@ -43,7 +43,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func robustness(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var common internal.Common
-	var fl pfgmexp.Flags
+	var fl pfgmrun.Flags
 	var alphas internal.Floats
 	var bits internal.Ints
 	fs := internal.NewFlagSet(experiment)
@@ -71,7 +71,7 @@ func robustness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		Alphas: alphas, Bits: bits, Steps: fl.Heun, Euler: true}
 	tasks, err := internal.Expand(base,
 		internal.Values("data", []string(fl.Data), func(c *Config, v string) {
-			c.Data, c.Train, c.NEval = v, fl.Train(common.Preset, v, c.D, c.Seed), p.nEval(pfgmexp.DimOf(v))
+			c.Data, c.Train, c.NEval = v, fl.Train(common.Preset, v, c.D, c.Seed), p.nEval(pfgmrun.DimOf(v))
 		}),
 		internal.Values("D", []float64(fl.Ds), func(c *Config, v float64) { c.D, c.Train.D = v, v }),
 		internal.Values("seed", []uint64(common.Seeds), func(c *Config, v uint64) { c.Seed, c.Train.Seed = v, v }),
@@ -82,7 +82,7 @@ func robustness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	r := common.Runner(experiment, stdout, stderr)
 	r.Headline = []string{"robust_alpha_*_sw1.png", "robust_*.png"}
 	r.BLAS = nn.BLAS()
-	cache := pfgmexp.NewModelCache(r.Out)
+	cache := pfgmrun.NewModelCache(r.Out)
 	err = internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[Config], d *results.Dir) (map[string]float64, error) {
 		res, err := runTask(ctx, t, d, cache, stderr)
 		if err == nil {

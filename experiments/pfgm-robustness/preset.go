@@ -4,13 +4,13 @@ import (
 	"math"
 
 	"genlab/experiments/internal"
-	"genlab/experiments/pfgm-sweep/pfgmexp"
+	"genlab/experiments/internal/pfgmrun"
 )
 
 // Config is the resolved configuration of one task (one trained model and
 // all its perturbations).
 type Config struct {
-	Train    pfgmexp.TrainConfig `json:"train"`
+	Train    pfgmrun.TrainConfig `json:"train"`
 	Data     string              `json:"data"`
 	D        float64             `json:"D"`
 	Seed     uint64              `json:"seed"`
@@ -27,7 +27,7 @@ type Config struct {
 }
 
 // preset is a named set of defaults; flags override its lists. The training
-// settings are pfgm-sweep's for the same preset (pfgmexp.DefaultTrain), so
+// settings are pfgm-sweep's for the same preset (pfgmrun.DefaultTrain), so
 // the two experiments share their cached models.
 type preset struct {
 	Data       []string
@@ -58,14 +58,14 @@ var presets = map[internal.Preset]preset{
 		NEvalLow: 500, NEvalHigh: 200, NRef: 2000, NMMD: 500, Heun: 18,
 	},
 	internal.Default: {
-		Data:   []string{"ring8", pfgmexp.TwoCluster100Name},
+		Data:   []string{"ring8", pfgmrun.TwoCluster100Name},
 		Ds:     []float64{1, 2, 4, 8, 32, 128, inf},
 		Seeds:  []uint64{0, 1, 2},
 		Alphas: []float64{0, 0.05, 0.1, 0.2, 0.3}, Bits: []int{3, 4, 5, 6, 8}, Steps: []int{3, 4, 5, 6, 8, 12, 18},
 		NEvalLow: 1000, NEvalHigh: 500, NRef: 20000, NMMD: 1000, Heun: 18,
 	},
 	internal.Full: {
-		Data:   []string{"ring8", "t3-10d", pfgmexp.TwoCluster100Name, pfgmexp.TwoClusterName},
+		Data:   []string{"ring8", "t3-10d", pfgmrun.TwoCluster100Name, pfgmrun.TwoClusterName},
 		Ds:     []float64{1, 2, 4, 8, 32, 128, 1000, inf},
 		Seeds:  []uint64{0, 1, 2, 3, 4},
 		Alphas: []float64{0, 0.05, 0.1, 0.15, 0.2, 0.3}, Bits: []int{3, 4, 5, 6, 8}, Steps: []int{3, 4, 5, 6, 8, 12, 18},

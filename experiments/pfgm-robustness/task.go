@@ -11,7 +11,7 @@ import (
 
 	"genlab/diffusion"
 	"genlab/experiments/internal"
-	"genlab/experiments/pfgm-sweep/pfgmexp"
+	"genlab/experiments/internal/pfgmrun"
 	"genlab/pfgm"
 	"genlab/results"
 )
@@ -24,24 +24,24 @@ func fkey(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 // runTask trains (or loads) one model and measures every perturbation.
 func runTask(ctx context.Context, t internal.Task[Config], dir *results.Dir, cache *diffusion.ModelCache, stderr io.Writer) (map[string]float64, error) {
 	c := t.Config
-	ds, err := pfgmexp.LoadData(c.Data, c.Seed, c.Train.NTrain, c.NRef, c.NEval)
+	ds, err := pfgmrun.LoadData(c.Data, c.Seed, c.Train.NTrain, c.NRef, c.NEval)
 	if err != nil {
 		return nil, err
 	}
 	bar := internal.NewProgress(stderr, c.Train.Steps, experiment+" "+t.Label)
 	defer bar.Finish()
-	m, err := pfgmexp.TrainOrLoad(ctx, cache, c.Train, ds, bar)
+	m, err := pfgmrun.TrainOrLoad(ctx, cache, c.Train, ds, bar)
 	if err != nil {
 		return nil, err
 	}
-	ev := pfgmexp.NewEvaluator(ds, c.NMMD)
+	ev := pfgmrun.NewEvaluator(ds, c.NMMD)
 	den, err := m.Denoiser(nil, 256)
 	if err != nil {
 		return nil, err
 	}
 	defer den.Close()
 	ms := &measurer{cfg: c, dir: dir, bar: bar, model: m, ds: ds, ev: ev,
-		scfg: pfgmexp.SampleConfig{N: c.NEval, Steps: c.Heun, GenSeed: pfgmexp.GenSeed(c.Seed), SigmaMax: c.SigmaMax, SigmaMin: c.SigmaMin},
+		scfg: pfgmrun.SampleConfig{N: c.NEval, Steps: c.Heun, GenSeed: pfgmrun.GenSeed(c.Seed), SigmaMax: c.SigmaMax, SigmaMin: c.SigmaMin},
 		res:  map[string]float64{"final_loss": m.FinalLoss}}
 	if err := ms.measure(ctx, "clean_", den, ms.scfg, nil); err != nil {
 		return nil, err
@@ -52,7 +52,7 @@ func runTask(ctx context.Context, t internal.Task[Config], dir *results.Dir, cac
 	if err := ms.perturbations(ctx, den); err != nil {
 		return nil, err
 	}
-	pfgmexp.InfToNaN(ms.res)
+	pfgmrun.InfToNaN(ms.res)
 	return ms.res, nil
 }
 
@@ -62,10 +62,10 @@ type measurer struct {
 	cfg   Config
 	dir   *results.Dir
 	bar   internal.Progress
-	model *pfgmexp.Model
-	ds    *pfgmexp.DataSet
-	ev    *pfgmexp.Evaluator
-	scfg  pfgmexp.SampleConfig // the clean sampler
+	model *pfgmrun.Model
+	ds    *pfgmrun.DataSet
+	ev    *pfgmrun.Evaluator
+	scfg  pfgmrun.SampleConfig // the clean sampler
 	res   map[string]float64
 	clean map[string]float64 // the clean scores, once measured
 }
@@ -76,7 +76,7 @@ func (ms *measurer) perturbations(ctx context.Context, den diffusion.Denoiser) e
 	c := ms.cfg
 	for _, a := range c.Alphas {
 		// The same ε at every D: the noise seed depends on the task seed only.
-		if err := ms.measure(ctx, "a"+fkey(a)+"_", den, ms.scfg, pfgm.StateNoise(a, pfgmexp.GenSeed(c.Seed)^0xa1fa, 0)); err != nil {
+		if err := ms.measure(ctx, "a"+fkey(a)+"_", den, ms.scfg, pfgm.StateNoise(a, pfgmrun.GenSeed(c.Seed)^0xa1fa, 0)); err != nil {
 			return err
 		}
 	}
@@ -113,9 +113,9 @@ func (ms *measurer) perturbations(ctx context.Context, den diffusion.Denoiser) e
 // measure samples with d under sc (and hook), records the metrics under
 // prefix and, after the clean run, their differences from the clean ones;
 // the first (clean) call also writes the samples and their picture.
-func (ms *measurer) measure(ctx context.Context, prefix string, d diffusion.Denoiser, sc pfgmexp.SampleConfig, hook diffusion.Hook) error {
+func (ms *measurer) measure(ctx context.Context, prefix string, d diffusion.Denoiser, sc pfgmrun.SampleConfig, hook diffusion.Hook) error {
 	ms.bar.Phase("sample and evaluate " + strings.TrimSuffix(prefix, "_"))
-	x, nfe, err := pfgmexp.Sample(ctx, d, ms.model.Kernel, ms.ds.Dim, sc, hook)
+	x, nfe, err := pfgmrun.Sample(ctx, d, ms.model.Kernel, ms.ds.Dim, sc, hook)
 	if err != nil {
 		return fmt.Errorf("%s: %w", prefix, err)
 	}
@@ -145,5 +145,5 @@ func (ms *measurer) writeClean(x *mat.Dense, s map[string]float64) error {
 	if err := ms.dir.WriteNPY(results.SamplesFile, x); err != nil {
 		return err
 	}
-	return pfgmexp.PlotSamples(ms.dir.Path("samples.png"), title, ms.ds, ms.ev, x)
+	return pfgmrun.PlotSamples(ms.dir.Path("samples.png"), title, ms.ds, ms.ev, x)
 }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"genlab/experiments/pfgm-sweep/pfgmexp"
+	"genlab/experiments/internal/pfgmrun"
 	"genlab/results"
 )
 
@@ -22,12 +22,12 @@ var sweepMetrics = []struct{ key, label string }{
 func summaryFigures(root string, t *results.Table, datas []string) error {
 	for _, name := range datas {
 		for _, m := range sweepMetrics {
-			ser, err := pfgmexp.SeriesFor(t, "data", name, "data", "", "D", m.key)
-			if err != nil || !pfgmexp.Plottable(ser) {
+			ser, err := pfgmrun.SeriesFor(t, "data", name, "data", "", "D", m.key)
+			if err != nil || !pfgmrun.Plottable(ser) {
 				continue
 			}
 			ser[0].Name = "model"
-			if fl, err := pfgmexp.SeriesFor(t, "data", name, "data", "", "D", "floor_"+m.key); err == nil && len(fl) > 0 {
+			if fl, err := pfgmrun.SeriesFor(t, "data", name, "data", "", "D", "floor_"+m.key); err == nil && len(fl) > 0 {
 				fl[0].Name = "floor (held-out data)"
 				ser = append(ser, fl[0])
 			}

@@ -24,7 +24,7 @@ import (
 
 	"genlab/diffusion"
 	"genlab/experiments/internal"
-	"genlab/experiments/pfgm-sweep/pfgmexp"
+	"genlab/experiments/internal/pfgmrun"
 	"genlab/nn"
 	"genlab/results"
 )
@@ -41,7 +41,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var common internal.Common
-	var fl pfgmexp.Flags
+	var fl pfgmrun.Flags
 	fs := internal.NewFlagSet(experiment)
 	common.Register(fs)
 	fl.Register(fs, "Heun step counts n (NFE 2n−1), comma list: one task each")
@@ -67,7 +67,7 @@ func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	r := common.Runner(experiment, stdout, stderr)
 	r.Headline = []string{"sweep_*_sw1.png"}
 	r.BLAS = nn.BLAS()
-	cache := pfgmexp.NewModelCache(r.Out)
+	cache := pfgmrun.NewModelCache(r.Out)
 	err = internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[Config], d *results.Dir) (map[string]float64, error) {
 		res, err := runTask(ctx, t, d, cache, stderr)
 		if err == nil {

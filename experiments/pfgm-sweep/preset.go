@@ -4,13 +4,13 @@ import (
 	"math"
 
 	"genlab/experiments/internal"
-	"genlab/experiments/pfgm-sweep/pfgmexp"
+	"genlab/experiments/internal/pfgmrun"
 )
 
 // Config is the resolved configuration of one task; its canonical JSON is
 // hashed into the task key.
 type Config struct {
-	Train    pfgmexp.TrainConfig `json:"train"`
+	Train    pfgmrun.TrainConfig `json:"train"`
 	Data     string              `json:"data"`
 	D        float64             `json:"D"`
 	Seed     uint64              `json:"seed"`
@@ -23,7 +23,7 @@ type Config struct {
 }
 
 // preset is a named set of defaults; flags override its lists. The
-// training settings come from pfgmexp.DefaultTrain for the same preset.
+// training settings come from pfgmrun.DefaultTrain for the same preset.
 type preset struct {
 	Data  []string
 	Ds    []float64
@@ -42,13 +42,13 @@ var presets = map[internal.Preset]preset{
 		NEval: 500, NRef: 2000, NMMD: 500, Heun: []int{18},
 	},
 	internal.Default: {
-		Data:  []string{"ring8", "t2-2d", "t3-10d", pfgmexp.TwoCluster100Name},
+		Data:  []string{"ring8", "t2-2d", "t3-10d", pfgmrun.TwoCluster100Name},
 		Ds:    []float64{1, 2, 4, 8, 32, 128, inf},
 		Seeds: []uint64{0, 1, 2},
 		NEval: 2000, NRef: 20000, NMMD: 1000, Heun: []int{18},
 	},
 	internal.Full: {
-		Data:  []string{"ring8", "moons", "t2-2d", "t3-2d", "t2-10d", "t3-10d", "pareto-2d", "pareto-10d", pfgmexp.TwoCluster100Name, pfgmexp.TwoClusterName},
+		Data:  []string{"ring8", "moons", "t2-2d", "t3-2d", "t2-10d", "t3-10d", "pareto-2d", "pareto-10d", pfgmrun.TwoCluster100Name, pfgmrun.TwoClusterName},
 		Ds:    []float64{1, 2, 4, 8, 32, 128, 1000, inf},
 		Seeds: []uint64{0, 1, 2, 3, 4},
 		NEval: 10000, NRef: 100000, NMMD: 2000, Heun: []int{18},

@@ -8,7 +8,7 @@ import (
 
 	"genlab/diffusion"
 	"genlab/experiments/internal"
-	"genlab/experiments/pfgm-sweep/pfgmexp"
+	"genlab/experiments/internal/pfgmrun"
 	"genlab/pfgm"
 	"genlab/results"
 )
@@ -17,14 +17,14 @@ import (
 // with Heun and scores the samples against the data.
 func runTask(ctx context.Context, t internal.Task[Config], dir *results.Dir, cache *diffusion.ModelCache, stderr io.Writer) (map[string]float64, error) {
 	c := t.Config
-	ds, err := pfgmexp.LoadData(c.Data, c.Seed, c.Train.NTrain, c.NRef, c.NEval)
+	ds, err := pfgmrun.LoadData(c.Data, c.Seed, c.Train.NTrain, c.NRef, c.NEval)
 	if err != nil {
 		return nil, err
 	}
 	t0 := time.Now()
 	bar := internal.NewProgress(stderr, c.Train.Steps, experiment+" "+t.Label)
 	defer bar.Finish()
-	m, err := pfgmexp.TrainOrLoad(ctx, cache, c.Train, ds, bar)
+	m, err := pfgmrun.TrainOrLoad(ctx, cache, c.Train, ds, bar)
 	if err != nil {
 		return nil, err
 	}
@@ -35,11 +35,11 @@ func runTask(ctx context.Context, t internal.Task[Config], dir *results.Dir, cac
 	}
 	defer den.Close()
 	bar.Phase("evaluate: reference")
-	ev := pfgmexp.NewEvaluator(ds, c.NMMD)
+	ev := pfgmrun.NewEvaluator(ds, c.NMMD)
 	bar.Phase(fmt.Sprintf("sample NFE %d", 2*c.Heun-1))
 	t1 := time.Now()
-	x, nfe, err := pfgmexp.Sample(ctx, den, m.Kernel, ds.Dim, pfgmexp.SampleConfig{
-		N: c.NEval, Steps: c.Heun, GenSeed: pfgmexp.GenSeed(c.Seed), SigmaMax: c.SigmaMax, SigmaMin: c.SigmaMin,
+	x, nfe, err := pfgmrun.Sample(ctx, den, m.Kernel, ds.Dim, pfgmrun.SampleConfig{
+		N: c.NEval, Steps: c.Heun, GenSeed: pfgmrun.GenSeed(c.Seed), SigmaMax: c.SigmaMax, SigmaMin: c.SigmaMin,
 	}, nil)
 	if err != nil {
 		return nil, err
@@ -58,12 +58,12 @@ func runTask(ctx context.Context, t internal.Task[Config], dir *results.Dir, cac
 	res["final_loss"] = m.FinalLoss
 	res["sigma_data"] = ds.SigmaData
 	title := fmt.Sprintf("%s D=%s seed %d: SW1 %.3f (floor %.3f)", c.Data, pfgm.FormatD(c.D), c.Seed, res["sw1"], res["floor_sw1"])
-	if err := pfgmexp.PlotSamples(dir.Path("samples.png"), title, ds, ev, x); err != nil {
+	if err := pfgmrun.PlotSamples(dir.Path("samples.png"), title, ds, ev, x); err != nil {
 		return nil, err
 	}
 	if err := dir.WriteNPY(results.SamplesFile, x); err != nil {
 		return nil, err
 	}
-	pfgmexp.InfToNaN(res)
+	pfgmrun.InfToNaN(res)
 	return res, nil
 }

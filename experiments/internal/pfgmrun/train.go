@@ -1,4 +1,4 @@
-package pfgmexp
+package pfgmrun
 
 import (
 	"context"
@@ -71,7 +71,7 @@ func TrainOrLoad(ctx context.Context, cache *diffusion.ModelCache, cfg TrainConf
 	net, err := nn.NewMLP(nn.MLPConfig{In: ds.Dim, Out: ds.Dim, Hidden: cfg.Hidden, Layers: cfg.Layers, Fourier: cfg.Fourier},
 		rand.New(rand.NewPCG(cfg.Seed, streamInit)))
 	if err != nil {
-		return nil, fmt.Errorf("pfgmexp: %w", err)
+		return nil, fmt.Errorf("pfgmrun: %w", err)
 	}
 	m := &Model{Target: diffusion.EDM{SigmaData: ds.SigmaData}, Kernel: cfg.Kernel()}
 	cm, err := cache.LoadOrTrain(ctx, cfg, net, func(ctx context.Context, ckpt string, record func(int, map[string]float64) error) (nn.Model, map[string]float64, error) {
@@ -85,7 +85,7 @@ func TrainOrLoad(ctx context.Context, cache *diffusion.ModelCache, cfg TrainConf
 				LogEvery: 50, Record: record, Progress: internal.TrainStep(bar),
 			})
 		if err != nil {
-			return nil, nil, fmt.Errorf("pfgmexp: train %s D=%s seed %d: %w", cfg.Data, pfgm.FormatD(cfg.D), cfg.Seed, err)
+			return nil, nil, fmt.Errorf("pfgmrun: train %s D=%s seed %d: %w", cfg.Data, pfgm.FormatD(cfg.D), cfg.Seed, err)
 		}
 		return tr.EMA, map[string]float64{"final_loss": tr.FinalLoss, "train_seconds": time.Since(t0).Seconds()}, nil
 	})
@@ -123,7 +123,7 @@ func Sample(ctx context.Context, den diffusion.Denoiser, k pfgm.Kernel, dim int,
 	}
 	nfe, err := step(ctx, den, x, sigmas, hook)
 	if err != nil {
-		return nil, 0, fmt.Errorf("pfgmexp: sample: %w", err)
+		return nil, 0, fmt.Errorf("pfgmrun: sample: %w", err)
 	}
 	return x, nfe, nil
 }

@@ -1,4 +1,4 @@
-package pfgmexp
+package pfgmrun
 
 // DimOf returns the dimension of a checked data-set name.
 func DimOf(name string) int {
