@@ -67,7 +67,7 @@ func robustness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := checkPerturbations(alphas, bits); err != nil {
 		return err
 	}
-	base := Config{NRef: p.NRef, NMMD: p.NMMD, Heun: p.Heun, SigmaMin: diffusion.SigmaMin, SigmaMax: diffusion.SigmaMax,
+	base := Config{TaskConfig: pfgmrun.TaskConfig{NRef: p.NRef, NMMD: p.NMMD, Heun: p.Heun, SigmaMin: diffusion.SigmaMin, SigmaMax: diffusion.SigmaMax},
 		Alphas: alphas, Bits: bits, Steps: fl.Heun, Euler: true}
 	tasks, err := internal.Expand(base,
 		internal.Values("data", []string(fl.Data), func(c *Config, v string) {

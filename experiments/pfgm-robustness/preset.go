@@ -8,22 +8,13 @@ import (
 )
 
 // Config is the resolved configuration of one task (one trained model and
-// all its perturbations).
+// all its perturbations; Heun is the clean sampler's step count).
 type Config struct {
-	Train    pfgmrun.TrainConfig `json:"train"`
-	Data     string              `json:"data"`
-	D        float64             `json:"D"`
-	Seed     uint64              `json:"seed"`
-	NEval    int                 `json:"n_eval"`
-	NRef     int                 `json:"n_ref"`
-	NMMD     int                 `json:"n_mmd"`
-	Heun     int                 `json:"heun_steps"` // the clean sampler
-	SigmaMin float64             `json:"sigma_min"`
-	SigmaMax float64             `json:"sigma_max"`
-	Alphas   []float64           `json:"alphas"`
-	Bits     []int               `json:"bits"`
-	Steps    []int               `json:"steps"` // Heun step counts of the fewer-steps perturbation
-	Euler    bool                `json:"euler"`
+	pfgmrun.TaskConfig
+	Alphas []float64 `json:"alphas"`
+	Bits   []int     `json:"bits"`
+	Steps  []int     `json:"steps"` // Heun step counts of the fewer-steps perturbation
+	Euler  bool      `json:"euler"`
 }
 
 // preset is a named set of defaults; flags override its lists. The training

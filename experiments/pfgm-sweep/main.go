@@ -52,7 +52,7 @@ func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fl.Resolve(fs, &common, p.Ds, p.Seeds, p.Data, p.Heun); err != nil {
 		return err
 	}
-	base := Config{NEval: p.NEval, NRef: p.NRef, NMMD: p.NMMD, SigmaMin: diffusion.SigmaMin, SigmaMax: diffusion.SigmaMax}
+	base := Config{pfgmrun.TaskConfig{NEval: p.NEval, NRef: p.NRef, NMMD: p.NMMD, SigmaMin: diffusion.SigmaMin, SigmaMax: diffusion.SigmaMax}}
 	tasks, err := internal.Expand(base,
 		internal.Values("data", []string(fl.Data), func(c *Config, v string) {
 			c.Data, c.Train = v, fl.Train(common.Preset, v, c.D, c.Seed)

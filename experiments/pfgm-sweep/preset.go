@@ -10,16 +10,7 @@ import (
 // Config is the resolved configuration of one task; its canonical JSON is
 // hashed into the task key.
 type Config struct {
-	Train    pfgmrun.TrainConfig `json:"train"`
-	Data     string              `json:"data"`
-	D        float64             `json:"D"`
-	Seed     uint64              `json:"seed"`
-	NEval    int                 `json:"n_eval"`
-	NRef     int                 `json:"n_ref"`
-	NMMD     int                 `json:"n_mmd"`
-	Heun     int                 `json:"heun_steps"`
-	SigmaMin float64             `json:"sigma_min"`
-	SigmaMax float64             `json:"sigma_max"`
+	pfgmrun.TaskConfig
 }
 
 // preset is a named set of defaults; flags override its lists. The

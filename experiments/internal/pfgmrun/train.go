@@ -45,6 +45,23 @@ func (c TrainConfig) Kernel() pfgm.Kernel {
 	return pfgm.Kernel{D: c.D, ClipLikeOfficial: c.ClipLikeOfficial}
 }
 
+// TaskConfig is what a task of either PFGM++ experiment fixes: the model
+// (TrainConfig), its data set, D and seed, the evaluation sizes and the
+// clean Heun sampler. The experiments' Config types embed it, so its
+// fields sit at the top level of their canonical JSON (the task key).
+type TaskConfig struct {
+	Train    TrainConfig `json:"train"`
+	Data     string      `json:"data"`
+	D        float64     `json:"D"`
+	Seed     uint64      `json:"seed"`
+	NEval    int         `json:"n_eval"` // generated samples
+	NRef     int         `json:"n_ref"`  // reference draw for the metrics
+	NMMD     int         `json:"n_mmd"`  // reference rows for the MMD
+	Heun     int         `json:"heun_steps"`
+	SigmaMin float64     `json:"sigma_min"`
+	SigmaMax float64     `json:"sigma_max"`
+}
+
 // Model is a trained (EMA) network with its preconditioning.
 type Model struct {
 	Net       nn.Model
