@@ -33,15 +33,9 @@ import (
 
 const experiment = "pfgm-robustness"
 
-func main() { internal.Main(experiment, robustness) }
+func main() { internal.Main(experiment, run) }
 
-// run is the testable body of main: robustness with internal's exit codes
-// (0 ok, 2 bad flags or input with one line on stderr, 1 failure).
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return internal.Run(ctx, experiment, args, stdout, stderr, robustness)
-}
-
-func robustness(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var common internal.Common
 	var fl pfgmrun.Flags
 	var alphas internal.Floats

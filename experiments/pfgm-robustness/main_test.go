@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"genlab/experiments/internal"
 	"genlab/results"
 )
 
@@ -17,7 +19,7 @@ func TestBadFlagsExit2(t *testing.T) {
 		{"-D", "0"}, {"-D", "-1"}, {"-D", "abc"}, {"-alpha", "-0.1"}, {"-alpha", "inf"}, {"-bits", "0"}, {"-heun-steps", "0"}, {"-steps", "-1"}, {"-data", "nope"}, {"-preset", "x"},
 	} {
 		var out, errb bytes.Buffer
-		code := run(context.Background(), append(args, "-out", t.TempDir()), &out, &errb)
+		code := runCode(context.Background(), append(args, "-out", t.TempDir()), &out, &errb)
 		if code != 2 {
 			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, errb.String())
 		}
@@ -35,7 +37,7 @@ func TestRobustnessInvariants(t *testing.T) {
 	dir := t.TempDir()
 	args := []string{"-preset", "quick", "-steps", "150", "-D", "4,inf", "-alpha", "0,0.3", "-bits", "1,16", "-heun-steps", "3,18", "-out", dir}
 	var out, errb bytes.Buffer
-	if code := run(context.Background(), args, &out, &errb); code != 0 {
+	if code := runCode(context.Background(), args, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	tab, err := results.Collect(dir, experiment)
@@ -73,4 +75,9 @@ func TestRobustnessInvariants(t *testing.T) {
 			t.Error(err)
 		}
 	}
+}
+
+// runCode runs the binary's body with its exit code (internal.Run).
+func runCode(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return internal.Run(ctx, experiment, args, stdout, stderr, run)
 }

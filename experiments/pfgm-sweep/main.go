@@ -31,15 +31,9 @@ import (
 
 const experiment = "pfgm-sweep"
 
-func main() { internal.Main(experiment, sweep) }
+func main() { internal.Main(experiment, run) }
 
-// run is the testable body of main: sweep with internal's exit codes
-// (0 ok, 2 bad flags or input with one line on stderr, 1 failure).
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return internal.Run(ctx, experiment, args, stdout, stderr, sweep)
-}
-
-func sweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var common internal.Common
 	var fl pfgmrun.Flags
 	fs := internal.NewFlagSet(experiment)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,7 +21,7 @@ func TestBadFlagsExit2(t *testing.T) {
 		{"-threads", "100000"}, {"-jobs", "100000"}, {"-seeds", "0", "-out", ""}, // issue 18: thread exhaustion, -out ''
 	} {
 		var out, errb bytes.Buffer
-		code := run(context.Background(), append([]string{"-out", t.TempDir()}, args...), &out, &errb)
+		code := runCode(context.Background(), append([]string{"-out", t.TempDir()}, args...), &out, &errb)
 		if code != 2 {
 			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, errb.String())
 		}
@@ -36,7 +37,7 @@ func TestQuickRunsAndResumes(t *testing.T) {
 	dir := t.TempDir()
 	args := []string{"-preset", "quick", "-steps", "60", "-D", "2,inf", "-out", dir}
 	var out, errb bytes.Buffer
-	if code := run(context.Background(), args, &out, &errb); code != 0 {
+	if code := runCode(context.Background(), args, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	if n := strings.Count(out.String(), "\n"); n != 2 {
@@ -49,7 +50,7 @@ func TestQuickRunsAndResumes(t *testing.T) {
 	}
 	errb.Reset()
 	out.Reset()
-	if code := run(context.Background(), args, &out, &errb); code != 0 {
+	if code := runCode(context.Background(), args, &out, &errb); code != 0 {
 		t.Fatalf("rerun exit %d: %s", code, errb.String())
 	}
 	if strings.Count(errb.String(), "finished earlier, skipped") != 2 || strings.Count(out.String(), `"cached":true`) != 2 {
@@ -67,7 +68,7 @@ func TestCommonContract(t *testing.T) {
 	dir := t.TempDir()
 	args := []string{"-preset", "quick", "-steps", "40", "-heun-steps", "4", "-D", "2,inf", "-out", dir}
 	var out, errb bytes.Buffer
-	if code := run(context.Background(), append([]string{"-plan"}, args...), &out, &errb); code != 0 {
+	if code := runCode(context.Background(), append([]string{"-plan"}, args...), &out, &errb); code != 0 {
 		t.Fatalf("-plan exit %d: %s", code, errb.String())
 	}
 	plan := strings.Split(strings.TrimSpace(out.String()), "\n")
@@ -78,7 +79,7 @@ func TestCommonContract(t *testing.T) {
 		t.Fatal("-plan ran tasks")
 	}
 	out.Reset()
-	if code := run(context.Background(), args, &out, &errb); code != 0 {
+	if code := runCode(context.Background(), args, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	var keys []string
@@ -105,10 +106,15 @@ func TestCommonContract(t *testing.T) {
 	}
 	slices.Sort(keys)
 	out.Reset()
-	if code := run(context.Background(), append([]string{"-force", "-task", "1"}, args...), &out, &errb); code != 0 {
+	if code := runCode(context.Background(), append([]string{"-force", "-task", "1"}, args...), &out, &errb); code != 0 {
 		t.Fatalf("-force exit %d: %s", code, errb.String())
 	}
 	if n := strings.Count(out.String(), "\n"); n != 1 || !strings.Contains(out.String(), `"cached":false`) || !strings.Contains(out.String(), keys[1]) {
 		t.Fatalf("-force -task 1 printed %q", out.String())
 	}
+}
+
+// runCode runs the binary's body with its exit code (internal.Run).
+func runCode(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return internal.Run(ctx, experiment, args, stdout, stderr, run)
 }
