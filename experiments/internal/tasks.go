@@ -5,168 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"genlab/nn"
 	"genlab/results"
 )
-
-// Task is one point of a sweep grid.
-type Task[C any] struct {
-	Index  int    // position in the sorted task list (what -task selects)
-	Key    string // results.Key(Config): the task directory name
-	Label  string // human label of its swept values, e.g. "D=128-seed1"; display only, never hashed
-	Seed   uint64 // TaskSeed(0, Key): base seed for the task's generators
-	Config C
-}
-
-// Axis is one swept dimension of a grid: Len values, the i-th applied to a
-// config by Set and shown in task labels as Label(i).
-type Axis[C any] struct {
-	Name  string
-	Len   int
-	Set   func(c *C, i int)
-	Label func(i int) string // the i-th value's part of a task label; nil: LabelPart(Name, fmt.Sprint(value))
-}
-
-// Values returns the axis that sets each of vs in turn through set, e.g.
-//
-//	Values("D", dims, func(c *Config, d float64) { c.D = d })
-//
-// Its labels are LabelPart(name, value) with the value printed by fmt
-// (floats in their shortest form).
-func Values[C, V any](name string, vs []V, set func(c *C, v V)) Axis[C] {
-	return Axis[C]{Name: name, Len: len(vs), Set: func(c *C, i int) { set(c, vs[i]) },
-		Label: func(i int) string { return LabelPart(name, formatValue(vs[i])) }}
-}
-
-// Labelled returns a copy of a whose task-label parts are label(i).
-func (a Axis[C]) Labelled(label func(i int) string) Axis[C] {
-	a.Label = label
-	return a
-}
-
-// LabelPart is one axis's part of a task label: "seed1" for the seed axis,
-// the value alone when it is a word ("pig", "resolvent", "learn"), else
-// "name=value" ("D=128", "k=0.5"). Characters that would not survive a file
-// name or a shell (spaces, slashes, quotes, brackets) become "_".
-func LabelPart(name, value string) string {
-	var s string
-	switch {
-	case name == "seed":
-		s = "seed" + value
-	case isWord(value):
-		s = value
-	default:
-		s = name + "=" + value
-	}
-	return strings.Map(func(r rune) rune {
-		if r <= ' ' || strings.ContainsRune(`/\"'[]{}()*?<>|;&$`+"`", r) {
-			return '_'
-		}
-		return r
-	}, s)
-}
-
-// isWord reports whether v starts with a letter and is not a number
-// ("inf", "nan" are numbers here: they need the axis name beside them).
-func isWord(v string) bool {
-	if v == "" {
-		return false
-	}
-	if _, err := strconv.ParseFloat(v, 64); err == nil {
-		return false
-	}
-	r := v[0]
-	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
-}
-
-// formatValue prints one axis value: floats in their shortest 'g' form
-// (+Inf as "inf"), anything else through fmt.
-func formatValue(v any) string {
-	switch x := v.(type) {
-	case float64:
-		if math.IsInf(x, 1) {
-			return "inf"
-		}
-		return strconv.FormatFloat(x, 'g', -1, 64)
-	case fmt.Stringer:
-		return x.String()
-	}
-	return fmt.Sprint(v)
-}
-
-// taskLabel joins the label parts of the axes that vary (Len > 1) and of the
-// seed axis, at the odometer position idx, with "-"; with nothing varying
-// it is "seed<n>" or, without a seed axis, "only".
-func taskLabel[C any](axes []Axis[C], idx []int) string {
-	var parts []string
-	for j, a := range axes {
-		if a.Len > 1 || a.Name == "seed" {
-			if a.Label != nil {
-				parts = append(parts, a.Label(idx[j]))
-			} else {
-				parts = append(parts, LabelPart(a.Name, strconv.Itoa(idx[j])))
-			}
-		}
-	}
-	if len(parts) == 0 {
-		return "only"
-	}
-	return strings.Join(parts, "-")
-}
-
-// Expand returns the tasks of the grid base × axes[0] × axes[1] × …: every
-// combination applied to a copy of base (a shallow copy: setters should
-// assign fields, not mutate shared slices). Tasks are sorted by key, so the
-// list (and each -task index) depends only on the set of configurations,
-// not on the order of axes or values; configurations that coincide are kept
-// once. An empty axis is a *UsageError.
-func Expand[C any](base C, axes ...Axis[C]) ([]Task[C], error) {
-	total := 1
-	for _, a := range axes {
-		if a.Len <= 0 {
-			return nil, Usagef("sweep axis %s has no values", a.Name)
-		}
-		total *= a.Len
-	}
-	idx := make([]int, len(axes))
-	seen := make(map[string]bool, total)
-	tasks := make([]Task[C], 0, total)
-	for n := 0; n < total; n++ {
-		cfg := base
-		for j, a := range axes {
-			a.Set(&cfg, idx[j])
-		}
-		key, err := results.Key(cfg)
-		if err != nil {
-			return nil, fmt.Errorf("expand: %w", err)
-		}
-		if !seen[key] {
-			seen[key] = true
-			tasks = append(tasks, Task[C]{Key: key, Label: taskLabel(axes, idx), Seed: TaskSeed(0, key), Config: cfg})
-		}
-		for j := len(idx) - 1; j >= 0; j-- { // odometer, last axis fastest
-			idx[j]++
-			if idx[j] < axes[j].Len {
-				break
-			}
-			idx[j] = 0
-		}
-	}
-	sort.Slice(tasks, func(i, j int) bool { return tasks[i].Key < tasks[j].Key })
-	for i := range tasks {
-		tasks[i].Index = i
-	}
-	return tasks, nil
-}
 
 // Environment variables that carry a task index, in order of precedence
 // after the -task flag.
@@ -208,6 +56,7 @@ type Runner struct {
 	Force      bool      // rerun finished tasks (their directory is cleared first)
 	Task       int       // ≥ 0 runs only that task; −1 lets SelectTask consult the environment (note: 0 is task 0)
 	Threads    int       // ≥ 1: runtime.GOMAXPROCS(Threads) before running
+	Jobs       int       // tasks run at once (≤ 1: one after the other)
 	Plan       bool      // print the task list and return
 	Headline   []string  // candidate headline figures (PNG names or globs), first found opens the experiment in index.html
 	BLAS       string    // BLAS description recorded in meta.json
@@ -221,7 +70,7 @@ type Runner struct {
 // when a build uses another.
 func (c *Common) Runner(experiment string, stdout, stderr io.Writer) Runner {
 	return Runner{
-		Experiment: experiment, Out: c.Out, Force: c.Force, Task: c.Task, Threads: c.Threads,
+		Experiment: experiment, Out: c.Out, Force: c.Force, Task: c.Task, Threads: c.Threads, Jobs: c.Jobs,
 		Plan: c.Plan, BLAS: "gonum (pure Go)", Args: os.Args, Stdout: stdout, Stderr: stderr,
 	}
 }
@@ -243,25 +92,24 @@ type taskLine[C any] struct {
 	Result     map[string]float64 `json:"result"`
 }
 
-// RunTasks runs the selected tasks (one if SelectTask names one, else all)
-// in order. Per task it opens the task directory (writing config.json);
+// RunTasks runs the selected tasks (one if SelectTask names one, else all),
+// up to r.Jobs at once, taking them in index order. Per task it opens the
+// task directory (writing config.json);
 // skips it if result.json records its key, unless Force, which clears the
 // directory first; writes meta.json; calls fn; records the end time in
 // meta.json; writes result.json last (atomically); and prints one JSON line
 // {"cached", "config", "experiment", "index", "key", "label", "result"} to Stdout —
-// skipped tasks print their stored result with cached = true. It stops at
-// a cancellation; a failed task is reported on Stderr and the others still
+// skipped tasks print their stored result with cached = true; with Jobs > 1
+// the lines come in the order the tasks finish. It starts no task after a
+// cancellation; a failed task is reported on Stderr and the others still
 // run, and the failures come back together as a *TasksError. -force reruns
 // every selected task from scratch (its directory cleared, finished or
 // not). With Plan it only prints {"index", "key", "label", "config"} lines.
-// Log lines name a task by its label and key.
+// Log lines name a task by its label and key. Tasks that run at once must
+// not share mutable state except through something that waits (such as
+// diffusion.ModelCache, which trains a model asked for twice only once).
 func RunTasks[C any](ctx context.Context, r Runner, tasks []Task[C], fn TaskFunc[C]) error {
-	if r.Stdout == nil {
-		r.Stdout = io.Discard
-	}
-	if r.Stderr == nil {
-		r.Stderr = io.Discard
-	}
+	r.Stdout, r.Stderr = lockedWriter(r.Stdout), lockedWriter(r.Stderr)
 	if r.Out == "" && !r.Plan {
 		return Usagef("-out \"\": want a run directory")
 	}
@@ -275,38 +123,38 @@ func RunTasks[C any](ctx context.Context, r Runner, tasks []Task[C], fn TaskFunc
 		sel = tasks[i : i+1]
 	}
 	if r.Plan {
-		for _, t := range sel {
-			b, err := results.Canonical(struct {
-				Index  int    `json:"index"`
-				Key    string `json:"key"`
-				Label  string `json:"label"`
-				Config C      `json:"config"`
-			}{t.Index, t.Key, t.Label, t.Config})
-			if err != nil {
-				return fmt.Errorf("plan: %w", err)
-			}
-			fmt.Fprintf(r.Stdout, "%s\n", b)
-		}
-		return nil
+		return printPlan(r, sel)
 	}
 	n := len(tasks)
-	var failed []error
-	for _, t := range sel {
-		if err := ctx.Err(); err != nil {
-			return errors.Join(append(failed, fmt.Errorf("before task %d (%s): %w", t.Index, t.Key, err))...)
+	failed, err := runPool(ctx, max(r.Jobs, 1), sel, func(t Task[C]) error {
+		err := runOne(ctx, r, n, t, fn)
+		if err != nil && ctx.Err() == nil && len(sel) > 1 {
+			fmt.Fprintf(r.Stderr, "%s: %v\n", r.Experiment, oneLine(err.Error()))
 		}
-		if err := runOne(ctx, r, n, t, fn); err != nil {
-			if ctx.Err() != nil {
-				return errors.Join(append(failed, err)...)
-			}
-			if len(sel) > 1 {
-				fmt.Fprintf(r.Stderr, "%s: %v\n", r.Experiment, oneLine(err.Error()))
-			}
-			failed = append(failed, err)
-		}
+		return err
+	})
+	if err != nil {
+		return errors.Join(append(failed, err)...)
 	}
 	if len(failed) > 0 {
 		return &TasksError{Failed: failed, Total: len(sel)}
+	}
+	return nil
+}
+
+// printPlan prints one {"index", "key", "label", "config"} line per task.
+func printPlan[C any](r Runner, sel []Task[C]) error {
+	for _, t := range sel {
+		b, err := results.Canonical(struct {
+			Index  int    `json:"index"`
+			Key    string `json:"key"`
+			Label  string `json:"label"`
+			Config C      `json:"config"`
+		}{t.Index, t.Key, t.Label, t.Config})
+		if err != nil {
+			return fmt.Errorf("plan: %w", err)
+		}
+		fmt.Fprintf(r.Stdout, "%s\n", b)
 	}
 	return nil
 }

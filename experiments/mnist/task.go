@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -21,35 +20,6 @@ import (
 	"genlab/results"
 )
 
-// Config is the resolved configuration of one mnist task; its canonical JSON
-// is hashed into the task key.
-type Config struct {
-	Seed        uint64  `json:"seed"`
-	Data        string  `json:"data_sha256"` // data.MNISTDigest of the idx files: a -data-dir is hashed by content, not by path
-	Net         string  `json:"net"`         // mlp or unet
-	Res         int     `json:"res"`         // 28, 14 or 7
-	D           string  `json:"D"`           // PFGM++ augmented dimensions; "inf" is EDM
-	Target      string  `json:"target"`
-	K           string  `json:"k,omitempty"`    // k-Diff target parameter (a number in [0,1] or "learn"); set when Target is "k"
-	Loss        string  `json:"loss,omitempty"` // k-Diff loss space (u, v or x), with K
-	SigmaData   float64 `json:"sigma_data"`
-	NTrain      int     `json:"n_train"` // training images (0: all 60,000)
-	NEval       int     `json:"n_eval"`  // generated (and real, and floor) samples for the final metrics
-	Steps       int     `json:"steps"`
-	Batch       int     `json:"batch"`
-	LR          float64 `json:"lr"`
-	Warmup      int     `json:"warmup"`
-	EMAHalfLife float64 `json:"ema_halflife"`
-	Hidden      int     `json:"hidden"`   // MLP
-	Layers      int     `json:"layers"`   // MLP
-	Fourier     int     `json:"fourier"`  // MLP noise embedding pairs
-	Channels    int     `json:"channels"` // U-Net base width
-	HeunSteps   []int   `json:"heun_steps"`
-	EvalEvery   int     `json:"eval_every"` // steps between fid_lenet evaluations during training
-	EvalN       int     `json:"eval_n"`     // samples per evaluation during training (at most NEval)
-	Quick       bool    `json:"quick"`      // the quick preset: fewer samples than the standard 10,000
-}
-
 // The random streams of a task.
 const (
 	streamSubset = iota + 1
@@ -59,12 +29,37 @@ const (
 )
 
 // sets holds the MNIST splits (28×28) and, per (resolution, N), the
-// evaluator over the first N test images, built once per process.
+// evaluator over the first N test images, built once per process and shared
+// by the tasks running at once (-jobs).
 type sets struct {
 	train, test *data.Images
 	mu          sync.Mutex
-	evals       map[[2]int]*fidlenet.Evaluator
+	evals       map[[2]int]*sharedEval
 }
+
+// sharedEval is a fidlenet.Evaluator that tasks running at once share: its
+// feature extractor keeps scratch buffers, so one call runs at a time.
+type sharedEval struct {
+	mu sync.Mutex
+	ev *fidlenet.Evaluator
+}
+
+// FID is fidlenet.Evaluator.FID.
+func (s *sharedEval) FID(fake *data.Images) (float64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ev.FID(fake)
+}
+
+// Evaluate is fidlenet.Evaluator.Evaluate.
+func (s *sharedEval) Evaluate(fake *data.Images, rng *rand.Rand) (fidlenet.Metrics, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ev.Evaluate(fake, rng)
+}
+
+// WeightsSHA256 is fidlenet.Evaluator.WeightsSHA256.
+func (s *sharedEval) WeightsSHA256() string { return s.ev.WeightsSHA256() }
 
 func loadSets(dir string) (*sets, error) {
 	train, err := data.LoadMNIST(dir, data.MNISTTrain)
@@ -75,7 +70,7 @@ func loadSets(dir string) (*sets, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sets{train: train, test: test, evals: map[[2]int]*fidlenet.Evaluator{}}, nil
+	return &sets{train: train, test: test, evals: map[[2]int]*sharedEval{}}, nil
 }
 
 func resize(im *data.Images, res int) *data.Images {
@@ -85,7 +80,7 @@ func resize(im *data.Images, res int) *data.Images {
 	return im.Downsample(im.H / res)
 }
 
-func (s *sets) evaluator(res, n int) (*fidlenet.Evaluator, *data.Images, error) {
+func (s *sets) evaluator(res, n int) (*sharedEval, *data.Images, error) {
 	if n > s.test.N {
 		return nil, nil, fmt.Errorf("n_eval %d exceeds the %d test images", n, s.test.N)
 	}
@@ -99,17 +94,17 @@ func (s *sets) evaluator(res, n int) (*fidlenet.Evaluator, *data.Images, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	s.evals[[2]int{res, n}] = e
-	return e, real, nil
+	se := &sharedEval{ev: e}
+	s.evals[[2]int{res, n}] = se
+	return se, real, nil
 }
 
-// kernel returns the noise kernel of D ("inf": Gaussian).
-func kernel(d string) (diffusion.Kernel, error) {
-	v, err := pfgm.ParseD(d)
-	if err != nil {
+// kernel returns the noise kernel of D (+Inf: Gaussian).
+func kernel(d augD) (diffusion.Kernel, error) {
+	k := pfgm.Kernel{D: float64(d)}
+	if err := k.Validate(); err != nil {
 		return nil, err
 	}
-	k := pfgm.Kernel{D: v}
 	if k.Gaussian() {
 		return diffusion.Gaussian{}, nil
 	}
@@ -148,31 +143,12 @@ func sample(ctx context.Context, m nn.Model, t diffusion.Target, k diffusion.Ker
 	return x, nfe, err
 }
 
-// gridImages returns the first 64 images of im as rows of values in [−1, 1].
-func gridImages(im *data.Images) [][]float64 {
-	n := min(64, im.N)
-	out := make([][]float64, n)
-	for i := range out {
-		out[i] = make([]float64, im.Dim())
-		for j, p := range im.Image(i) {
-			out[i][j] = data.PixelToUnit(p)
-		}
-	}
-	return out
-}
-
-// runTask trains, samples and evaluates one configuration in dir.
+// runTask trains, samples and evaluates one configuration in dir: MNIST
+// digits → network → diffusion.Train (with fid_lenet checkpoints) → Heun
+// samples at each step count → fid_lenet and its companions, beside the
+// train-vs-test floor.
 func runTask(ctx context.Context, cfg Config, s *sets, dir *results.Dir, log io.Writer, bar internal.Progress) (map[string]float64, error) {
 	t0 := time.Now()
-	rs := func(stream uint64) *rand.Rand { return rand.New(rand.NewPCG(cfg.Seed, stream)) }
-	train := s.train
-	if cfg.NTrain > 0 && cfg.NTrain < train.N {
-		train = train.Subset(rs(streamSubset).Perm(train.N)[:cfg.NTrain])
-	}
-	trainR := resize(train, cfg.Res)
-	X := trainR.Unit()
-	dim := cfg.Res * cfg.Res
-
 	target, err := parseTarget(cfg)
 	if err != nil {
 		return nil, err
@@ -181,15 +157,7 @@ func runTask(ctx context.Context, cfg Config, s *sets, dir *results.Dir, log io.
 	if err != nil {
 		return nil, err
 	}
-	var model nn.Model
-	switch cfg.Net {
-	case "mlp":
-		model, err = nn.NewMLP(nn.MLPConfig{In: dim, Out: dim, Hidden: cfg.Hidden, Layers: cfg.Layers, Fourier: cfg.Fourier}, rs(streamInit))
-	case "unet":
-		model, err = nn.NewUNet(nn.UNetConfig{C: 1, H: cfg.Res, W: cfg.Res, Channels: cfg.Channels}, rs(streamInit))
-	default:
-		err = fmt.Errorf("unknown net %q", cfg.Net)
-	}
+	model, err := newModel(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -197,73 +165,10 @@ func runTask(ctx context.Context, cfg Config, s *sets, dir *results.Dir, log io.
 	if err != nil {
 		return nil, err
 	}
-	meth := diffusion.Method{Kernel: k, Target: target, Sigma: diffusion.DefaultLogNormal}
-	genSeed := cfg.Seed*1000003 + 17
-	evalSeed := cfg.Seed*1000003 + 0x5eed // checkpoint evaluations: other prior draws than the headline
-
-	// Steps whose fid_lenet is already in metrics.jsonl (a resumed run).
-	done := map[int]bool{}
-	if prev, err := results.ReadMetrics(dir.Path("metrics.jsonl")); err == nil {
-		for _, st := range prev {
-			if _, ok := st.Values["fid_lenet_eval"]; ok {
-				done[st.Step] = true
-			}
-		}
-	}
-
-	// Train in segments ending at each evaluation step; each call of the
-	// one training loop resumes from the checkpoint the previous one wrote.
-	var tr *diffusion.Trained
-	var trainSec, evalSec float64
-	resumedFrom := -1
-	every := cfg.EvalEvery
-	if every <= 0 || every > cfg.Steps {
-		every = cfg.Steps
-	}
-	for end := min(every, cfg.Steps); ; end = min(end+every, cfg.Steps) {
-		t1 := time.Now()
-		tr, err = diffusion.Train(ctx, model, X, meth, diffusion.TrainConfig{
-			Steps: end, Batch: cfg.Batch, Seed: cfg.Seed,
-			Adam:        nn.AdamConfig{LR: cfg.LR, WarmupSteps: cfg.Warmup},
-			EMAHalfLife: cfg.EMAHalfLife, EMARampup: 0.05,
-			CheckpointPath: dir.Path("checkpoint.bin"), CheckpointEvery: 500,
-			LogEvery: 50,
-			Record:   dir.RecordValues,
-			Progress: internal.TrainStep(bar),
-		})
-		if err != nil {
-			return nil, err
-		}
-		trainSec += time.Since(t1).Seconds()
-		if resumedFrom < 0 {
-			resumedFrom = tr.Resumed
-		}
-		if evalN := min(cfg.EvalN, cfg.NEval); !done[end] && evalN > 3 {
-			t2 := time.Now()
-			bar.Phase(fmt.Sprintf("evaluate step %d", end))
-			x, _, err := sample(ctx, tr.EMA, target, k, evalN, dim, cfg.HeunSteps[0], evalSeed)
-			if err != nil {
-				return nil, err
-			}
-			fid, err := ev.FID(data.QuantizeUnit(x, cfg.Res, cfg.Res))
-			if err != nil {
-				return nil, err
-			}
-			if err := dir.Record(results.Step{Step: end, Values: map[string]float64{"fid_lenet_eval": fid}}); err != nil {
-				return nil, err
-			}
-			fmt.Fprintf(log, "mnist: step %d: fid_lenet %.3f (N = %d)\n", end, fid, evalN)
-			evalSec += time.Since(t2).Seconds()
-		}
-		if end == cfg.Steps {
-			break
-		}
-		bar.Phase("train")
-	}
-
-	res := map[string]float64{
-		"final_loss": tr.FinalLoss, "train_seconds": trainSec, "ckpt_eval_seconds": evalSec,
-		"resumed_from": float64(resumedFrom), "n_eval": float64(cfg.NEval),
+	j := &job{cfg: cfg, dir: dir, log: log, bar: bar, ev: ev, target: target, kernel: k, dim: cfg.Res * cfg.Res}
+	tr, res, err := j.train(ctx, model, trainingSet(cfg, s.train))
+	if err != nil {
+		return nil, err
 	}
 	if cfg.Quick {
 		res["quick"] = 1
@@ -276,94 +181,194 @@ func runTask(ctx context.Context, cfg Config, s *sets, dir *results.Dir, log io.
 		return nil, err
 	}
 	res["lenet_test_accuracy"] = info.TestAccuracy
-
-	// Headline samples and the other NFEs.
-	for i, n := range cfg.HeunSteps {
-		bar.Phase(fmt.Sprintf("sample NFE %d", 2*n-1))
-		t1 := time.Now()
-		x, nfe, err := sample(ctx, tr.EMA, target, k, cfg.NEval, dim, n, genSeed)
-		if err != nil {
-			return nil, err
-		}
-		sec := time.Since(t1).Seconds()
-		q := data.QuantizeUnit(x, cfg.Res, cfg.Res)
-		if i == 0 {
-			res["nfe"] = float64(nfe)
-			res["sample_seconds"] = sec
-			t2 := time.Now()
-			m, err := ev.Evaluate(q, rs(streamKID))
-			if err != nil {
-				return nil, err
-			}
-			for key, v := range m.Flat("") {
-				res[key] = v
-			}
-			res[fmt.Sprintf("nfe%d_fid_lenet", nfe)] = m.FIDLeNet
-			res["eval_seconds"] = time.Since(t2).Seconds()
-			if err := results.ImageGridRange(dir.Path("samples.png"), gridImages(q), cfg.Res, cfg.Res, 8, 8, -1, 1); err != nil {
-				return nil, err
-			}
-			if err := dir.WriteNPYUint8(results.SamplesFile, q.Pix, q.N, q.H, q.W); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		fid, err := ev.FID(q)
-		if err != nil {
-			return nil, err
-		}
-		res[fmt.Sprintf("nfe%d_fid_lenet", nfe)] = fid
+	if err := j.sampleAndScore(ctx, tr.EMA, res); err != nil {
+		return nil, err
 	}
-
 	// The floor: training digits against the same test digits, same N.
 	bar.Phase("evaluate: floor")
-	floor := resize(s.train.Subset(rs(streamFloor).Perm(s.train.N)[:cfg.NEval]), cfg.Res)
-	fm, err := ev.Evaluate(floor, rs(streamKID))
+	floor := resize(s.train.Subset(cfg.rand(streamFloor).Perm(s.train.N)[:cfg.NEval]), cfg.Res)
+	fm, err := ev.Evaluate(floor, cfg.rand(streamKID))
 	if err != nil {
 		return nil, err
 	}
 	for key, v := range fm.Flat("floor_") {
 		res[key] = v
 	}
-
-	// Pictures and the feature network's record.
-	if err := results.ImageGridRange(dir.Path("real.png"), gridImages(real), cfg.Res, cfg.Res, 8, 8, -1, 1); err != nil {
-		return nil, err
-	}
-	steps, err := results.ReadMetrics(dir.Path("metrics.jsonl"))
-	if err != nil {
-		return nil, err
-	}
-	if err := results.LossCurve(dir.Path("loss.png"), steps, "loss", true); err != nil {
-		return nil, err
-	}
-	var fidCurve results.Series
-	fidCurve.Name = fmt.Sprintf("fid_lenet (N = %d)", min(cfg.EvalN, cfg.NEval))
-	for _, st := range steps {
-		if v, ok := st.Values["fid_lenet_eval"]; ok {
-			fidCurve.X = append(fidCurve.X, float64(st.Step))
-			fidCurve.Y = append(fidCurve.Y, []float64{v})
-		}
-	}
-	if len(fidCurve.X) > 0 {
-		if err := results.MetricVsParam(dir.Path("fid_steps.png"), results.SweepPlot{
-			Title: "fid_lenet over training (EMA weights)", XLabel: "step", YLabel: "fid_lenet", YBounds: results.NonNegative,
-			Series: []results.Series{fidCurve},
-		}); err != nil {
-			return nil, err
-		}
-	}
-	rec, err := json.MarshalIndent(map[string]any{
-		"weights_sha256": ev.WeightsSHA256(), "test_accuracy": info.TestAccuracy,
-		"config": info.Config, "n": cfg.NEval, "quick": cfg.Quick,
-		"note": "fid_lenet: Fréchet distance of fidlenet penultimate features (not Inception FID)",
-	}, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	if err := results.WriteFileAtomic(dir.Path("fidlenet.json"), append(rec, '\n')); err != nil {
+	if err := j.figures(real, info); err != nil {
 		return nil, err
 	}
 	res["total_seconds"] = time.Since(t0).Seconds()
 	return res, nil
+}
+
+// rand returns the task's generator of stream.
+func (c Config) rand(stream uint64) *rand.Rand { return rand.New(rand.NewPCG(c.Seed, stream)) }
+
+// genSeed is the prior seed of the headline samples; evalSeed that of the
+// checkpoint evaluations (other prior draws than the headline).
+func (c Config) genSeed() uint64  { return c.Seed*1000003 + 17 }
+func (c Config) evalSeed() uint64 { return c.Seed*1000003 + 0x5eed }
+
+// trainingSet returns the task's training digits (a seeded subset of
+// NTrain when it is set) at its resolution, as rows in [−1, 1].
+func trainingSet(cfg Config, train *data.Images) *mat.Dense {
+	if cfg.NTrain > 0 && cfg.NTrain < train.N {
+		train = train.Subset(cfg.rand(streamSubset).Perm(train.N)[:cfg.NTrain])
+	}
+	return resize(train, cfg.Res).Unit()
+}
+
+// newModel returns the task's freshly initialised network.
+func newModel(cfg Config) (nn.Model, error) {
+	dim := cfg.Res * cfg.Res
+	switch cfg.Net {
+	case "mlp":
+		return nn.NewMLP(nn.MLPConfig{In: dim, Out: dim, Hidden: cfg.Hidden, Layers: cfg.Layers, Fourier: cfg.Fourier}, cfg.rand(streamInit))
+	case "unet":
+		return nn.NewUNet(nn.UNetConfig{C: 1, H: cfg.Res, W: cfg.Res, Channels: cfg.Channels}, cfg.rand(streamInit))
+	}
+	return nil, fmt.Errorf("unknown net %q", cfg.Net)
+}
+
+// job is one task's state shared by its steps.
+type job struct {
+	cfg    Config
+	dir    *results.Dir
+	log    io.Writer
+	bar    internal.Progress
+	ev     *sharedEval
+	target diffusion.Target
+	kernel diffusion.Kernel
+	dim    int
+}
+
+// train trains model on X in segments ending at each evaluation step
+// (every EvalEvery steps); each call of the one training loop resumes from
+// the checkpoint the previous one wrote, and after each the EMA model's
+// fid_lenet on EvalN samples goes into metrics.jsonl, unless a resumed run
+// recorded it already. It returns the last training result and the first
+// result values (timings, loss, where the run resumed from).
+func (j *job) train(ctx context.Context, model nn.Model, X *mat.Dense) (*diffusion.Trained, map[string]float64, error) {
+	cfg := j.cfg
+	done := j.evaluatedSteps()
+	meth := diffusion.Method{Kernel: j.kernel, Target: j.target, Sigma: diffusion.DefaultLogNormal}
+	var tr *diffusion.Trained
+	var trainSec, evalSec float64
+	resumedFrom := -1
+	every := cfg.EvalEvery
+	if every <= 0 || every > cfg.Steps {
+		every = cfg.Steps
+	}
+	for end := min(every, cfg.Steps); ; end = min(end+every, cfg.Steps) {
+		t1 := time.Now()
+		var err error
+		tr, err = diffusion.Train(ctx, model, X, meth, diffusion.TrainConfig{
+			Steps: end, Batch: cfg.Batch, Seed: cfg.Seed,
+			Adam:        nn.AdamConfig{LR: cfg.LR, WarmupSteps: cfg.Warmup},
+			EMAHalfLife: cfg.EMAHalfLife, EMARampup: 0.05,
+			CheckpointPath: j.dir.Path("checkpoint.bin"), CheckpointEvery: 500,
+			LogEvery: 50,
+			Record:   j.dir.RecordValues,
+			Progress: internal.TrainStep(j.bar),
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		trainSec += time.Since(t1).Seconds()
+		if resumedFrom < 0 {
+			resumedFrom = tr.Resumed
+		}
+		if evalN := min(cfg.EvalN, cfg.NEval); !done[end] && evalN > 3 {
+			t2 := time.Now()
+			if err := j.evaluateCheckpoint(ctx, tr.EMA, end, evalN); err != nil {
+				return nil, nil, err
+			}
+			evalSec += time.Since(t2).Seconds()
+		}
+		if end == cfg.Steps {
+			break
+		}
+		j.bar.Phase("train")
+	}
+	return tr, map[string]float64{
+		"final_loss": tr.FinalLoss, "train_seconds": trainSec, "ckpt_eval_seconds": evalSec,
+		"resumed_from": float64(resumedFrom), "n_eval": float64(cfg.NEval),
+	}, nil
+}
+
+// evaluatedSteps returns the steps whose fid_lenet is already in
+// metrics.jsonl (a resumed run).
+func (j *job) evaluatedSteps() map[int]bool {
+	done := map[int]bool{}
+	if prev, err := results.ReadMetrics(j.dir.Path("metrics.jsonl")); err == nil {
+		for _, st := range prev {
+			if _, ok := st.Values["fid_lenet_eval"]; ok {
+				done[st.Step] = true
+			}
+		}
+	}
+	return done
+}
+
+// evaluateCheckpoint records the fid_lenet of n samples of ema at step.
+func (j *job) evaluateCheckpoint(ctx context.Context, ema nn.Model, step, n int) error {
+	cfg := j.cfg
+	j.bar.Phase(fmt.Sprintf("evaluate step %d", step))
+	x, _, err := sample(ctx, ema, j.target, j.kernel, n, j.dim, cfg.HeunSteps[0], cfg.evalSeed())
+	if err != nil {
+		return err
+	}
+	fid, err := j.ev.FID(data.QuantizeUnit(x, cfg.Res, cfg.Res))
+	if err != nil {
+		return err
+	}
+	if err := j.dir.Record(results.Step{Step: step, Values: map[string]float64{"fid_lenet_eval": fid}}); err != nil {
+		return err
+	}
+	fmt.Fprintf(j.log, "mnist: step %d: fid_lenet %.3f (N = %d)\n", step, fid, n)
+	return nil
+}
+
+// sampleAndScore samples ema with Heun at each of HeunSteps: the first
+// (headline) draw gets every metric, samples.png and samples.npy; the
+// others their fid_lenet as nfe<n>_fid_lenet.
+func (j *job) sampleAndScore(ctx context.Context, ema nn.Model, res map[string]float64) error {
+	cfg := j.cfg
+	for i, n := range cfg.HeunSteps {
+		j.bar.Phase(fmt.Sprintf("sample NFE %d", 2*n-1))
+		t1 := time.Now()
+		x, nfe, err := sample(ctx, ema, j.target, j.kernel, cfg.NEval, j.dim, n, cfg.genSeed())
+		if err != nil {
+			return err
+		}
+		sec := time.Since(t1).Seconds()
+		q := data.QuantizeUnit(x, cfg.Res, cfg.Res)
+		if i > 0 {
+			fid, err := j.ev.FID(q)
+			if err != nil {
+				return err
+			}
+			res[fmt.Sprintf("nfe%d_fid_lenet", nfe)] = fid
+			continue
+		}
+		res["nfe"] = float64(nfe)
+		res["sample_seconds"] = sec
+		t2 := time.Now()
+		m, err := j.ev.Evaluate(q, cfg.rand(streamKID))
+		if err != nil {
+			return err
+		}
+		for key, v := range m.Flat("") {
+			res[key] = v
+		}
+		res[fmt.Sprintf("nfe%d_fid_lenet", nfe)] = m.FIDLeNet
+		res["eval_seconds"] = time.Since(t2).Seconds()
+		if err := results.ImageGridRange(j.dir.Path("samples.png"), gridImages(q), cfg.Res, cfg.Res, 8, 8, -1, 1); err != nil {
+			return err
+		}
+		if err := j.dir.WriteNPYUint8(results.SamplesFile, q.Pix, q.N, q.H, q.W); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -2,16 +2,19 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"genlab/diffusion"
 	"genlab/kdiff"
 	"genlab/nn"
+	"genlab/pfgm"
 	"genlab/results"
 )
 
@@ -114,5 +117,33 @@ func TestFidVsK(t *testing.T) {
 	}
 	if _, err := os.Stat(q); err == nil {
 		t.Error("fid_vs_k drawn without k-Diff rows")
+	}
+}
+
+// D is a number from the -D flag to the kernel, and in config.json (so in
+// the task key) the string it always was: "128", "inf".
+func TestDKeepsItsJSON(t *testing.T) {
+	for _, c := range []struct {
+		d    float64
+		want string
+	}{{128, `"D":"128"`}, {math.Inf(1), `"D":"inf"`}, {2.5, `"D":"2.5"`}} {
+		b, err := results.Canonical(Config{D: augD(c.d)})
+		if err != nil || !strings.Contains(string(b), c.want) {
+			t.Errorf("D = %v: %s (%v), want %s", c.d, b, err, c.want)
+		}
+		var back Config
+		if err := json.Unmarshal(b, &back); err != nil || float64(back.D) != c.d {
+			t.Errorf("D = %v: read back %v (%v)", c.d, back.D, err)
+		}
+	}
+	var d augD
+	if err := d.UnmarshalText([]byte("0.5")); err == nil {
+		t.Error("D = 0.5 accepted")
+	}
+	if k, err := kernel(augD(math.Inf(1))); err != nil || k != (diffusion.Gaussian{}) {
+		t.Errorf("kernel(inf) = %v, %v; want the Gaussian", k, err)
+	}
+	if k, err := kernel(augD(64)); err != nil || k.(pfgm.Kernel).D != 64 {
+		t.Errorf("kernel(64) = %v, %v", k, err)
 	}
 }

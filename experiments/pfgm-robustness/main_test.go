@@ -3,21 +3,23 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"genlab/experiments/internal"
 	"genlab/results"
 )
 
 func TestBadFlagsExit2(t *testing.T) {
 	for _, args := range [][]string{
-		{"-D", "0"}, {"-D", "-1"}, {"-D", "abc"}, {"-alpha", "-0.1"}, {"-alpha", "inf"}, {"-bits", "0"}, {"-steps", "0"}, {"-data", "nope"}, {"-preset", "x"},
+		{"-D", "0"}, {"-D", "-1"}, {"-D", "abc"}, {"-alpha", "-0.1"}, {"-alpha", "inf"}, {"-bits", "0"}, {"-heun-steps", "0"}, {"-steps", "-1"}, {"-data", "nope"}, {"-preset", "x"},
 	} {
 		var out, errb bytes.Buffer
-		code := run(context.Background(), append(args, "-out", t.TempDir()), &out, &errb)
+		code := runCode(context.Background(), append(args, "-out", t.TempDir()), &out, &errb)
 		if code != 2 {
 			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, errb.String())
 		}
@@ -33,9 +35,9 @@ func TestBadFlagsExit2(t *testing.T) {
 // and α = 0.3 change them.
 func TestRobustnessInvariants(t *testing.T) {
 	dir := t.TempDir()
-	args := []string{"-preset", "quick", "-train-steps", "150", "-D", "4,inf", "-alpha", "0,0.3", "-bits", "1,16", "-steps", "3,18", "-out", dir}
+	args := []string{"-preset", "quick", "-steps", "150", "-D", "4,inf", "-alpha", "0,0.3", "-bits", "1,16", "-heun-steps", "3,18", "-out", dir}
 	var out, errb bytes.Buffer
-	if code := run(context.Background(), args, &out, &errb); code != 0 {
+	if code := runCode(context.Background(), args, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	tab, err := results.Collect(dir, experiment)
@@ -73,4 +75,9 @@ func TestRobustnessInvariants(t *testing.T) {
 			t.Error(err)
 		}
 	}
+}
+
+// runCode runs the binary's body with its exit code (internal.Run).
+func runCode(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return internal.Run(ctx, experiment, args, stdout, stderr, run)
 }

@@ -17,28 +17,6 @@ import (
 	"genlab/results"
 )
 
-// Config is the resolved configuration of one toy2d task; its canonical
-// JSON is hashed into the task key.
-type Config struct {
-	Toy          string  `json:"toy"`
-	Seed         uint64  `json:"seed"`
-	Target       string  `json:"target"`
-	NTrain       int     `json:"n_train"`
-	NEval        int     `json:"n_eval"`
-	Steps        int     `json:"steps"`
-	Batch        int     `json:"batch"`
-	Hidden       int     `json:"hidden"`
-	Layers       int     `json:"layers"`
-	Fourier      int     `json:"fourier"`
-	LR           float64 `json:"lr"`
-	Warmup       int     `json:"warmup"`
-	EMAHalfLife  float64 `json:"ema_halflife"`
-	SigmaData    float64 `json:"sigma_data"` // 0: the training set's per-coordinate std
-	HeunSteps    []int   `json:"heun_steps"` // the first is the headline (samples.png)
-	IdealPoints  int     `json:"ideal_points"`
-	CheckpointEv int     `json:"checkpoint_every"`
-}
-
 // The random streams of a task, so that every draw has its own source.
 const (
 	streamTrainSet = iota + 1
@@ -55,7 +33,9 @@ func sharedDirs() *mat.Dense {
 	return metrics.RandomDirections(2, 256, rand.New(rand.NewPCG(0, 0x5357)))
 }
 
-// runTask trains, samples and evaluates one configuration in dir.
+// runTask trains, samples and evaluates one configuration in dir: data →
+// MLP → diffusion.Train → Heun samples at each step count and from the
+// exact denoiser → sliced Wasserstein and MMD to held-out data.
 func runTask(ctx context.Context, cfg Config, dir *results.Dir, bar internal.Progress) (map[string]float64, error) {
 	toy, err := data.ParseToy(cfg.Toy)
 	if err != nil {
@@ -65,7 +45,6 @@ func runTask(ctx context.Context, cfg Config, dir *results.Dir, bar internal.Pro
 	train := toy.Sample(cfg.NTrain, rs(streamTrainSet))
 	heldA := toy.Sample(cfg.NEval, rs(streamHeldA))
 	heldB := toy.Sample(cfg.NEval, rs(streamHeldB))
-
 	sd := cfg.SigmaData
 	if sd == 0 {
 		sd = data.PooledStd(train)
@@ -74,26 +53,13 @@ func runTask(ctx context.Context, cfg Config, dir *results.Dir, bar internal.Pro
 	if err != nil {
 		return nil, err
 	}
-	model, err := nn.NewMLP(nn.MLPConfig{In: 2, Out: 2, Hidden: cfg.Hidden, Layers: cfg.Layers, Fourier: cfg.Fourier}, rs(streamInit))
-	if err != nil {
-		return nil, err
-	}
 	meth := diffusion.Method{Kernel: diffusion.Gaussian{}, Target: target, Sigma: diffusion.DefaultLogNormal}
 	t0 := time.Now()
-	tr, err := diffusion.Train(ctx, model, train, meth, diffusion.TrainConfig{
-		Steps: cfg.Steps, Batch: cfg.Batch, Seed: cfg.Seed,
-		Adam:        nn.AdamConfig{LR: cfg.LR, WarmupSteps: cfg.Warmup},
-		EMAHalfLife: cfg.EMAHalfLife, EMARampup: 0.05,
-		CheckpointPath: dir.Path("checkpoint.bin"), CheckpointEvery: cfg.CheckpointEv,
-		LogEvery: 50,
-		Record:   dir.RecordValues,
-		Progress: internal.TrainStep(bar),
-	})
+	tr, err := trainNet(ctx, cfg, meth, train, dir, bar)
 	if err != nil {
 		return nil, err
 	}
 	trainSec := time.Since(t0).Seconds()
-
 	// The loss the best linear denoiser would reach: a network pinned near
 	// it has learned nothing beyond the data covariance.
 	bar.Phase("evaluate: floors")
@@ -103,28 +69,87 @@ func runTask(ctx context.Context, cfg Config, dir *results.Dir, bar internal.Pro
 		"linear_level": lin, "loss_over_linear": tr.FinalLoss / lin,
 		"resumed_from": float64(tr.Resumed), "n_eval": float64(cfg.NEval),
 	}
-	dirs := sharedDirs()
-	hs := bandwidths(heldA, rs(streamMMD))
-	score := func(prefix string, x *mat.Dense) {
-		res[prefix+"sw1"] = metrics.SlicedWassersteinDirs(x, heldA, dirs, 1)
-		res[prefix+"sw2"] = metrics.SlicedWassersteinDirs(x, heldA, dirs, 2)
-		res[prefix+"mmd2"] = metrics.MMD2(x, heldA, hs)
+	sc := scorer{res: res, held: heldA, dirs: sharedDirs(), hs: bandwidths(heldA, rs(streamMMD))}
+	sc.floor(heldB)
+	headline, err := sampleNet(ctx, cfg, tr.EMA, target, sc, bar)
+	if err != nil {
+		return nil, err
 	}
-	// The floor: two independent held-out draws of the same size.
-	res["sw_floor"] = metrics.SlicedWassersteinDirs(heldB, heldA, dirs, 1)
-	res["sw2_floor"] = metrics.SlicedWassersteinDirs(heldB, heldA, dirs, 2)
-	res["mmd2_floor"] = metrics.MMD2(heldB, heldA, hs)
+	if toy == data.Ring8 {
+		modeStats(res, headline)
+	}
+	// The exact denoiser of (a subset of) the training set: what an
+	// infinitely flexible network would reproduce — the training points.
+	bar.Phase("sample: exact denoiser")
+	ideal := diffusion.Ideal{Data: train.Slice(0, min(cfg.IdealPoints, cfg.NTrain), 0, 2).(*mat.Dense), Kernel: diffusion.Gaussian{}}
+	xi := diffusion.PriorSamples(diffusion.Gaussian{}, cfg.NEval, 2, diffusion.SigmaMax, genSeed(cfg.Seed))
+	if _, err := diffusion.Heun(ctx, ideal, xi, diffusion.KarrasSigmas(cfg.HeunSteps[0], diffusion.SigmaMin, diffusion.SigmaMax, diffusion.Rho), nil); err != nil {
+		return nil, err
+	}
+	sc.score("ideal_", xi)
+	bar.Phase("figures")
+	return res, taskFigures(cfg, dir, res, headline, xi, heldA)
+}
 
-	den, err := diffusion.NewNetDenoiser(tr.EMA, target, 512)
+// genSeed is the generation seed of a task seed: sample i starts from the
+// prior draw PCG(genSeed, i).
+func genSeed(seed uint64) uint64 { return seed*1000003 + 17 }
+
+// trainNet trains the task's MLP on train with the one training loop,
+// resuming from the task's checkpoint.
+func trainNet(ctx context.Context, cfg Config, meth diffusion.Method, train *mat.Dense, dir *results.Dir, bar internal.Progress) (*diffusion.Trained, error) {
+	model, err := nn.NewMLP(nn.MLPConfig{In: 2, Out: 2, Hidden: cfg.Hidden, Layers: cfg.Layers, Fourier: cfg.Fourier},
+		rand.New(rand.NewPCG(cfg.Seed, streamInit)))
+	if err != nil {
+		return nil, err
+	}
+	return diffusion.Train(ctx, model, train, meth, diffusion.TrainConfig{
+		Steps: cfg.Steps, Batch: cfg.Batch, Seed: cfg.Seed,
+		Adam:        nn.AdamConfig{LR: cfg.LR, WarmupSteps: cfg.Warmup},
+		EMAHalfLife: cfg.EMAHalfLife, EMARampup: 0.05,
+		CheckpointPath: dir.Path("checkpoint.bin"), CheckpointEvery: cfg.CheckpointEv,
+		LogEvery: 50,
+		Record:   dir.RecordValues,
+		Progress: internal.TrainStep(bar),
+	})
+}
+
+// scorer writes the metrics of samples against held-out data into res.
+type scorer struct {
+	res  map[string]float64
+	held *mat.Dense
+	dirs *mat.Dense // sliced-Wasserstein directions
+	hs   []float64  // MMD bandwidths
+}
+
+// score records prefix+sw1, sw2 and mmd2 of x.
+func (s scorer) score(prefix string, x *mat.Dense) {
+	s.res[prefix+"sw1"] = metrics.SlicedWassersteinDirs(x, s.held, s.dirs, 1)
+	s.res[prefix+"sw2"] = metrics.SlicedWassersteinDirs(x, s.held, s.dirs, 2)
+	s.res[prefix+"mmd2"] = metrics.MMD2(x, s.held, s.hs)
+}
+
+// floor records the metrics of other, an independent held-out draw of the
+// same size: the floor no sampler can beat.
+func (s scorer) floor(other *mat.Dense) {
+	s.res["sw_floor"] = metrics.SlicedWassersteinDirs(other, s.held, s.dirs, 1)
+	s.res["sw2_floor"] = metrics.SlicedWassersteinDirs(other, s.held, s.dirs, 2)
+	s.res["mmd2_floor"] = metrics.MMD2(other, s.held, s.hs)
+}
+
+// sampleNet samples the EMA network with Heun at each of cfg.HeunSteps and
+// scores each draw (the first unprefixed, the others as nfe<n>_); it
+// returns the first draw, the headline samples.
+func sampleNet(ctx context.Context, cfg Config, ema nn.Model, target diffusion.Target, sc scorer, bar internal.Progress) (*mat.Dense, error) {
+	den, err := diffusion.NewNetDenoiser(ema, target, 512)
 	if err != nil {
 		return nil, err
 	}
 	defer den.Close()
-	genSeed := cfg.Seed*1000003 + 17
 	var headline *mat.Dense
 	for i, n := range cfg.HeunSteps {
 		bar.Phase(fmt.Sprintf("sample NFE %d", 2*n-1))
-		x := diffusion.PriorSamples(diffusion.Gaussian{}, cfg.NEval, 2, diffusion.SigmaMax, genSeed)
+		x := diffusion.PriorSamples(diffusion.Gaussian{}, cfg.NEval, 2, diffusion.SigmaMax, genSeed(cfg.Seed))
 		t1 := time.Now()
 		nfe, err := diffusion.Heun(ctx, den, x, diffusion.KarrasSigmas(n, diffusion.SigmaMin, diffusion.SigmaMax, diffusion.Rho), nil)
 		if err != nil {
@@ -134,44 +159,12 @@ func runTask(ctx context.Context, cfg Config, dir *results.Dir, bar internal.Pro
 		if i == 0 {
 			headline = x
 			p = ""
-			res["nfe"] = float64(nfe)
-			res["sample_seconds"] = time.Since(t1).Seconds()
+			sc.res["nfe"] = float64(nfe)
+			sc.res["sample_seconds"] = time.Since(t1).Seconds()
 		}
-		score(p, x)
+		sc.score(p, x)
 	}
-	if toy == data.Ring8 {
-		modeStats(res, headline)
-	}
-
-	// The exact denoiser of (a subset of) the training set: what an
-	// infinitely flexible network would reproduce — the training points.
-	bar.Phase("sample: exact denoiser")
-	ideal := diffusion.Ideal{Data: train.Slice(0, min(cfg.IdealPoints, cfg.NTrain), 0, 2).(*mat.Dense), Kernel: diffusion.Gaussian{}}
-	xi := diffusion.PriorSamples(diffusion.Gaussian{}, cfg.NEval, 2, diffusion.SigmaMax, genSeed)
-	if _, err := diffusion.Heun(ctx, ideal, xi, diffusion.KarrasSigmas(cfg.HeunSteps[0], diffusion.SigmaMin, diffusion.SigmaMax, diffusion.Rho), nil); err != nil {
-		return nil, err
-	}
-	score("ideal_", xi)
-
-	bar.Phase("figures")
-	title := fmt.Sprintf("%s, seed %d: SW1 %.3f (floor %.3f)", cfg.Toy, cfg.Seed, res["sw1"], res["sw_floor"])
-	if err := results.Scatter2D(dir.Path("samples.png"), title, headline, heldA); err != nil {
-		return nil, err
-	}
-	if err := dir.WriteNPY(results.SamplesFile, headline); err != nil {
-		return nil, err
-	}
-	if err := results.Scatter2D(dir.Path("ideal_samples.png"), cfg.Toy+": exact-denoiser sampler", xi, heldA); err != nil {
-		return nil, err
-	}
-	steps, err := results.ReadMetrics(dir.Path("metrics.jsonl"))
-	if err != nil {
-		return nil, err
-	}
-	if err := results.LossCurve(dir.Path("loss.png"), steps, "loss", true); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return headline, nil
 }
 
 // bandwidths are the RBF bandwidths of the MMD: the median pairwise distance

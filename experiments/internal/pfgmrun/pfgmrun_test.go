@@ -1,4 +1,4 @@
-package pfgmexp
+package pfgmrun
 
 import (
 	"math"

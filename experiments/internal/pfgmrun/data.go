@@ -1,8 +1,8 @@
-// Package pfgmexp holds what the PFGM++ experiments (pfgm-sweep and
+// Package pfgmrun holds what the PFGM++ experiments (pfgm-sweep and
 // pfgm-robustness) share: the data sets by name, the task configuration,
 // training through diffusion.Train with a model cache shared by both
 // experiments, sampling, and the metrics.
-package pfgmexp
+package pfgmrun
 
 import (
 	"fmt"

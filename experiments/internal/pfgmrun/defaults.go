@@ -1,4 +1,4 @@
-package pfgmexp
+package pfgmrun
 
 // DefaultTrain returns the training settings of a preset for data of the
 // given dimension (the data, D and seed fields are left for the caller).

@@ -1,0 +1,353 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+
+	"genlab/data"
+	"genlab/experiments/internal"
+	"genlab/fidlenet"
+	"genlab/pfgm"
+	"genlab/results"
+)
+
+// summaryFigures draws the sample grids of every setting side by side,
+// fid_lenet against NFE (mean ± 95% CI over seeds) for the settings sampled
+// at several NFEs, with the floor as its own series, fid_lenet against D
+// when several D were run, and against k when several k were run.
+func summaryFigures(dir string, t *results.Table) error {
+	names, groups := settings(t)
+	if err := samplesBySetting(dir, t, names, groups); err != nil {
+		return err
+	}
+	if err := fidVsNFE(filepath.Join(dir, "fid_vs_nfe.png"), t, names, groups); err != nil {
+		return err
+	}
+	if err := fidVsD(filepath.Join(dir, "fid_vs_D.png"), t); err != nil {
+		return err
+	}
+	return fidVsK(filepath.Join(dir, "fid_vs_k.png"), t)
+}
+
+// settings groups the rows that differ only in their seed, each group
+// named by its network, resolution, D, training length, target and the
+// sizes that vary across the table; the names come sorted.
+func settings(t *results.Table) ([]string, map[string][]int) {
+	groups := map[string][]int{}
+	for i := range t.Rows {
+		g := fmt.Sprintf("%s %d² D=%s %s steps", t.Get(i, "net"), atoi(t.Get(i, "res")), t.Get(i, "D"), t.Get(i, "steps"))
+		g += targetLabel(t, i)
+		for _, c := range []string{"hidden", "layers", "channels", "batch", "lr", "n_eval", "n_train"} {
+			if len(distinct(t, c)) > 1 {
+				g += " " + c + "=" + t.Get(i, c)
+			}
+		}
+		groups[g] = append(groups[g], i)
+	}
+	names := make([]string, 0, len(groups))
+	for k := range groups {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names, groups
+}
+
+// fidVsNFE draws one line per setting sampled at two NFEs or more, and
+// the floor (train vs test digits, which does not depend on the setting)
+// once; nothing when no setting has two NFEs.
+func fidVsNFE(path string, t *results.Table, names []string, groups map[string][]int) error {
+	nfeCols := internal.NFEColumns(t, "_fid_lenet")
+	xs := make([]float64, 0, len(nfeCols))
+	for x := range nfeCols {
+		xs = append(xs, x)
+	}
+	sort.Float64s(xs)
+	var series []results.Series
+	var floorSeries *results.Series
+	for _, g := range names {
+		s := results.Series{Name: g}
+		floor := results.Series{Name: "floor (train vs test digits)"}
+		for _, x := range xs {
+			var ys, fl []float64
+			for _, i := range groups[g] {
+				if v, err := t.Float(i, nfeCols[x]); err == nil {
+					ys = append(ys, v)
+				}
+				if v, err := t.Float(i, "floor_fid_lenet"); err == nil {
+					fl = append(fl, v)
+				}
+			}
+			if len(ys) > 0 {
+				s.X, s.Y = append(s.X, x), append(s.Y, ys)
+				floor.X, floor.Y = append(floor.X, x), append(floor.Y, fl)
+			}
+		}
+		if len(s.X) > 1 {
+			series = append(series, s)
+			if floorSeries == nil {
+				floorSeries = &floor
+			}
+		}
+	}
+	if floorSeries == nil {
+		return nil
+	}
+	return results.MetricVsParam(path, results.SweepPlot{
+		Title: "MNIST: fid_lenet vs NFE (Heun)", XLabel: "NFE", YLabel: "fid_lenet",
+		LogX: true, LogY: true, Series: append(series, *floorSeries), YBounds: results.NonNegative,
+	})
+}
+
+// fidVsD draws fid_lenet against D (∞ = EDM), one line per network,
+// resolution, training length and target that was run at two D or more.
+func fidVsD(path string, t *results.Table) error {
+	var byD results.Groups
+	for i := range t.Rows {
+		d, err := pfgm.ParseD(t.Get(i, "D"))
+		if err != nil {
+			continue
+		}
+		if v, err := t.Float(i, "fid_lenet"); err == nil {
+			byD.Add(fmt.Sprintf("%s %d² %s steps%s", t.Get(i, "net"), atoi(t.Get(i, "res")), t.Get(i, "steps"), targetLabel(t, i)), d, v)
+		}
+	}
+	var dSeries []results.Series
+	for _, s := range byD.Series() {
+		if len(s.X) > 1 {
+			dSeries = append(dSeries, s)
+		}
+	}
+	if len(dSeries) == 0 {
+		return nil
+	}
+	return results.MetricVsParam(path, results.SweepPlot{
+		Title: "MNIST: fid_lenet vs D (PFGM++)", XLabel: "D", YLabel: "fid_lenet", LogX: true, Series: dSeries,
+		YBounds: results.NonNegative, Refs: floorRef(t),
+	})
+}
+
+// targetLabel is the part of a setting's name that names its target: ""
+// for EDM, " eps" etc. for the other EDM-core targets, " k=0.5 v-loss" for
+// the k-Diff family.
+func targetLabel(t *results.Table, i int) string {
+	switch v := t.Get(i, "target"); v {
+	case "edm":
+		return ""
+	case "k":
+		return fmt.Sprintf(" k=%s %s-loss", t.Get(i, "k"), t.Get(i, "loss"))
+	default:
+		return " " + v
+	}
+}
+
+// fidVsK draws fid_lenet against the k-Diff target parameter k (mean and
+// 95% CI over seeds), one line per network, resolution, D and loss space
+// with fixed k, and the learned-k runs as their own series placed at the
+// mean of their final k. Nothing is drawn unless some line has two k.
+func fidVsK(path string, t *results.Table) error {
+	var lines results.Groups
+	learned := map[string][2][]float64{} // name → (final k, fid_lenet) per seed
+	for i := range t.Rows {
+		if t.Get(i, "target") != "k" {
+			continue
+		}
+		fid, err := t.Float(i, "fid_lenet")
+		if err != nil {
+			continue
+		}
+		name := fmt.Sprintf("%s %d² D=%s %s-loss", t.Get(i, "net"), atoi(t.Get(i, "res")), t.Get(i, "D"), t.Get(i, "loss"))
+		if t.Get(i, "k") == "learn" {
+			kf, err := t.Float(i, "k_final")
+			if err != nil {
+				continue
+			}
+			l := learned[name]
+			l[0], l[1] = append(l[0], kf), append(l[1], fid)
+			learned[name] = l
+			continue
+		}
+		k, err := strconv.ParseFloat(t.Get(i, "k"), 64)
+		if err != nil {
+			continue
+		}
+		lines.Add(name, k, fid)
+	}
+	series, multi := lines.Series(), false
+	for _, s := range series {
+		multi = multi || len(s.X) > 1
+	}
+	for name, l := range learned {
+		mean := 0.0
+		for _, k := range l[0] {
+			mean += k
+		}
+		series = append(series, results.Series{Name: name + ", learned k", X: []float64{mean / float64(len(l[0]))}, Y: [][]float64{l[1]}})
+	}
+	if !multi {
+		return nil
+	}
+	sort.Slice(series, func(a, b int) bool { return series[a].Name < series[b].Name })
+	return results.MetricVsParam(path, results.SweepPlot{
+		Title: "MNIST: fid_lenet vs k-Diff target k (0 = ε, ½ = v, 1 = x)", XLabel: "k", YLabel: "fid_lenet", LogY: true, Series: series,
+		YBounds: results.NonNegative, Refs: floorRef(t),
+	})
+}
+
+// floorRef is the train-vs-test fid_lenet floor (mean over the table's
+// rows) as a reference line, or none when no row has it.
+func floorRef(t *results.Table) []results.RefLine {
+	var s float64
+	n := 0
+	for i := range t.Rows {
+		if v, err := t.Float(i, "floor_fid_lenet"); err == nil && !math.IsNaN(v) {
+			s += v
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return []results.RefLine{{Y: s / float64(n), Label: "floor (train vs test digits)"}}
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+// distinct returns the distinct values of column c.
+func distinct(t *results.Table, c string) map[string]bool {
+	out := map[string]bool{}
+	for i := range t.Rows {
+		out[t.Get(i, c)] = true
+	}
+	return out
+}
+
+// maxPanels bounds the settings drawn side by side.
+const maxPanels = 16
+
+// samplesBySetting draws the samples.png of one task per setting (the
+// first row of each group) side by side, titled with the setting, into
+// samples_by_setting.png, four panels per row.
+func samplesBySetting(dir string, t *results.Table, names []string, groups map[string][]int) error {
+	var panels []*plot.Plot
+	for _, g := range names {
+		if len(panels) == maxPanels {
+			break
+		}
+		key := t.Get(groups[g][0], "key")
+		b, err := os.ReadFile(filepath.Join(dir, key, "samples.png"))
+		if err != nil {
+			continue // a task without pictures (e.g. failed): leave it out
+		}
+		img, err := png.Decode(bytes.NewReader(b))
+		if err != nil {
+			return fmt.Errorf("samples of %s: %w", key, err)
+		}
+		p := plot.New()
+		p.Title.Text = g
+		p.HideAxes()
+		r := img.Bounds()
+		p.Add(plotter.NewImage(img, 0, 0, float64(r.Dx()), float64(r.Dy())))
+		panels = append(panels, p)
+	}
+	if len(panels) == 0 {
+		return nil
+	}
+	cols := min(4, len(panels))
+	rows := (len(panels) + cols - 1) / cols
+	grid := make([][]*plot.Plot, rows)
+	for i := range grid {
+		grid[i] = make([]*plot.Plot, cols)
+		for j := range grid[i] {
+			if k := i*cols + j; k < len(panels) {
+				grid[i][j] = panels[k]
+			}
+		}
+	}
+	const side = 3 * vg.Inch
+	c := vgimg.New(vg.Length(cols)*side, vg.Length(rows)*(side+0.3*vg.Inch))
+	dc := draw.New(c)
+	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Millimeter, PadY: vg.Millimeter}
+	canvases := plot.Align(grid, tiles, dc)
+	for i := range grid {
+		for j, p := range grid[i] {
+			if p != nil {
+				p.Draw(canvases[i][j])
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
+		return fmt.Errorf("samples by setting: %w", err)
+	}
+	return results.WriteFileAtomic(filepath.Join(dir, "samples_by_setting.png"), buf.Bytes())
+}
+
+// figures writes the task's pictures — real digits, the loss curve and
+// fid_lenet over training — and fidlenet.json, the feature network's record.
+func (j *job) figures(real *data.Images, info fidlenet.Info) error {
+	cfg := j.cfg
+	if err := results.ImageGridRange(j.dir.Path("real.png"), gridImages(real), cfg.Res, cfg.Res, 8, 8, -1, 1); err != nil {
+		return err
+	}
+	steps, err := results.ReadMetrics(j.dir.Path("metrics.jsonl"))
+	if err != nil {
+		return err
+	}
+	if err := results.LossCurve(j.dir.Path("loss.png"), steps, "loss", true); err != nil {
+		return err
+	}
+	var fidCurve results.Series
+	fidCurve.Name = fmt.Sprintf("fid_lenet (N = %d)", min(cfg.EvalN, cfg.NEval))
+	for _, st := range steps {
+		if v, ok := st.Values["fid_lenet_eval"]; ok {
+			fidCurve.X = append(fidCurve.X, float64(st.Step))
+			fidCurve.Y = append(fidCurve.Y, []float64{v})
+		}
+	}
+	if len(fidCurve.X) > 0 {
+		if err := results.MetricVsParam(j.dir.Path("fid_steps.png"), results.SweepPlot{
+			Title: "fid_lenet over training (EMA weights)", XLabel: "step", YLabel: "fid_lenet", YBounds: results.NonNegative,
+			Series: []results.Series{fidCurve},
+		}); err != nil {
+			return err
+		}
+	}
+	rec, err := json.MarshalIndent(map[string]any{
+		"weights_sha256": j.ev.WeightsSHA256(), "test_accuracy": info.TestAccuracy,
+		"config": info.Config, "n": cfg.NEval, "quick": cfg.Quick,
+		"note": "fid_lenet: Fréchet distance of fidlenet penultimate features (not Inception FID)",
+	}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return results.WriteFileAtomic(j.dir.Path("fidlenet.json"), append(rec, '\n'))
+}
+
+// gridImages returns the first 64 images of im as rows of values in [−1, 1].
+func gridImages(im *data.Images) [][]float64 {
+	n := min(64, im.N)
+	out := make([][]float64, n)
+	for i := range out {
+		out[i] = make([]float64, im.Dim())
+		for j, p := range im.Image(i) {
+			out[i][j] = data.PixelToUnit(p)
+		}
+	}
+	return out
+}
