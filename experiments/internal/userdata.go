@@ -3,6 +3,8 @@ package internal
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"genlab/data"
 	"genlab/data/mesh"
@@ -36,4 +38,23 @@ func MNISTData(flagDir string) (dir, digest string, err error) {
 		return "", "", Usagef("-data-dir %s: %v", dir, err)
 	}
 	return dir, digest, nil
+}
+
+// CGALMesh checks the mesh file name.off in dir before any task runs: a
+// missing file is a *UsageError naming the flag, the value and the path
+// (with the script that fetches the meshes), an unusable one as CheckMesh
+// says. It returns the file's content digest (data.FileDigest), which the
+// task key hashes so that meshes are keyed by content, not by path.
+func CGALMesh(dir, name, flag string, stderr io.Writer, experiment string) (digest string, err error) {
+	path := filepath.Join(dir, name+".off")
+	if _, err := os.Stat(path); err != nil {
+		return "", Usagef("%s %s: %s not found (run scripts/cgal-meshes.sh)", flag, name, path)
+	}
+	if err := CheckMesh(path, stderr, experiment); err != nil {
+		return "", err
+	}
+	if digest, err = data.FileDigest(path); err != nil {
+		return "", Usagef("%s %s: %v", flag, name, err)
+	}
+	return digest, nil
 }

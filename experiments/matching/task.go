@@ -15,49 +15,6 @@ import (
 	"genlab/results"
 )
 
-// Config is the resolved configuration of one pair; its canonical JSON is
-// hashed into the task key.
-type Config struct {
-	Pair      string   `json:"pair"`
-	Seed      uint64   `json:"seed"`
-	Noise     float64  `json:"noise"`          // target jitter, fraction of √area
-	K         int      `json:"k"`              // functional map size
-	KEig      int      `json:"k_eig"`          // eigenpairs computed
-	ZoomEnd   int      `json:"zoom_end"`       // ZoomOut end size (0: off)
-	ZoomStep  int      `json:"zoom_step"`      // ZoomOut step
-	DescrNum  int      `json:"descr_num"`      // WKS energies (pyFM n_descr)
-	DescrNEv  int      `json:"descr_nev"`      // eigenpairs used by the WKS
-	DescrStep int      `json:"descr_step"`     // keep every step-th descriptor
-	MuLap     float64  `json:"mu_lap"`         // μ of the Laplacian mask (DiffuMatch lap_mask: 1e-3)
-	MuRes     float64  `json:"mu_res"`         // μ of the resolvent mask (ULRSSM: 100)
-	Gamma     float64  `json:"gamma"`          // resolvent γ
-	WAxiom    float64  `json:"w_axiom"`        // orthogonality and bijectivity weight of "axiomatic"
-	SrcLevel  int      `json:"src_level"`      // blob source icosphere level
-	TgtCube   int      `json:"tgt_cube"`       // blob target cube-sphere resolution
-	MaxAngle  float64  `json:"max_angle"`      // blob articulation range (rad)
-	MaxBend   float64  `json:"max_bend"`       // blob bend range
-	DefBend   float64  `json:"def_bend"`       // CGAL deformation bend range
-	DefAngle  float64  `json:"def_angle"`      // CGAL deformation joint angle range (rad)
-	MaxEval   int      `json:"max_eval"`       // evaluated target vertices (random subset; 0: all)
-	SymTol    float64  `json:"sym_tol"`        // CGAL: mirror residual/√area below which the source counts as symmetric
-	Flip      float64  `json:"flip,omitempty"` // CGAL: fraction of nearly flat edges flipped in the target (new tessellation)
-	Methods   []string `json:"methods"`
-	// CGALDir is the default mesh directory (the Debian package's files,
-	// keyed by path as before); a -cgal directory is MeshDir instead, out of
-	// the key, and the pair's mesh file is keyed by content, MeshSHA.
-	CGALDir string `json:"cgal_dir,omitempty"`
-	MeshDir string `json:"-"`
-	MeshSHA string `json:"mesh_sha256,omitempty"`
-}
-
-// meshDir returns the directory the pair's mesh is read from.
-func (c Config) meshDir() string {
-	if c.MeshDir != "" {
-		return c.MeshDir
-	}
-	return c.CGALDir
-}
-
 const (
 	streamPair = iota + 1
 	streamEval
@@ -129,164 +86,205 @@ func makePair(cfg Config) (pairData, error) {
 	return pd, nil
 }
 
-// bar counts the methods done and names the phase.
+// pairRun is one pair's solved state: the bases, the descriptors projected
+// on them, the evaluators and the result so far.
+type pairRun struct {
+	cfg    Config
+	p      mesh.Pair
+	b1, b2 *matching.Basis
+	A, B   *mat.Dense // descriptors projected on the k-dimensional bases
+	ev     *matching.Evaluator
+	evSym  *matching.Evaluator // against the mirrored ground truth (nil: no symmetry known)
+	sym    []int               // mirror map on the source (nil: no symmetry known)
+	colors [][3]float64
+	res    map[string]float64
+}
+
+// runTask solves and scores one pair with every method (and each after
+// ZoomOut); bar counts the methods done and names the phase.
 func runTask(ctx context.Context, cfg Config, d *results.Dir, bar internal.Progress) (map[string]float64, error) {
 	t0 := time.Now()
 	bar.Phase("eigenbases")
-	pd, err := makePair(cfg)
+	r, err := newPairRun(cfg)
 	if err != nil {
 		return nil, err
-	}
-	p := pd.p
-	res := map[string]float64{"n_src": float64(len(p.Src.V)), "n_tgt": float64(len(p.Tgt.V))}
-	if cfg.Flip > 0 {
-		res["flips"] = float64(pd.flips)
-	}
-	if !math.IsNaN(pd.symRes) {
-		res["sym_residual"] = pd.symRes
-	}
-	eo := matching.EigenOptions{Rng: internal.NewRand(cfg.Seed, streamEigen), Name: cfg.Pair}
-	b1, err := matching.LaplaceBeltrami(p.Src, cfg.KEig, false, eo)
-	if err != nil {
-		return nil, fmt.Errorf("source eigenbasis: %w", err)
-	}
-	b2, err := matching.LaplaceBeltrami(p.Tgt, cfg.KEig, false, eo)
-	if err != nil {
-		return nil, fmt.Errorf("target eigenbasis: %w", err)
-	}
-	res["time_eigen_s"] = time.Since(t0).Seconds()
-	do := matching.DescriptorOptions{Num: cfg.DescrNum, NEv: cfg.DescrNEv, Step: cfg.DescrStep}
-	A := b1.Truncated(cfg.K).Project(matching.Descriptors(b1, do))
-	B := b2.Truncated(cfg.K).Project(matching.Descriptors(b2, do))
-
-	// evaluation: a fixed random subset of target vertices
-	var eval []int
-	if cfg.MaxEval > 0 && cfg.MaxEval < len(p.Tgt.V) {
-		eval = internal.NewRand(cfg.Seed, streamEval).Perm(len(p.Tgt.V))[:cfg.MaxEval]
 	}
 	bar.Phase("geodesics")
-	g := matching.NewGraph(p.Src, true)
-	area := p.Src.Area()
-	ev, err := matching.NewEvaluator(ctx, g, area, p.GT, eval)
-	if err != nil {
+	if err := r.evaluators(ctx); err != nil {
 		return nil, err
 	}
-	var evSym *matching.Evaluator
-	if pd.sym != nil {
-		sgt := make([]int, len(p.GT))
-		for y, x := range p.GT {
-			sgt[y] = pd.sym[x]
-		}
-		if evSym, err = matching.NewEvaluator(ctx, g, area, sgt, eval); err != nil {
-			return nil, err
-		}
-	}
-	k := cfg.K
-	score := func(name string, p2p []int) error {
-		e, err := ev.Errors(p2p)
-		if err != nil {
-			return err
-		}
-		res[name+"_err"] = 100 * matching.Mean(e)
-		for i, c := range matching.CumulativeCurve(e, curveThresholds) {
-			res[fmt.Sprintf("%s_cum%02d", name, i)] = c
-		}
-		if evSym != nil {
-			es, err := evSym.Errors(p2p)
-			if err != nil {
-				return err
-			}
-			fr := matching.FlipRate(e, es)
-			res[name+"_flip"] = fr
-			flipped := 0.0
-			if fr > 0.5 {
-				flipped = 1
-			}
-			res[name+"_flipped"] = flipped
-		}
-		return nil
-	}
-	colors := matching.CoordColors(p.Src)
 	for _, m := range cfg.Methods {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		bar.Phase(m)
-		tm := time.Now()
-		var C *mat.Dense
-		switch m {
-		case "lsq":
-			C, err = matching.SolveFMap(A, B, nil, 0)
-		case "commutativity":
-			C, err = matching.SolveFMap(A, B, matching.LaplacianMask(b1.Values, b2.Values, k, k, false), cfg.MuLap)
-		case "resolvent":
-			C, err = matching.SolveFMap(A, B, matching.ResolventMask(b1.Values, b2.Values, k, k, cfg.Gamma), cfg.MuRes)
-		case "axiomatic":
-			W12 := matching.LaplacianMask(b1.Values, b2.Values, k, k, false)
-			W21 := matching.LaplacianMask(b2.Values, b1.Values, k, k, false)
-			var C21 *mat.Dense
-			if C, err = matching.SolveFMap(A, B, W12, cfg.MuLap); err != nil {
-				break
-			}
-			if C21, err = matching.SolveFMap(B, A, W21, cfg.MuLap); err != nil {
-				break
-			}
-			e := &matching.MapEnergy{A: A, B: B, W12: W12, W21: W21, Mu: cfg.MuLap, WOrtho: cfg.WAxiom, WBij: cfg.WAxiom}
-			C, _, err = e.Minimize(ctx, C, C21, 300)
-		case "oracle":
-			C = matching.FMapFromP2P(p.GT, b1, b2, k, k)
-		default:
-			return nil, fmt.Errorf("unknown method %q", m)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", m, err)
-		}
-		p2p := matching.P2PFromFMap(C, b1, b2, false)
-		if err := score(m, p2p); err != nil {
+		if err := r.method(ctx, m, d, bar); err != nil {
 			return nil, err
 		}
-		res[m+"_time_s"] = time.Since(tm).Seconds()
-		if err := matching.SavePNG(d.Path(m+"_fmap.png"), matching.MapImage(C, 8)); err != nil {
-			return nil, err
-		}
-		if err := d.WriteNPY(m+"_fmap.npy", C); err != nil { // the method's final output, k×k
-			return nil, err
-		}
-		if err := savePair(d.Path(m+"_corr.png"), p, colors, p2p); err != nil {
-			return nil, err
-		}
-		if cfg.ZoomEnd > 0 {
-			bar.Phase(m + " ZoomOut")
-			tz := time.Now()
-			Cz, pz, err := matching.ZoomOut(ctx, C, b1, b2, cfg.ZoomEnd, cfg.ZoomStep)
-			if err != nil {
-				return nil, fmt.Errorf("%s ZoomOut: %w", m, err)
-			}
-			if err := score(m+"_zo", pz); err != nil {
-				return nil, err
-			}
-			res[m+"_zo_time_s"] = time.Since(tz).Seconds()
-			if err := matching.SavePNG(d.Path(m+"_zo_fmap.png"), matching.MapImage(Cz, 4)); err != nil {
-				return nil, err
-			}
-			if err := savePair(d.Path(m+"_zo_corr.png"), p, colors, pz); err != nil {
-				return nil, err
-			}
-		}
-		if err := d.Record(results.Step{Step: len(res), Values: map[string]float64{m + "_err": res[m+"_err"]}}); err != nil {
+		if err := d.Record(results.Step{Step: len(r.res), Values: map[string]float64{m + "_err": r.res[m+"_err"]}}); err != nil {
 			return nil, err
 		}
 		bar.Add(1)
 	}
-	res["time_total_s"] = time.Since(t0).Seconds()
-	for kk, v := range res {
+	r.res["time_total_s"] = time.Since(t0).Seconds()
+	for kk, v := range r.res {
 		if math.IsNaN(v) {
 			return nil, fmt.Errorf("metric %s is NaN", kk)
 		}
 	}
-	return res, nil
+	return r.res, nil
 }
 
+// newPairRun makes the pair, its Laplace–Beltrami bases and the projected
+// WKS descriptors.
+func newPairRun(cfg Config) (*pairRun, error) {
+	t0 := time.Now()
+	pd, err := makePair(cfg)
+	if err != nil {
+		return nil, err
+	}
+	r := &pairRun{cfg: cfg, p: pd.p, res: map[string]float64{"n_src": float64(len(pd.p.Src.V)), "n_tgt": float64(len(pd.p.Tgt.V))}}
+	if cfg.Flip > 0 {
+		r.res["flips"] = float64(pd.flips)
+	}
+	if !math.IsNaN(pd.symRes) {
+		r.res["sym_residual"] = pd.symRes
+	}
+	eo := matching.EigenOptions{Rng: internal.NewRand(cfg.Seed, streamEigen), Name: cfg.Pair}
+	if r.b1, err = matching.LaplaceBeltrami(r.p.Src, cfg.KEig, false, eo); err != nil {
+		return nil, fmt.Errorf("source eigenbasis: %w", err)
+	}
+	if r.b2, err = matching.LaplaceBeltrami(r.p.Tgt, cfg.KEig, false, eo); err != nil {
+		return nil, fmt.Errorf("target eigenbasis: %w", err)
+	}
+	r.res["time_eigen_s"] = time.Since(t0).Seconds()
+	do := matching.DescriptorOptions{Num: cfg.DescrNum, NEv: cfg.DescrNEv, Step: cfg.DescrStep}
+	r.A = r.b1.Truncated(cfg.K).Project(matching.Descriptors(r.b1, do))
+	r.B = r.b2.Truncated(cfg.K).Project(matching.Descriptors(r.b2, do))
+	r.colors, r.sym = matching.CoordColors(r.p.Src), pd.sym
+	return r, nil
+}
+
+// evaluators prepares the geodesic evaluators on a fixed random subset of
+// target vertices: against the ground truth and, for a source with a known
+// mirror symmetry, against the mirrored ground truth.
+func (r *pairRun) evaluators(ctx context.Context) error {
+	var eval []int
+	if r.cfg.MaxEval > 0 && r.cfg.MaxEval < len(r.p.Tgt.V) {
+		eval = internal.NewRand(r.cfg.Seed, streamEval).Perm(len(r.p.Tgt.V))[:r.cfg.MaxEval]
+	}
+	g := matching.NewGraph(r.p.Src, true)
+	area := r.p.Src.Area()
+	var err error
+	if r.ev, err = matching.NewEvaluator(ctx, g, area, r.p.GT, eval); err != nil || r.sym == nil {
+		return err
+	}
+	sgt := make([]int, len(r.p.GT))
+	for y, x := range r.p.GT {
+		sgt[y] = r.sym[x]
+	}
+	r.evSym, err = matching.NewEvaluator(ctx, g, area, sgt, eval)
+	return err
+}
+
+// score records the mean geodesic error ×100 of p2p as <name>_err, its
+// cumulative curve, and with a known symmetry the flip rate and whether the
+// map is flipped (rate > ½).
+func (r *pairRun) score(name string, p2p []int) error {
+	e, err := r.ev.Errors(p2p)
+	if err != nil {
+		return err
+	}
+	r.res[name+"_err"] = 100 * matching.Mean(e)
+	for i, c := range matching.CumulativeCurve(e, curveThresholds) {
+		r.res[fmt.Sprintf("%s_cum%02d", name, i)] = c
+	}
+	if r.evSym == nil {
+		return nil
+	}
+	es, err := r.evSym.Errors(p2p)
+	if err != nil {
+		return err
+	}
+	fr := matching.FlipRate(e, es)
+	r.res[name+"_flip"] = fr
+	flipped := 0.0
+	if fr > 0.5 {
+		flipped = 1
+	}
+	r.res[name+"_flipped"] = flipped
+	return nil
+}
+
+// solve returns the k×k functional map of method m.
+func (r *pairRun) solve(ctx context.Context, m string) (*mat.Dense, error) {
+	k, b1, b2, A, B := r.cfg.K, r.b1, r.b2, r.A, r.B
+	switch m {
+	case "lsq":
+		return matching.SolveFMap(A, B, nil, 0)
+	case "commutativity":
+		return matching.SolveFMap(A, B, matching.LaplacianMask(b1.Values, b2.Values, k, k, false), r.cfg.MuLap)
+	case "resolvent":
+		return matching.SolveFMap(A, B, matching.ResolventMask(b1.Values, b2.Values, k, k, r.cfg.Gamma), r.cfg.MuRes)
+	case "axiomatic":
+		W12 := matching.LaplacianMask(b1.Values, b2.Values, k, k, false)
+		W21 := matching.LaplacianMask(b2.Values, b1.Values, k, k, false)
+		C, err := matching.SolveFMap(A, B, W12, r.cfg.MuLap)
+		if err != nil {
+			return nil, err
+		}
+		C21, err := matching.SolveFMap(B, A, W21, r.cfg.MuLap)
+		if err != nil {
+			return nil, err
+		}
+		e := &matching.MapEnergy{A: A, B: B, W12: W12, W21: W21, Mu: r.cfg.MuLap, WOrtho: r.cfg.WAxiom, WBij: r.cfg.WAxiom}
+		C, _, err = e.Minimize(ctx, C, C21, 300)
+		return C, err
+	case "oracle":
+		return matching.FMapFromP2P(r.p.GT, b1, b2, k, k), nil
+	}
+	return nil, fmt.Errorf("unknown method %q", m)
+}
+
+// method solves, scores and pictures method m, then the same after ZoomOut.
+func (r *pairRun) method(ctx context.Context, m string, d *results.Dir, bar internal.Progress) error {
+	bar.Phase(m)
+	tm := time.Now()
+	C, err := r.solve(ctx, m)
+	if err != nil {
+		return fmt.Errorf("%s: %w", m, err)
+	}
+	p2p := matching.P2PFromFMap(C, r.b1, r.b2, false)
+	if err := r.score(m, p2p); err != nil {
+		return err
+	}
+	r.res[m+"_time_s"] = time.Since(tm).Seconds()
+	if err := matching.SavePNG(d.Path(m+"_fmap.png"), matching.MapImage(C, 8)); err != nil {
+		return err
+	}
+	if err := d.WriteNPY(m+"_fmap.npy", C); err != nil { // the method's final output, k×k
+		return err
+	}
+	if err := savePair(d.Path(m+"_corr.png"), r.p, r.colors, p2p); err != nil {
+		return err
+	}
+	if r.cfg.ZoomEnd == 0 {
+		return nil
+	}
+	bar.Phase(m + " ZoomOut")
+	tz := time.Now()
+	Cz, pz, err := matching.ZoomOut(ctx, C, r.b1, r.b2, r.cfg.ZoomEnd, r.cfg.ZoomStep)
+	if err != nil {
+		return fmt.Errorf("%s ZoomOut: %w", m, err)
+	}
+	if err := r.score(m+"_zo", pz); err != nil {
+		return err
+	}
+	r.res[m+"_zo_time_s"] = time.Since(tz).Seconds()
+	if err := matching.SavePNG(d.Path(m+"_zo_fmap.png"), matching.MapImage(Cz, 4)); err != nil {
+		return err
+	}
+	return savePair(d.Path(m+"_zo_corr.png"), r.p, r.colors, pz)
+}
 func savePair(path string, p mesh.Pair, c1 [][3]float64, p2p []int) error {
 	img := matching.Render([]*mesh.Mesh{p.Src, p.Tgt}, [][][3]float64{c1, matching.TransferColors(c1, p2p)}, matching.DefaultView, 800, 400)
 	return matching.SavePNG(path, img)

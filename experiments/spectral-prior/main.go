@@ -19,12 +19,10 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
-	"genlab/data"
 	"genlab/experiments/internal"
 	"genlab/matching/prior"
 	"genlab/metrics"
@@ -154,16 +152,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	digest := map[string]string{} // CGAL meshes by name: keyed by content, not by path
 	for _, s := range append(append([]string{}, sets.Values...), base.Map.CGAL...) {
 		if !strings.HasPrefix(s, "blob") && !strings.HasPrefix(s, "shift") {
-			path := filepath.Join(base.CGALDir, s+".off")
-			if _, err := os.Stat(path); err != nil {
-				return internal.Usagef("-sets %s: %s not found (run scripts/cgal-meshes.sh)", s, path)
-			}
-			if err := internal.CheckMesh(path, stderr, experiment); err != nil {
-				return err
-			}
-			sum, err := data.FileDigest(path)
+			sum, err := internal.CGALMesh(base.CGALDir, s, "-sets", stderr, experiment)
 			if err != nil {
-				return internal.Usagef("-sets %s: %v", s, err)
+				return err
 			}
 			digest[s] = sum
 		}
