@@ -3,9 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 
 	"genlab/experiments/internal/kdiffrun"
@@ -48,7 +49,7 @@ func pairsFigures(dir string, t *results.Table, base kdiffrun.Config, bs bottlen
 			}
 		}
 		star := results.Series{Name: "k* = N/(N+n)"}
-		for _, x := range sortedKeys(ratios) {
+		for _, x := range slices.Sorted(maps.Keys(ratios)) {
 			star.X = append(star.X, x)
 			star.Y = append(star.Y, []float64{ratios[x]})
 		}
@@ -95,21 +96,11 @@ func learnedByRatio(t *results.Table, rows []int, rel string, ratios map[float64
 		ks = append(ks, k)
 		stars = append(stars, N/(N+n))
 	}
-	for _, x := range sortedKeys(byRatio) {
+	for _, x := range slices.Sorted(maps.Keys(byRatio)) {
 		s.X = append(s.X, x)
 		s.Y = append(s.Y, byRatio[x])
 	}
 	return s, ks, stars
-}
-
-// sortedKeys returns the keys of m in ascending order.
-func sortedKeys[V any](m map[float64]V) []float64 {
-	xs := make([]float64, 0, len(m))
-	for x := range m {
-		xs = append(xs, x)
-	}
-	sort.Float64s(xs)
-	return xs
 }
 
 // widthFigures draws SW₁, off-manifold RMS, teacher-forced MSE and the
