@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -169,7 +170,7 @@ func makePair(cfg Config, set string, idx int) (*pairData, error) {
 	if pd.b2, err = matching.LaplaceBeltrami(pd.p.Tgt, cfg.KEig, false, eo); err != nil {
 		return nil, fmt.Errorf("target eigenbasis: %w", err)
 	}
-	if contains(cfg.Regimes, string(prior.Noisy)) {
+	if slices.Contains(cfg.Regimes, string(prior.Noisy)) {
 		pd.tgtNoisy = prior.NoisyTarget(pd.p.Tgt, cfg.Noise, internal.NewRand(ps, streamNoise))
 		if pd.bn, err = matching.LaplaceBeltrami(pd.tgtNoisy, cfg.KEig, false, eo); err != nil {
 			return nil, fmt.Errorf("jittered target eigenbasis: %w", err)
@@ -765,14 +766,6 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
 
 // cropImages crops rows of K×K images to k×k.
 func cropImages(im *mat.Dense, K, k int) *mat.Dense {
