@@ -766,7 +766,6 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-
 // cropImages crops rows of K×K images to k×k.
 func cropImages(im *mat.Dense, K, k int) *mat.Dense {
 	if k == K {
