@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
@@ -84,7 +85,7 @@ func makePair(cfg Config, set string, idx int) (*pairData, error) {
 	if pd.b2, err = matching.LaplaceBeltrami(pd.p.Tgt, cfg.KEig, false, eo); err != nil {
 		return nil, fmt.Errorf("target eigenbasis: %w", err)
 	}
-	if contains(cfg.Regimes, string(prior.Noisy)) {
+	if slices.Contains(cfg.Regimes, string(prior.Noisy)) {
 		pd.tgtNoisy = prior.NoisyTarget(pd.p.Tgt, cfg.Noise, internal.NewRand(ps, streamNoise))
 		if pd.bn, err = matching.LaplaceBeltrami(pd.tgtNoisy, cfg.KEig, false, eo); err != nil {
 			return nil, fmt.Errorf("jittered target eigenbasis: %w", err)
@@ -310,13 +311,4 @@ func b2f(b bool) float64 {
 		return 1
 	}
 	return 0
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
