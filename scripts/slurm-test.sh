@@ -247,3 +247,21 @@ if len(r1) != len(r2) or bad:
 print("slurm-test: summary.csv: %d rows x %d columns identical to the local run (%s left out)"
       % (len(r1), len(keep), ", ".join(c for c in h1 if skip(c))))
 EOF
+
+# --- every experiment: -emit slurm, -emit k8s, -collect, a bad combination -------------
+go build -o "$W/bin/all/" ./experiments/...
+for b in "$W"/bin/all/*; do
+  e=$(basename "$b")
+  o=$W/emit-check
+  "$b" -preset quick -out "$o" -emit slurm >"$o.$e.sbatch" 2>"$o.$e.log" || { cat "$o.$e.log"; fail "$e -emit slurm"; }
+  grep -q '^#SBATCH --array=0-' "$o.$e.sbatch" || fail "$e -emit slurm printed no --array"
+  "$b" -preset quick -out "$o" -emit k8s >"$o.$e.yaml" 2>"$o.$e.log" || { cat "$o.$e.log"; fail "$e -emit k8s"; }
+  grep -q '^  completionMode: Indexed' "$o.$e.yaml" || fail "$e -emit k8s printed no Indexed Job"
+  set +e
+  "$b" -preset quick -out "$o" -collect >/dev/null 2>"$o.$e.log"; rc=$?
+  "$b" -preset quick -out "$o" -emit slurm -task 0 >/dev/null 2>"$o.$e.bad"; bad=$?
+  set -e
+  [ $rc = 1 ] && grep -q -- "--array=0" "$o.$e.log" || { cat "$o.$e.log"; fail "$e -collect of nothing: exit $rc"; }
+  [ $bad = 2 ] && [ "$(wc -l <"$o.$e.bad")" = 1 ] || { cat "$o.$e.bad"; fail "$e -emit slurm -task 0: exit $bad"; }
+  say "$e: $(grep '^#SBATCH --array' "$o.$e.sbatch"), k8s $(grep '^  completions' "$o.$e.yaml" | tr -d ' '), -collect exit 1, -emit slurm -task 0 exit 2"
+done
