@@ -59,8 +59,9 @@ type Lock struct {
 // alike. It holds this process's host, pid and start time.
 //
 // A lock found in place is stale, and taken over, when its process is dead
-// on this host (same host name, no such pid) or when it has not been
-// refreshed for LockStale (a holder refreshes it every LockHeartbeat). A
+// on this host (same host name, no such pid, or this process's pid written
+// before this process started) or when it has not been refreshed for
+// LockStale (a holder refreshes it every LockHeartbeat). A
 // live lock is waited for, polling every LockPoll; waiting is called once
 // with the holder when the wait begins. A cancelled ctx ends the wait with
 // ctx's error.
@@ -163,13 +164,25 @@ func readLock(path string) (LockInfo, []byte, time.Time, error) {
 	return l, b, st.ModTime(), nil
 }
 
+// processStart is when this process started (near enough: when the
+// package was initialised).
+var processStart = time.Now()
+
 // stale reports whether holder's lock, last refreshed at mtime, may be
-// taken over by a process on host.
+// taken over by a process on host. A lock with this process's own pid
+// taken before this process started is stale: an earlier incarnation with
+// the same pid wrote it (a restarted container runs as pid 1 again).
 func stale(holder LockInfo, host string, mtime time.Time) bool {
 	if time.Since(mtime) > LockStale {
 		return true
 	}
-	return holder.Host == host && !processAlive(holder.PID)
+	if holder.Host != host {
+		return false
+	}
+	if holder.PID == os.Getpid() {
+		return holder.Start.Before(processStart.Add(-time.Second))
+	}
+	return !processAlive(holder.PID)
 }
 
 // processAlive reports whether a process with this pid exists on this

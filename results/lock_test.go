@@ -114,6 +114,7 @@ func TestLockStaleTakeover(t *testing.T) {
 		{"other host, fresh", LockInfo{Host: host + "-elsewhere", PID: 1, Start: time.Now()}, 0, false},
 		{"other host, not refreshed", LockInfo{Host: host + "-elsewhere", PID: 1, Start: time.Now()}, 3 * time.Second, true},
 		{"live pid, not refreshed", LockInfo{Host: host, PID: os.Getpid(), Start: time.Now()}, 3 * time.Second, true},
+		{"our pid, before we started", LockInfo{Host: host, PID: os.Getpid(), Start: processStart.Add(-time.Hour)}, 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
