@@ -79,6 +79,7 @@ type Common struct {
 	Out     string // -out DIR: run root, default "runs"
 	Seeds   Seeds  // -seeds 0,1,2 or 0-4: replicate seeds, default 0,1,2
 	Threads int    // -threads N ≥ 1: GOMAXPROCS for the run; 0 leaves it alone
+	Jobs    int    // -jobs N ≥ 1: tasks run at once, default 1
 	Task    int    // -task i ≥ 0: run only task i; −1 means unset (Register sets it; a bare Common{} has 0)
 	Force   bool   // -force: rerun finished tasks
 	Plan    bool   // -plan: print the task list as JSON lines and exit
@@ -86,8 +87,8 @@ type Common struct {
 }
 
 // Register adds the common flags to fs. Fields already set on c are the
-// defaults; zero fields default to -preset default, -out runs, -seeds 0,1,2
-// and -task unset (−1).
+// defaults; zero fields default to -preset default, -out runs, -seeds 0,1,2,
+// -jobs 1 and -task unset (−1).
 func (c *Common) Register(fs *flag.FlagSet) {
 	if c.Preset == "" {
 		c.Preset = Default
@@ -101,17 +102,14 @@ func (c *Common) Register(fs *flag.FlagSet) {
 	if c.Task == 0 {
 		c.Task = -1
 	}
+	if c.Jobs == 0 {
+		c.Jobs = 1
+	}
 	fs.Var(&c.Preset, "preset", "experiment size: quick, default or full")
 	fs.StringVar(&c.Out, "out", c.Out, "run root `directory`")
 	fs.Var(&c.Seeds, "seeds", "replicate `seeds`: comma list with ranges, e.g. 0,1,2 or 0-4")
-	fs.Func("threads", "`N` ≥ 1: GOMAXPROCS for this run (default: leave as is)", func(s string) error {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > MaxThreads {
-			return fmt.Errorf("%q is not an integer in [1, %d]", s, MaxThreads)
-		}
-		c.Threads = n
-		return nil
-	})
+	fs.Func("threads", "`N` ≥ 1: GOMAXPROCS for this run (default: leave as is)", countFlag(&c.Threads))
+	fs.Func("jobs", "`N` ≥ 1: tasks run at once; tasks that need the same cached model wait for it (default 1)", countFlag(&c.Jobs))
 	fs.Func("task", "run only task `i` (0-based; default: SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX, else all)", func(s string) error {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 {
@@ -123,6 +121,19 @@ func (c *Common) Register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Force, "force", c.Force, "rerun tasks whose result.json exists")
 	fs.BoolVar(&c.Plan, "plan", c.Plan, "print the task list (one JSON line per task) and exit")
 	c.Cluster.register(fs)
+}
+
+// countFlag returns the Set function of a flag that takes a count in
+// [1, MaxThreads] into dst.
+func countFlag(dst *int) func(string) error {
+	return func(s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > MaxThreads {
+			return fmt.Errorf("%q is not an integer in [1, %d]", s, MaxThreads)
+		}
+		*dst = n
+		return nil
+	}
 }
 
 // NewFlagSet returns a flag set that reports errors instead of exiting and
@@ -215,7 +226,7 @@ func guardNumbers(fs *flag.FlagSet) {
 // preset's value.
 var sizeLimits = map[string]int{
 	"batch": 1 << 16, "hidden": 1 << 14, "layers": 256, "channels": 1 << 11,
-	"steps": 1 << 30, "iters": 1 << 30, "net-steps": 1 << 30, "train-steps": 1 << 30,
+	"steps": 1 << 30, "iters": 1 << 30, "net-steps": 1 << 30,
 	"sample-steps": 1 << 20, "heun": 1 << 16, "n-eval": 1 << 22, "n": 1 << 24,
 	"npairs": 1 << 16, "zoomout": 1 << 12, "extra": 1 << 16, "k": 1 << 12,
 	"threads": MaxThreads, "jobs": MaxThreads,

@@ -208,6 +208,7 @@ type Runner struct {
 	Force      bool      // rerun finished tasks (their directory is cleared first)
 	Task       int       // ≥ 0 runs only that task; −1 lets SelectTask consult the environment (note: 0 is task 0)
 	Threads    int       // ≥ 1: runtime.GOMAXPROCS(Threads) before running
+	Jobs       int       // tasks run at once (≤ 1: one after the other)
 	Plan       bool      // print the task list and return
 	Headline   []string  // candidate headline figures (PNG names or globs), first found opens the experiment in index.html
 	BLAS       string    // BLAS description recorded in meta.json
@@ -222,7 +223,7 @@ type Runner struct {
 // when a build uses another.
 func (c *Common) Runner(experiment string, stdout, stderr io.Writer) Runner {
 	return Runner{
-		Experiment: experiment, Out: c.Out, Force: c.Force, Task: c.Task, Threads: c.Threads,
+		Experiment: experiment, Out: c.Out, Force: c.Force, Task: c.Task, Threads: c.Threads, Jobs: c.Jobs,
 		Plan: c.Plan, BLAS: "gonum (pure Go)", Args: os.Args, Stdout: stdout, Stderr: stderr,
 		Cluster: c.Cluster.forRun(),
 	}
@@ -245,25 +246,24 @@ type taskLine[C any] struct {
 	Result     map[string]float64 `json:"result"`
 }
 
-// RunTasks runs the selected tasks (one if SelectTask names one, else all)
-// in order. Per task it opens the task directory (writing config.json);
+// RunTasks runs the selected tasks (one if SelectTask names one, else all),
+// up to r.Jobs at once, taking them in index order. Per task it opens the
+// task directory (writing config.json);
 // skips it if result.json records its key, unless Force, which clears the
 // directory first; writes meta.json; calls fn; records the end time in
 // meta.json; writes result.json last (atomically); and prints one JSON line
 // {"cached", "config", "experiment", "index", "key", "label", "result"} to Stdout —
-// skipped tasks print their stored result with cached = true. It stops at
-// a cancellation; a failed task is reported on Stderr and the others still
+// skipped tasks print their stored result with cached = true; with Jobs > 1
+// the lines come in the order the tasks finish. It starts no task after a
+// cancellation; a failed task is reported on Stderr and the others still
 // run, and the failures come back together as a *TasksError. -force reruns
 // every selected task from scratch (its directory cleared, finished or
 // not). With Plan it only prints {"index", "key", "label", "config"} lines.
-// Log lines name a task by its label and key.
+// Log lines name a task by its label and key. Tasks that run at once must
+// not share mutable state except through something that waits (such as
+// diffusion.ModelCache, which trains a model asked for twice only once).
 func RunTasks[C any](ctx context.Context, r Runner, tasks []Task[C], fn TaskFunc[C]) error {
-	if r.Stdout == nil {
-		r.Stdout = io.Discard
-	}
-	if r.Stderr == nil {
-		r.Stderr = io.Discard
-	}
+	r.Stdout, r.Stderr = lockedWriter(r.Stdout), lockedWriter(r.Stderr)
 	if r.Out == "" && !r.Plan {
 		return Usagef("-out \"\": want a run directory")
 	}
@@ -283,38 +283,38 @@ func RunTasks[C any](ctx context.Context, r Runner, tasks []Task[C], fn TaskFunc
 		sel = tasks[i : i+1]
 	}
 	if r.Plan {
-		for _, t := range sel {
-			b, err := results.Canonical(struct {
-				Index  int    `json:"index"`
-				Key    string `json:"key"`
-				Label  string `json:"label"`
-				Config C      `json:"config"`
-			}{t.Index, t.Key, t.Label, t.Config})
-			if err != nil {
-				return fmt.Errorf("plan: %w", err)
-			}
-			fmt.Fprintf(r.Stdout, "%s\n", b)
-		}
-		return nil
+		return printPlan(r, sel)
 	}
 	n := len(tasks)
-	var failed []error
-	for _, t := range sel {
-		if err := ctx.Err(); err != nil {
-			return errors.Join(append(failed, fmt.Errorf("before task %d (%s): %w", t.Index, t.Key, err))...)
+	failed, err := runPool(ctx, max(r.Jobs, 1), sel, func(t Task[C]) error {
+		err := runOne(ctx, r, n, t, fn)
+		if err != nil && ctx.Err() == nil && len(sel) > 1 {
+			fmt.Fprintf(r.Stderr, "%s: %v\n", r.Experiment, oneLine(err.Error()))
 		}
-		if err := runOne(ctx, r, n, t, fn); err != nil {
-			if ctx.Err() != nil {
-				return errors.Join(append(failed, err)...)
-			}
-			if len(sel) > 1 {
-				fmt.Fprintf(r.Stderr, "%s: %v\n", r.Experiment, oneLine(err.Error()))
-			}
-			failed = append(failed, err)
-		}
+		return err
+	})
+	if err != nil {
+		return errors.Join(append(failed, err)...)
 	}
 	if len(failed) > 0 {
 		return &TasksError{Failed: failed, Total: len(sel)}
+	}
+	return nil
+}
+
+// printPlan prints one {"index", "key", "label", "config"} line per task.
+func printPlan[C any](r Runner, sel []Task[C]) error {
+	for _, t := range sel {
+		b, err := results.Canonical(struct {
+			Index  int    `json:"index"`
+			Key    string `json:"key"`
+			Label  string `json:"label"`
+			Config C      `json:"config"`
+		}{t.Index, t.Key, t.Label, t.Config})
+		if err != nil {
+			return fmt.Errorf("plan: %w", err)
+		}
+		fmt.Fprintf(r.Stdout, "%s\n", b)
 	}
 	return nil
 }

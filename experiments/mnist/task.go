@@ -59,12 +59,37 @@ const (
 )
 
 // sets holds the MNIST splits (28×28) and, per (resolution, N), the
-// evaluator over the first N test images, built once per process.
+// evaluator over the first N test images, built once per process and shared
+// by the tasks running at once (-jobs).
 type sets struct {
 	train, test *data.Images
 	mu          sync.Mutex
-	evals       map[[2]int]*fidlenet.Evaluator
+	evals       map[[2]int]*sharedEval
 }
+
+// sharedEval is a fidlenet.Evaluator that tasks running at once share: its
+// feature extractor keeps scratch buffers, so one call runs at a time.
+type sharedEval struct {
+	mu sync.Mutex
+	ev *fidlenet.Evaluator
+}
+
+// FID is fidlenet.Evaluator.FID.
+func (s *sharedEval) FID(fake *data.Images) (float64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ev.FID(fake)
+}
+
+// Evaluate is fidlenet.Evaluator.Evaluate.
+func (s *sharedEval) Evaluate(fake *data.Images, rng *rand.Rand) (fidlenet.Metrics, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ev.Evaluate(fake, rng)
+}
+
+// WeightsSHA256 is fidlenet.Evaluator.WeightsSHA256.
+func (s *sharedEval) WeightsSHA256() string { return s.ev.WeightsSHA256() }
 
 func loadSets(dir string) (*sets, error) {
 	train, err := data.LoadMNIST(dir, data.MNISTTrain)
@@ -75,7 +100,7 @@ func loadSets(dir string) (*sets, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sets{train: train, test: test, evals: map[[2]int]*fidlenet.Evaluator{}}, nil
+	return &sets{train: train, test: test, evals: map[[2]int]*sharedEval{}}, nil
 }
 
 func resize(im *data.Images, res int) *data.Images {
@@ -85,7 +110,7 @@ func resize(im *data.Images, res int) *data.Images {
 	return im.Downsample(im.H / res)
 }
 
-func (s *sets) evaluator(res, n int) (*fidlenet.Evaluator, *data.Images, error) {
+func (s *sets) evaluator(res, n int) (*sharedEval, *data.Images, error) {
 	if n > s.test.N {
 		return nil, nil, fmt.Errorf("n_eval %d exceeds the %d test images", n, s.test.N)
 	}
@@ -99,8 +124,9 @@ func (s *sets) evaluator(res, n int) (*fidlenet.Evaluator, *data.Images, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	s.evals[[2]int{res, n}] = e
-	return e, real, nil
+	se := &sharedEval{ev: e}
+	s.evals[[2]int{res, n}] = se
+	return se, real, nil
 }
 
 // kernel returns the noise kernel of D ("inf": Gaussian).

@@ -14,7 +14,7 @@ import (
 
 func TestBadFlagsExit2(t *testing.T) {
 	for _, args := range [][]string{
-		{"-D", "0"}, {"-D", "-1"}, {"-D", "abc"}, {"-alpha", "-0.1"}, {"-alpha", "inf"}, {"-bits", "0"}, {"-steps", "0"}, {"-data", "nope"}, {"-preset", "x"},
+		{"-D", "0"}, {"-D", "-1"}, {"-D", "abc"}, {"-alpha", "-0.1"}, {"-alpha", "inf"}, {"-bits", "0"}, {"-heun-steps", "0"}, {"-steps", "-1"}, {"-data", "nope"}, {"-preset", "x"},
 	} {
 		var out, errb bytes.Buffer
 		code := run(context.Background(), append(args, "-out", t.TempDir()), &out, &errb)
@@ -33,7 +33,7 @@ func TestBadFlagsExit2(t *testing.T) {
 // and α = 0.3 change them.
 func TestRobustnessInvariants(t *testing.T) {
 	dir := t.TempDir()
-	args := []string{"-preset", "quick", "-train-steps", "150", "-D", "4,inf", "-alpha", "0,0.3", "-bits", "1,16", "-steps", "3,18", "-out", dir}
+	args := []string{"-preset", "quick", "-steps", "150", "-D", "4,inf", "-alpha", "0,0.3", "-bits", "1,16", "-heun-steps", "3,18", "-out", dir}
 	var out, errb bytes.Buffer
 	if code := run(context.Background(), args, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())

@@ -3,10 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"genlab/experiments/internal"
+	"genlab/results"
 )
 
 func TestBadFlagsExit2(t *testing.T) {
@@ -47,7 +52,63 @@ func TestQuickRunsAndResumes(t *testing.T) {
 	if code := run(context.Background(), args, &out, &errb); code != 0 {
 		t.Fatalf("rerun exit %d: %s", code, errb.String())
 	}
-	if strings.Count(errb.String(), "already done") != 2 {
+	if strings.Count(errb.String(), "finished earlier, skipped") != 2 || strings.Count(out.String(), `"cached":true`) != 2 {
 		t.Errorf("rerun did not skip finished tasks: %s", errb.String())
+	}
+}
+
+// TestCommonContract: pfgm-sweep keeps the contract of every experiment:
+// -plan lists the tasks (index from 0) and runs nothing, stdout lines carry
+// experiment, index, key, cached, config and result, meta.json records
+// start, end, attempt and status, and -force -task i reruns task i alone.
+func TestCommonContract(t *testing.T) {
+	t.Setenv(internal.EnvSlurmArray, "")
+	t.Setenv(internal.EnvK8sIndex, "")
+	dir := t.TempDir()
+	args := []string{"-preset", "quick", "-steps", "40", "-heun-steps", "4", "-D", "2,inf", "-out", dir}
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), append([]string{"-plan"}, args...), &out, &errb); code != 0 {
+		t.Fatalf("-plan exit %d: %s", code, errb.String())
+	}
+	plan := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(plan) != 2 || !strings.Contains(plan[0], `"index":0`) || !strings.Contains(plan[1], `"index":1`) {
+		t.Fatalf("-plan printed %q", out.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, experiment)); err == nil {
+		t.Fatal("-plan ran tasks")
+	}
+	out.Reset()
+	if code := run(context.Background(), args, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var keys []string
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{"experiment", "index", "key", "cached", "config", "result"} {
+			if _, ok := m[f]; !ok {
+				t.Fatalf("stdout line without %q: %s", f, l)
+			}
+		}
+		keys = append(keys, m["key"].(string))
+		meta, err := os.ReadFile(filepath.Join(dir, experiment, m["key"].(string), results.MetaFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{`"start"`, `"end"`, `"attempt": 1`, `"status": "done"`} {
+			if !strings.Contains(string(meta), f) {
+				t.Fatalf("meta.json without %s: %s", f, meta)
+			}
+		}
+	}
+	slices.Sort(keys)
+	out.Reset()
+	if code := run(context.Background(), append([]string{"-force", "-task", "1"}, args...), &out, &errb); code != 0 {
+		t.Fatalf("-force exit %d: %s", code, errb.String())
+	}
+	if n := strings.Count(out.String(), "\n"); n != 1 || !strings.Contains(out.String(), `"cached":false`) || !strings.Contains(out.String(), keys[1]) {
+		t.Fatalf("-force -task 1 printed %q", out.String())
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
@@ -196,6 +197,7 @@ func (pd *pairData) problem(cfg Config, r prior.Regime, ps uint64) (*prior.Probl
 // bundle is the trained state shared by the tasks of one (seed, k): the
 // training images, the priors and the tuned λ of every mask.
 type bundle struct {
+	use    sync.Mutex // held by the task using the bundle
 	images *mat.Dense
 	mean   []float64
 	dens   map[string]diffusion.Denoiser
@@ -221,11 +223,16 @@ func (b *bundle) solver(cfg Config, p string) *prior.Solver {
 	return s
 }
 
-// bundles caches bundles by key within one process run.
+// bundles caches bundles by key within one process run. Its get is safe
+// for concurrent tasks (-jobs): one bundle is built at a time, and a task
+// holds its bundle's use lock while it runs, because the bundle's network
+// denoisers keep scratch buffers.
 type bundles struct {
 	root   string
 	expDir string
-	stderr io.Writer // progress of the network prior's training
+	stderr io.Writer             // progress of the network prior's training
+	models *diffusion.ModelCache // the trained network priors (modelCache)
+	mu     sync.Mutex            // guards m and serialises building
 	m      map[string]*bundle
 }
 
@@ -273,6 +280,8 @@ func (bs *bundles) get(ctx context.Context, cfg Config, stderr func(string, ...a
 	if err != nil {
 		return nil, err
 	}
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
 	if b, ok := bs.m[key]; ok {
 		return b, nil
 	}
@@ -399,60 +408,49 @@ func (bs *bundles) maps(ctx context.Context, cfg Config, stderr func(string, ...
 	return im, d.WriteResult(map[string]float64{"maps": float64(len(set.Maps)), "seconds": time.Since(t0).Seconds()})
 }
 
-// net returns the network prior for (seed, k), trained now (resuming from
-// its checkpoint) or loaded from the cache.
+// net returns the network prior for (seed, k) from the model cache:
+// trained now (resuming from its checkpoint) or loaded.
 func (bs *bundles) net(ctx context.Context, cfg Config, images *mat.Dense, stderr func(string, ...any)) (*prior.NetPrior, float64, error) {
-	d, err := results.OpenCache(bs.root, modelsExperiment, struct {
+	_, dim := images.Dims()
+	sd := prior.RMS(images)
+	fresh, err := nn.NewMLP(nn.MLPConfig{In: dim, Out: dim, Hidden: cfg.Net.Hidden, Layers: cfg.Net.Layers, Fourier: cfg.Net.Fourier},
+		rand.New(rand.NewPCG(cfg.Seed, 1)))
+	if err != nil {
+		return nil, 0, err
+	}
+	key := struct {
 		Kind string `json:"kind"`
 		Map  MapCfg `json:"map"`
 		Net  NetCfg `json:"net"`
 		Seed uint64 `json:"seed"`
 		K    int    `json:"k"`
-	}{"net", cfg.Map, cfg.Net, cfg.Seed, cfg.K})
+	}{"net", cfg.Map, cfg.Net, cfg.Seed, cfg.K}
+	cm, err := bs.modelCache().LoadOrTrain(ctx, key, fresh, func(ctx context.Context, ckpt string, record func(int, map[string]float64) error) (nn.Model, map[string]float64, error) {
+		stderr("%s: training the network prior (k = %d, %d steps)", experiment, cfg.K, cfg.Net.Steps)
+		t0 := time.Now()
+		bar := internal.NewProgress(bs.stderr, cfg.Net.Steps, fmt.Sprintf("%s net prior k=%d seed%d", experiment, cfg.K, cfg.Seed))
+		defer bar.Finish()
+		np, err := prior.TrainNet(ctx, images, prior.NetConfig{Hidden: cfg.Net.Hidden, Layers: cfg.Net.Layers, Fourier: cfg.Net.Fourier,
+			Steps: cfg.Net.Steps, Batch: cfg.Net.Batch, LR: cfg.Net.LR, Warmup: cfg.Net.Warmup, EMAHalfLife: cfg.Net.EMAHalfLife,
+			Seed: cfg.Seed, CheckpointPath: ckpt, Record: record, Progress: internal.TrainStep(bar)})
+		if err != nil {
+			return nil, nil, err
+		}
+		return np.Model, map[string]float64{"final_loss": np.Loss, "train_seconds": time.Since(t0).Seconds(), "sigma_data": sd}, nil
+	})
 	if err != nil {
 		return nil, 0, err
 	}
-	defer d.Close()
-	_, dim := images.Dims()
-	sd := prior.RMS(images)
-	if d.Done() {
-		m, err := nn.NewMLP(nn.MLPConfig{In: dim, Out: dim, Hidden: cfg.Net.Hidden, Layers: cfg.Net.Layers, Fourier: cfg.Net.Fourier},
-			rand.New(rand.NewPCG(cfg.Seed, 1)))
-		if err != nil {
-			return nil, 0, err
-		}
-		raw, err := os.ReadFile(d.Path("ema.params"))
-		if err == nil {
-			err = nn.LoadParams(bytes.NewReader(raw), m)
-		}
-		if err != nil {
-			return nil, 0, fmt.Errorf("cached network %s: %w", d.Dir(), err)
-		}
-		r, _ := d.Result()
-		return prior.NewNetPrior(m, sd), r["final_loss"], nil
+	return prior.NewNetPrior(cm.Net, sd), cm.Result["final_loss"], nil
+}
+
+// modelCache returns the cache of network priors under the run root; bs.mu
+// is held.
+func (bs *bundles) modelCache() *diffusion.ModelCache {
+	if bs.models == nil {
+		bs.models = &diffusion.ModelCache{Root: bs.root, Name: modelsExperiment}
 	}
-	stderr("%s: training the network prior (k = %d, %d steps)", experiment, cfg.K, cfg.Net.Steps)
-	t0 := time.Now()
-	bar := internal.NewProgress(bs.stderr, cfg.Net.Steps, fmt.Sprintf("%s net prior k=%d seed%d", experiment, cfg.K, cfg.Seed))
-	defer bar.Finish()
-	np, err := prior.TrainNet(ctx, images, prior.NetConfig{Hidden: cfg.Net.Hidden, Layers: cfg.Net.Layers, Fourier: cfg.Net.Fourier,
-		Steps: cfg.Net.Steps, Batch: cfg.Net.Batch, LR: cfg.Net.LR, Warmup: cfg.Net.Warmup, EMAHalfLife: cfg.Net.EMAHalfLife,
-		Seed: cfg.Seed, CheckpointPath: d.Path("checkpoint.bin"),
-		Record: d.RecordValues, Progress: internal.TrainStep(bar)})
-	if err != nil {
-		return nil, 0, err
-	}
-	var buf bytes.Buffer
-	if err := nn.SaveParams(&buf, np.Model); err != nil {
-		return nil, 0, err
-	}
-	if err := results.WriteFileAtomic(d.Path("ema.params"), buf.Bytes()); err != nil {
-		return nil, 0, err
-	}
-	if steps, err := results.ReadMetrics(d.Path("metrics.jsonl")); err == nil && len(steps) > 1 {
-		_ = results.LossCurve(d.Path("loss.png"), steps, "loss", true)
-	}
-	return np, np.Loss, d.WriteResult(map[string]float64{"final_loss": np.Loss, "train_seconds": time.Since(t0).Seconds(), "sigma_data": sd})
+	return bs.models
 }
 
 // samplePictures draws 8 maps from every prior with Heun (18 levels) and
@@ -623,6 +621,8 @@ func runTask(ctx context.Context, cfg Config, d *results.Dir, bs *bundles, logf 
 	if err != nil {
 		return nil, err
 	}
+	b.use.Lock()
+	defer b.use.Unlock()
 	t0 := time.Now()
 	pd, err := makePair(cfg, cfg.Set, cfg.Pair)
 	if err != nil {

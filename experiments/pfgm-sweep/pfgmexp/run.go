@@ -1,117 +1,13 @@
 package pfgmexp
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"math"
-	"strconv"
-	"strings"
-	"sync"
 
 	"gonum.org/v1/gonum/mat"
 
-	"genlab/experiments/internal"
-	"genlab/pfgm"
 	"genlab/results"
 )
-
-// Names is a comma-separated list of data-set names, a flag.Value that
-// checks each.
-type Names []string
-
-func (n *Names) String() string {
-	if n == nil {
-		return ""
-	}
-	return strings.Join(*n, ",")
-}
-
-// Sweepable marks Names as a comma-list flag that -h lists as sweepable.
-func (*Names) Sweepable() {}
-
-// Set parses "ring8,t2-2d" and rejects unknown names.
-func (n *Names) Set(s string) error {
-	var out Names
-	for _, p := range strings.Split(s, ",") {
-		p = strings.TrimSpace(p)
-		if err := CheckData(p); err != nil {
-			return err
-		}
-		out = append(out, p)
-	}
-	*n = out
-	return nil
-}
-
-// RunParallel runs task(i) for i in idx with at most jobs at once and
-// returns the first error (all tasks are still attempted).
-func RunParallel(idx []int, jobs int, task func(i int) error) error {
-	if jobs < 1 {
-		jobs = 1
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var first error
-	ch := make(chan int)
-	for w := 0; w < jobs; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range ch {
-				if err := task(i); err != nil {
-					mu.Lock()
-					if first == nil {
-						first = err
-					}
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	for _, i := range idx {
-		ch <- i
-	}
-	close(ch)
-	wg.Wait()
-	return first
-}
-
-// Label is the human label of the task (data, D, seed) in a sweep over
-// datas × ds: the data set and D only when more than one is swept, the seed
-// always ("t2-2d-D=4-seed0", "D=inf-seed1").
-func Label(datas []string, ds []float64, data string, d float64, seed uint64) string {
-	var parts []string
-	if len(datas) > 1 {
-		parts = append(parts, internal.LabelPart("data", data))
-	}
-	if len(ds) > 1 {
-		parts = append(parts, internal.LabelPart("D", pfgm.FormatD(d)))
-	}
-	parts = append(parts, internal.LabelPart("seed", strconv.FormatUint(seed, 10)))
-	return strings.Join(parts, "-")
-}
-
-// PrintLine writes one JSON line for a finished task to w (stdout).
-func PrintLine(w io.Writer, mu *sync.Mutex, key, label string, cfg any, res map[string]float64) {
-	out := map[string]any{"key": key, "label": label, "config": cfg}
-	m := map[string]any{}
-	for k, v := range res {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			m[k] = fmt.Sprint(v)
-		} else {
-			m[k] = v
-		}
-	}
-	out["result"] = m
-	b, err := results.Canonical(out)
-	if err != nil {
-		b, _ = json.Marshal(map[string]string{"key": key, "error": err.Error()})
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	fmt.Fprintln(w, string(b))
-}
 
 // SeriesFor builds MetricVsParam series from a summary table: rows with
 // column filter == value, grouped by column by (one series per value, named

@@ -1,11 +1,9 @@
 package pfgmexp
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
@@ -14,7 +12,6 @@ import (
 	"genlab/experiments/internal"
 	"genlab/nn"
 	"genlab/pfgm"
-	"genlab/results"
 )
 
 // ModelsExperiment is the results experiment under which trained models are
@@ -57,15 +54,18 @@ type Model struct {
 	Cached    bool // loaded from the model cache rather than trained now
 }
 
-// TrainOrLoad returns the EMA model of cfg on ds: from the cache under
-// root/pfgm-models when it is there, else trained now (resuming from the
-// cache's checkpoint) and cached. bar receives the training steps and loss.
-func TrainOrLoad(ctx context.Context, root string, cfg TrainConfig, ds *DataSet, bar internal.Progress) (*Model, error) {
+// NewModelCache returns the cache of trained models under root/pfgm-models
+// that the tasks of a run share (diffusion.ModelCache).
+func NewModelCache(root string) *diffusion.ModelCache {
+	return &diffusion.ModelCache{Root: root, Name: ModelsExperiment}
+}
+
+// TrainOrLoad returns the EMA model of cfg on ds from cache: loaded when it
+// is there, else trained now (resuming from the cache's checkpoint) and
+// cached; a task asking for a model another task is training waits for
+// it. bar receives the training steps and loss.
+func TrainOrLoad(ctx context.Context, cache *diffusion.ModelCache, cfg TrainConfig, ds *DataSet, bar internal.Progress) (*Model, error) {
 	if err := cfg.Kernel().Validate(); err != nil {
-		return nil, err
-	}
-	dir, err := results.OpenCache(root, ModelsExperiment, cfg)
-	if err != nil {
 		return nil, err
 	}
 	net, err := nn.NewMLP(nn.MLPConfig{In: ds.Dim, Out: ds.Dim, Hidden: cfg.Hidden, Layers: cfg.Layers, Fourier: cfg.Fourier},
@@ -73,51 +73,30 @@ func TrainOrLoad(ctx context.Context, root string, cfg TrainConfig, ds *DataSet,
 	if err != nil {
 		return nil, fmt.Errorf("pfgmexp: %w", err)
 	}
-	target := diffusion.EDM{SigmaData: ds.SigmaData}
-	m := &Model{Net: net, Target: target, Kernel: cfg.Kernel()}
-	emaPath := dir.Path("ema.params")
-	if dir.Done() {
-		b, err := os.ReadFile(emaPath)
-		if err == nil {
-			err = nn.LoadParams(bytes.NewReader(b), net)
-		}
+	m := &Model{Target: diffusion.EDM{SigmaData: ds.SigmaData}, Kernel: cfg.Kernel()}
+	cm, err := cache.LoadOrTrain(ctx, cfg, net, func(ctx context.Context, ckpt string, record func(int, map[string]float64) error) (nn.Model, map[string]float64, error) {
+		t0 := time.Now()
+		tr, err := diffusion.Train(ctx, net, ds.Train, diffusion.Method{Kernel: m.Kernel, Target: m.Target, Sigma: diffusion.DefaultLogNormal},
+			diffusion.TrainConfig{
+				Steps: cfg.Steps, Batch: cfg.Batch, Seed: cfg.Seed,
+				Adam:        nn.AdamConfig{LR: cfg.LR, WarmupSteps: cfg.Warmup, GradClip: cfg.GradClip},
+				EMAHalfLife: cfg.EMAHalfLife, EMARampup: 0.05,
+				CheckpointPath: ckpt, CheckpointEvery: cfg.CheckpointEvery,
+				LogEvery: 50, Record: record, Progress: internal.TrainStep(bar),
+			})
 		if err != nil {
-			return nil, fmt.Errorf("pfgmexp: cached model %s: %w", dir.Dir(), err)
+			return nil, nil, fmt.Errorf("pfgmexp: train %s D=%s seed %d: %w", cfg.Data, pfgm.FormatD(cfg.D), cfg.Seed, err)
 		}
-		r, _ := dir.Result()
-		m.FinalLoss, m.Cached = r["final_loss"], true
+		return tr.EMA, map[string]float64{"final_loss": tr.FinalLoss, "train_seconds": time.Since(t0).Seconds()}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if cm.Cached {
 		bar.Phase("model cached")
 		bar.Set(cfg.Steps)
-		return m, nil
 	}
-	t0 := time.Now()
-	tr, err := diffusion.Train(ctx, net, ds.Train, diffusion.Method{Kernel: m.Kernel, Target: target, Sigma: diffusion.DefaultLogNormal},
-		diffusion.TrainConfig{
-			Steps: cfg.Steps, Batch: cfg.Batch, Seed: cfg.Seed,
-			Adam:        nn.AdamConfig{LR: cfg.LR, WarmupSteps: cfg.Warmup, GradClip: cfg.GradClip},
-			EMAHalfLife: cfg.EMAHalfLife, EMARampup: 0.05,
-			CheckpointPath: dir.Path("checkpoint.bin"), CheckpointEvery: cfg.CheckpointEvery,
-			LogEvery: 50,
-			Record:   dir.RecordValues,
-			Progress: internal.TrainStep(bar),
-		})
-	if err != nil {
-		return nil, fmt.Errorf("pfgmexp: train %s D=%s seed %d: %w", cfg.Data, pfgm.FormatD(cfg.D), cfg.Seed, err)
-	}
-	var buf bytes.Buffer
-	if err := nn.SaveParams(&buf, tr.EMA); err != nil {
-		return nil, err
-	}
-	if err := results.WriteFileAtomic(emaPath, buf.Bytes()); err != nil {
-		return nil, err
-	}
-	if steps, err := results.ReadMetrics(dir.Path("metrics.jsonl")); err == nil && len(steps) > 1 {
-		_ = results.LossCurve(dir.Path("loss.png"), steps, "loss", true)
-	}
-	if err := dir.WriteResult(map[string]float64{"final_loss": tr.FinalLoss, "train_seconds": time.Since(t0).Seconds()}); err != nil {
-		return nil, err
-	}
-	m.Net, m.FinalLoss = tr.EMA, tr.FinalLoss
+	m.Net, m.FinalLoss, m.Cached = cm.Net, cm.Result["final_loss"], cm.Cached
 	return m, nil
 }
 
