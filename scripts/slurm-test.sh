@@ -80,6 +80,7 @@ stop_daemons() {
 }
 finish() {
   rc=$?
+  [ -n "${local_pid:-}" ] && kill "$local_pid" 2>/dev/null || true # the local run, if a failure left it going
   stop_daemons
   if [ $rc = 0 ]; then say "PASS in $(elapsed)"; else
     echo "slurm-test: FAILED (exit $rc) after $(elapsed); logs in $W" >&2
@@ -154,7 +155,7 @@ key_of() { sed -n "s/.*\"index\":$1,\"key\":\"\([0-9a-f]*\)\".*/\1/p" "$W/plan.j
 "$BIN" "${SWEEP[@]}" -out "$W/slurm-runs" -emit slurm -max-running 2 >"$W/sweep.sbatch"
 say "emitted $W/sweep.sbatch:"; grep -E '^#SBATCH|^exec' "$W/sweep.sbatch"
 
-( cd "$W" && "$BIN" "${SWEEP[@]}" -out "$W/local-runs" >/dev/null 2>"$W/local.log" ) &
+( cd "$W" && exec "$BIN" "${SWEEP[@]}" -out "$W/local-runs" >/dev/null 2>"$W/local.log" ) &
 local_pid=$!
 
 wait_job() { # wait_job JOBID: until no element of the job is left in the queue
