@@ -215,6 +215,8 @@ resumed=$(sed -n 's/.*"resumed_from": *\([0-9.e+]*\).*/\1/p' "$vd/result.json")
 say "task $victim: meta.json attempt $attempt, result.json resumed_from $resumed"
 [ "$attempt" = 2 ] || fail "task $victim: attempt $attempt, want 2 (one cancelled run, one resumed run; the duplicate job must not train it)"
 [ -n "$resumed" ] && [ "$resumed" != 0 ] || fail "task $victim did not resume from its checkpoint"
+awk -v r="$resumed" -v s="$STEPS" 'BEGIN { exit !(r < s) }' ||
+  fail "task $victim resumed from step $resumed of $STEPS: it was cancelled after training (raise STEPS)"
 grep -h "locked by" "$W/slurm-runs/$EXP/slurm/task-$victim.err" | head -1 | sed 's/^/slurm-test: duplicate job: /' || true
 grep -q "finished earlier, skipped" "$W/slurm-runs/$EXP/slurm/task-$victim.err" ||
   fail "the duplicate resubmission of task $victim did not skip it"
