@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"genlab/nn"
@@ -27,8 +28,10 @@ const (
 // result.json last, so an interrupted training resumes from its checkpoint
 // and a half-written entry is never taken for a finished one.
 //
-// Within one process a ModelCache is safe for concurrent use: a task that
-// asks for a model another task is training waits for it and then loads it.
+// A ModelCache is safe for concurrent use, within a process and across
+// processes sharing Root (the array elements of a Slurm sweep): a task that
+// asks for a model another task is training waits for it (the entry's lock
+// file, results.AcquireLock) and then loads it.
 // Use one ModelCache per run root (share it between the tasks of a run).
 type ModelCache struct {
 	Root string // run root, e.g. "runs"
@@ -57,7 +60,8 @@ type CacheTrain func(ctx context.Context, checkpoint string, record func(step in
 // freshly built network of the model's shape) receives its EMA weights and
 // comes back with Cached set; otherwise train runs, its EMA is saved with a
 // loss curve, and its values are written to result.json last. A call for a
-// cfg that another call of this process is training waits for it.
+// cfg that another call, of this process or another, is training waits for
+// it.
 func (c *ModelCache) LoadOrTrain(ctx context.Context, cfg any, net nn.Model, train CacheTrain) (CachedModel, error) {
 	key, err := results.Key(cfg)
 	if err != nil {
@@ -65,6 +69,11 @@ func (c *ModelCache) LoadOrTrain(ctx context.Context, cfg any, net nn.Model, tra
 	}
 	unlock := c.lock(key)
 	defer unlock()
+	lk, err := results.AcquireLock(ctx, filepath.Join(c.Root, c.Name, key), nil) // other processes: array elements of a sweep
+	if err != nil {
+		return CachedModel{}, fmt.Errorf("diffusion: model cache: %w", err)
+	}
+	defer lk.Release()
 	d, err := results.OpenCache(c.Root, c.Name, cfg)
 	if err != nil {
 		return CachedModel{}, fmt.Errorf("diffusion: model cache: %w", err)

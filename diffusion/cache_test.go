@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"genlab/data"
 	"genlab/nn"
@@ -72,6 +73,47 @@ func TestModelCacheTrainsOnce(t *testing.T) {
 	later, err := (&ModelCache{Root: root, Name: "models"}).LoadOrTrain(context.Background(), cfg, newMLP(t, 8), fn)
 	if err != nil || !later.Cached || calls.Load() != 1 || !equalParams(later.Net, got[0].Net) {
 		t.Fatalf("later process: err %v cached %v calls %d", err, later.Cached, calls.Load())
+	}
+}
+
+// TestModelCacheAcrossCaches: two ModelCaches on one root, as two
+// processes of a sweep have, asked for the same model at once: the entry's
+// lock file makes one train it and the other wait and load it.
+func TestModelCacheAcrossCaches(t *testing.T) {
+	poll := results.LockPoll
+	results.LockPoll = 5 * time.Millisecond
+	t.Cleanup(func() { results.LockPoll = poll })
+	train := data.Moons.Sample(500, rand.New(rand.NewPCG(1, 1)))
+	var calls atomic.Int32
+	fn := func(ctx context.Context, ckpt string, record func(int, map[string]float64) error) (nn.Model, map[string]float64, error) {
+		calls.Add(1)
+		r, err := Train(ctx, newMLP(t, 3), train, edm, TrainConfig{Steps: 30, Batch: 16, Seed: 2, EMAHalfLife: 100, CheckpointPath: ckpt})
+		if err != nil {
+			return nil, nil, err
+		}
+		return r.EMA, map[string]float64{"final_loss": r.FinalLoss}, nil
+	}
+	root := t.TempDir()
+	cfg := struct {
+		Seed uint64 `json:"seed"`
+	}{5}
+	got := make([]CachedModel, 2)
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Go(func() {
+			m, err := (&ModelCache{Root: root, Name: "models"}).LoadOrTrain(context.Background(), cfg, newMLP(t, 7), fn)
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = m
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	if calls.Load() != 1 || got[0].Cached == got[1].Cached || !equalParams(got[0].Net, got[1].Net) {
+		t.Fatalf("trained %d times (cached %v, %v), want once", calls.Load(), got[0].Cached, got[1].Cached)
 	}
 }
 

@@ -11,6 +11,7 @@
 //	root/<experiment>/<key>/metrics.jsonl  one {"step": n, name: value, …} line per Record
 //	root/<experiment>/<key>/result.json    flat metric → number; its presence marks completion
 //	root/<experiment>/<key>/label          the task's human label (display only)
+//	root/<experiment>/<key>/lock           host, pid and start of the process running the task (AcquireLock)
 //	root/<experiment>/<key>/events.out.tfevents.<unix>.<host>  the same scalars for TensorBoard
 //	root/<experiment>/<key>/samples.npy    the final samples (NumPy .npy)
 //	root/<experiment>/summary.csv          one row per finished task
@@ -129,6 +130,13 @@ func Open(root, experiment string, cfg any) (*Dir, error) {
 		}
 	}
 	return d, nil
+}
+
+// View returns the task directory root/<experiment>/<key> for reading
+// only: unlike Open it creates and writes nothing, and the directory need
+// not exist. Done, Result, Meta and Label read it.
+func View(root, experiment, key string) *Dir {
+	return &Dir{Root: root, Experiment: experiment, Key: key, dir: filepath.Join(root, experiment, key)}
 }
 
 // OpenCache is Open for a directory of cached models rather than an
@@ -309,8 +317,8 @@ func removeStaleTemps(dir string) {
 	}
 }
 
-// Clear removes everything in the task directory except config.json and
-// the label, so
+// Clear removes everything in the task directory except config.json, the
+// label and the lock (its holder is the caller), so
 // that a forced rerun starts from scratch. result.json goes first, so an
 // interrupted Clear never leaves a directory that looks finished.
 func (d *Dir) Clear() error {
@@ -325,7 +333,7 @@ func (d *Dir) Clear() error {
 		return fmt.Errorf("results: clear: %w", err)
 	}
 	for _, e := range ents {
-		if e.Name() == ConfigFile || e.Name() == LabelFile {
+		if e.Name() == ConfigFile || e.Name() == LabelFile || e.Name() == LockFile {
 			continue
 		}
 		if err := os.RemoveAll(d.Path(e.Name())); err != nil {

@@ -83,6 +83,7 @@ type Common struct {
 	Task    int    // -task i ≥ 0: run only task i; −1 means unset (Register sets it; a bare Common{} has 0)
 	Force   bool   // -force: rerun finished tasks
 	Plan    bool   // -plan: print the task list as JSON lines and exit
+	Cluster        // -emit slurm|k8s, -collect and their options (cluster.go)
 }
 
 // Register adds the common flags to fs. Fields already set on c are the
@@ -119,6 +120,7 @@ func (c *Common) Register(fs *flag.FlagSet) {
 	})
 	fs.BoolVar(&c.Force, "force", c.Force, "rerun tasks whose result.json exists")
 	fs.BoolVar(&c.Plan, "plan", c.Plan, "print the task list (one JSON line per task) and exit")
+	c.Cluster.register(fs)
 }
 
 // countFlag returns the Set function of a flag that takes a count in
@@ -172,7 +174,7 @@ func Parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return Usagef("unexpected argument %q", fs.Arg(0))
 	}
-	return nil
+	return checkClusterFlags(fs)
 }
 
 // guarded wraps a plain number flag's value so that Set refuses NaN and

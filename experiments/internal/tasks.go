@@ -63,6 +63,7 @@ type Runner struct {
 	Args       []string  // command line recorded in meta.json
 	Stdout     io.Writer // one JSON line per finished task
 	Stderr     io.Writer // log lines
+	Cluster    Cluster   // -emit, -collect (cluster.go)
 }
 
 // Runner returns the Runner for experiment with c's flags, recording the
@@ -72,6 +73,7 @@ func (c *Common) Runner(experiment string, stdout, stderr io.Writer) Runner {
 	return Runner{
 		Experiment: experiment, Out: c.Out, Force: c.Force, Task: c.Task, Threads: c.Threads, Jobs: c.Jobs,
 		Plan: c.Plan, BLAS: "gonum (pure Go)", Args: os.Args, Stdout: stdout, Stderr: stderr,
+		Cluster: c.Cluster.forRun(),
 	}
 }
 
@@ -112,6 +114,12 @@ func RunTasks[C any](ctx context.Context, r Runner, tasks []Task[C], fn TaskFunc
 	r.Stdout, r.Stderr = lockedWriter(r.Stdout), lockedWriter(r.Stderr)
 	if r.Out == "" && !r.Plan {
 		return Usagef("-out \"\": want a run directory")
+	}
+	switch {
+	case r.Cluster.Emit != "":
+		return emit(r, len(tasks))
+	case r.Cluster.Collect:
+		return collect(r, tasks)
 	}
 	if r.Threads >= 1 {
 		runtime.GOMAXPROCS(r.Threads)
@@ -179,6 +187,11 @@ func (e *TasksError) Unwrap() []error { return e.Failed }
 
 func runOne[C any](ctx context.Context, r Runner, n int, t Task[C], fn TaskFunc[C]) error {
 	tag := fmt.Sprintf("%s: task %d/%d %s (%s)", r.Experiment, t.Index, n, t.Label, t.Key)
+	lk, err := lockTask(ctx, r, t.Key, tag)
+	if err != nil {
+		return fmt.Errorf("task %d (%s): %w", t.Index, t.Key, err)
+	}
+	defer lk.Release()
 	d, err := results.Open(r.Out, r.Experiment, t.Config)
 	if err != nil {
 		return fmt.Errorf("task %d (%s): %w", t.Index, t.Key, err)
@@ -260,6 +273,17 @@ func printLine[C any](r Runner, t Task[C], res map[string]float64, cached bool) 
 // (plots may be nil), records the first of r.Headline that was drawn as the
 // experiment's headline figure (SetHeadline), and rewrites Out/index.html.
 func Finish(r Runner, plots func(t *results.Table) error) error {
+	if r.Cluster.Emit != "" {
+		return nil
+	}
+	if rep := r.Cluster.report; rep != nil && rep.done == 0 {
+		return rep.err() // nothing to gather
+	}
+	lk, err := lockRoot(r)
+	if err != nil {
+		return err
+	}
+	defer lk.Release()
 	t, err := results.Collect(r.Out, r.Experiment)
 	if err != nil {
 		return err
@@ -275,7 +299,10 @@ func Finish(r Runner, plots func(t *results.Table) error) error {
 	if err := SetHeadline(r.Out, r.Experiment, r.Headline...); err != nil {
 		return err
 	}
-	return results.WriteIndex(r.Out)
+	if err := results.WriteIndex(r.Out); err != nil {
+		return err
+	}
+	return r.Cluster.report.err()
 }
 
 // SetHeadline records as root/experiment's headline figure the first of
