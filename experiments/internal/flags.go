@@ -149,7 +149,7 @@ func NewFlagSet(name string) *flag.FlagSet {
 // back as a *UsageError naming the flag and the bad value; a plain number
 // flag given a comma list says that it takes one value. A float64 flag set
 // to NaN or ±Inf is refused (no plain number flag takes them; -D takes inf
-// through Floats), and so is an int flag above its sizeLimits entry. -h/-help prints the flag defaults to stderr, each
+// through Floats), and so is a number outside its flagRanges entry. -h/-help prints the flag defaults to stderr, each
 // sweepable (comma-list) flag marked "[sweepable list]", and returns
 // flag.ErrHelp, which Run turns into exit code 0.
 func Parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
@@ -182,7 +182,7 @@ func Parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 // flag is stored; the flag package then names the flag and the raw value.
 type guarded struct {
 	flag.Getter
-	max int // int flags: the upper bound (0: none)
+	lo, hi float64 // the inclusive range of the value
 }
 
 // Set implements flag.Value.
@@ -195,14 +195,23 @@ func (g guarded) Set(s string) error {
 	if err := g.Getter.Set(s); err != nil {
 		return err
 	}
-	if n, ok := g.Get().(int); ok && g.max > 0 && n > g.max {
-		return fmt.Errorf("above the limit %d", g.max)
+	var x float64
+	switch v := g.Get().(type) {
+	case int:
+		x = float64(v)
+	case float64:
+		x = v
+	}
+	if x < g.lo || x > g.hi {
+		return fmt.Errorf("outside its range [%g, %g]", g.lo, g.hi)
 	}
 	return nil
 }
 
-// guardNumbers wraps every float64 flag of fs, and every int flag named in
-// sizeLimits, in a guarded value (once).
+// guardNumbers wraps every int and float64 flag of fs in a guarded value
+// (once) with its range from flagRanges. A numeric flag without a range is
+// a programming error and panics, so that no new flag escapes the check
+// (every experiment's tests parse its flags).
 func guardNumbers(fs *flag.FlagSet) {
 	fs.VisitAll(func(f *flag.Flag) {
 		g, ok := f.Value.(flag.Getter)
@@ -210,26 +219,33 @@ func guardNumbers(fs *flag.FlagSet) {
 			return
 		}
 		switch g.Get().(type) {
-		case float64:
-			f.Value = guarded{Getter: g}
-		case int:
-			if hi, ok := sizeLimits[f.Name]; ok {
-				f.Value = guarded{Getter: g, max: hi}
+		case float64, int:
+			r, ok := flagRanges[f.Name]
+			if !ok {
+				panic(fmt.Sprintf("internal: numeric flag -%s has no range in flagRanges", f.Name))
 			}
+			f.Value = guarded{Getter: g, lo: r[0], hi: r[1]}
 		}
 	})
 }
 
-// sizeLimits are the upper bounds Parse enforces on the integer flags that
-// size an allocation or a loop, so that a typo (-hidden 100000000) is a
-// one-line error instead of an out-of-memory kill. Each is far above any
-// preset's value.
-var sizeLimits = map[string]int{
-	"batch": 1 << 16, "hidden": 1 << 14, "layers": 256, "channels": 1 << 11,
-	"steps": 1 << 30, "iters": 1 << 30, "net-steps": 1 << 30,
-	"sample-steps": 1 << 20, "heun": 1 << 16, "n-eval": 1 << 22, "n": 1 << 24,
-	"npairs": 1 << 16, "zoomout": 1 << 12, "extra": 1 << 16, "k": 1 << 12,
-	"threads": MaxThreads, "jobs": MaxThreads,
+// flagRanges are the inclusive ranges Parse enforces on every int and
+// float64 flag, by name, so that a typo (-hidden 100000000, -lr 1e18) is a
+// one-line error instead of an out-of-memory kill or a diverged run. The
+// upper bounds of sizes are far above any preset's value; 0 is allowed
+// where it means "the preset's value". Finer checks (a learned k strictly
+// inside (0, 1), MNIST's three resolutions) stay with the experiment.
+var flagRanges = map[string][2]float64{
+	// sizes of allocations and loops
+	"batch": {0, 1 << 16}, "hidden": {0, 1 << 14}, "layers": {0, 256}, "channels": {0, 1 << 11},
+	"steps": {0, 1 << 30}, "iters": {0, 1 << 30}, "net-steps": {0, 1 << 30}, "warmup": {0, 1 << 30},
+	"eval-every": {0, 1 << 30}, "eval-n": {0, 1 << 22}, "sample-steps": {0, 1 << 20}, "heun": {0, 1 << 16},
+	"n-eval": {0, 1 << 22}, "n": {0, 1 << 24}, "npairs": {0, 1 << 16}, "zoomout": {0, 1 << 12},
+	"extra": {0, 1 << 16}, "k": {0, 1 << 12}, "res": {0, 1 << 12}, "width-N": {1, 1 << 16},
+	"threads": {0, MaxThreads}, "jobs": {0, MaxThreads},
+	// rates, fractions and scales
+	"lr": {0, 1}, "k-lr": {0, 10}, "k-init": {0, 1}, "clamp": {0, 1}, "flip": {0, 1},
+	"sigma-data": {0, 100}, "ema-halflife": {0, 1e12},
 }
 
 // SweepTag marks a sweepable flag in -h.

@@ -218,3 +218,39 @@ func TestCorruptCheckpointNamesFixAndForceGetsPast(t *testing.T) {
 		t.Errorf("-force: %v", err)
 	}
 }
+
+// TestEveryNumericFlagHasRange: the gaps a bad-flag sweep still found
+// (-lr 1e18, -sigma-data 1e18, -k-lr 1e18, -width-N 99999999, negative
+// rates) are usage errors naming flag and value, the ends of each range
+// are accepted, and a numeric flag without a range is caught at Parse.
+func TestEveryNumericFlagHasRange(t *testing.T) {
+	newFS := func() *flag.FlagSet {
+		fs := NewFlagSet("x")
+		fs.Float64("lr", 0, "")
+		fs.Float64("sigma-data", 0, "")
+		fs.Float64("k-lr", 0.01, "")
+		fs.Int("width-N", 128, "")
+		return fs
+	}
+	for _, args := range [][]string{{"-lr", "1e18"}, {"-lr", "-0.1"}, {"-sigma-data", "1e18"}, {"-k-lr", "1e18"},
+		{"-width-N", "99999999"}, {"-width-N", "0"}} {
+		var s strings.Builder
+		err := Parse(newFS(), args, &s)
+		var ue *UsageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), args[0]) || !strings.Contains(err.Error(), args[1]) {
+			t.Errorf("%v: %v, want a usage error naming the flag and value", args, err)
+		}
+	}
+	var s strings.Builder
+	if err := Parse(newFS(), []string{"-lr", "1", "-sigma-data", "100", "-k-lr", "10", "-width-N", "65536"}, &s); err != nil {
+		t.Errorf("the ends of the ranges refused: %v", err)
+	}
+	fs := NewFlagSet("x")
+	fs.Int("no-such-range", 0, "")
+	defer func() {
+		if recover() == nil {
+			t.Error("a numeric flag without a range passed Parse")
+		}
+	}()
+	_ = Parse(fs, nil, &s)
+}
