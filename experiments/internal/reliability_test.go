@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"genlab/data"
 	"genlab/nn"
 	"genlab/results"
 )
@@ -253,4 +255,41 @@ func TestEveryNumericFlagHasRange(t *testing.T) {
 		}
 	}()
 	_ = Parse(fs, nil, &s)
+}
+
+// TestMNISTDataMalformedIsUsageError: idx files whose names are right but
+// whose contents are not idx (kdiff-dimension exited 1 at task time) are a
+// usage error naming -data-dir, before any task runs.
+func TestMNISTDataMalformedIsUsageError(t *testing.T) {
+	src, err := data.DefaultMNISTDir()
+	if err != nil {
+		t.Skip("no MNIST files (make data):", err)
+	}
+	dir := t.TempDir()
+	for i, s := range []data.MNISTSplit{data.MNISTTrain, data.MNISTTest} {
+		im, lb, err := data.MNISTFiles(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, name := range []string{im, lb} {
+			b, err := os.ReadFile(filepath.Join(src, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 && j == 1 {
+				b = []byte("not an idx file at all")
+			}
+			if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	_, _, err = MNISTData(dir)
+	var ue *UsageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "-data-dir") {
+		t.Fatalf("malformed labels: %v, want a usage error naming -data-dir", err)
+	}
+	if _, _, err := MNISTData(src); err != nil {
+		t.Fatalf("the real files: %v", err)
+	}
 }

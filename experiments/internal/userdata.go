@@ -26,7 +26,8 @@ func CheckMesh(path string, stderr io.Writer, experiment string) error {
 
 // MNISTData resolves a -data-dir flag value (empty: the checkout's
 // data/mnist) and returns the directory and its data.MNISTDigest, which a
-// task key hashes; a missing directory or file is a *UsageError naming it.
+// task key hashes; a missing directory or file, or contents that are not
+// MNIST idx files, is a *UsageError naming it.
 func MNISTData(flagDir string) (dir, digest string, err error) {
 	dir = flagDir
 	if dir == "" {
@@ -36,6 +37,13 @@ func MNISTData(flagDir string) (dir, digest string, err error) {
 	}
 	if digest, err = data.MNISTDigest(dir); err != nil {
 		return "", "", Usagef("-data-dir %s: %v", dir, err)
+	}
+	// Malformed contents are bad input too: read both splits now (a second
+	// of work) so that they exit 2 here, not 1 when a task reads them.
+	for _, s := range []data.MNISTSplit{data.MNISTTrain, data.MNISTTest} {
+		if _, err := data.LoadMNIST(dir, s); err != nil {
+			return "", "", Usagef("-data-dir %s: %v", dir, err)
+		}
 	}
 	return dir, digest, nil
 }
