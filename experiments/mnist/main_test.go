@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"math"
 	"os"
@@ -66,10 +68,26 @@ func TestTinyEndToEndAndSkip(t *testing.T) {
 // shared the digits' key and was "finished earlier, skipped"): the same
 // files at another path give the same key, one changed byte another key.
 func TestMNISTKeyHashesDataContent(t *testing.T) {
+	// Two-image idx sets (valid, since -data-dir is read before any task)
+	// that differ only in the first label.
 	mk := func(labelByte byte) string {
 		dir := t.TempDir()
-		for _, name := range []string{"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"} {
-			if err := os.WriteFile(filepath.Join(dir, name), []byte{1, 2, 3, labelByte}, 0o644); err != nil {
+		files := map[string]*data.IDX{
+			"train-images-idx3-ubyte.gz": {Dims: []int{2, 28, 28}, Data: make([]byte, 2*28*28)},
+			"t10k-images-idx3-ubyte.gz":  {Dims: []int{2, 28, 28}, Data: make([]byte, 2*28*28)},
+			"train-labels-idx1-ubyte.gz": {Dims: []int{2}, Data: []byte{labelByte, 3}},
+			"t10k-labels-idx1-ubyte.gz":  {Dims: []int{2}, Data: []byte{labelByte, 3}},
+		}
+		for name, x := range files {
+			var b bytes.Buffer
+			zw := gzip.NewWriter(&b)
+			if err := x.Encode(zw); err != nil {
+				t.Fatal(err)
+			}
+			if err := zw.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
