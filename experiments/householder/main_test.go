@@ -66,3 +66,40 @@ func TestQuickEndToEnd(t *testing.T) {
 		t.Errorf("re-run: exit %d, stdout %q: want the cached result", code, stdout)
 	}
 }
+
+// TestSharedG0TrainedOnce: two tasks run at once (-jobs 2) that share the
+// pre-trained G0 through the cache train it once: exactly one task's
+// metrics.jsonl holds G0's training losses, the other waited on the phase's
+// lock and loaded the final checkpoint.
+func TestSharedG0TrainedOnce(t *testing.T) {
+	out := t.TempDir()
+	code, stdout, stderr := internal.Capture(experiment, []string{"-preset", "quick", "-arms", "sefa", "-k", "3,5", "-jobs", "2", "-out", out}, run)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if n := strings.Count(stdout, "\n"); n != 2 {
+		t.Fatalf("%d stdout lines, want 2: %s", n, stdout)
+	}
+	if res, _ := filepath.Glob(filepath.Join(out, experiment, "*", "result.json")); len(res) != 2 {
+		t.Fatalf("result files %v, want 2", res)
+	}
+	// A task that trained nothing records no losses (and may have no
+	// metrics.jsonl at all).
+	files, err := filepath.Glob(filepath.Join(out, experiment, "*", "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trained := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), "g0_loss_d") {
+			trained++
+		}
+	}
+	if trained != 1 {
+		t.Errorf("G0 trained by %d tasks, want 1", trained)
+	}
+}

@@ -119,6 +119,18 @@ func (t *task) phase(ctx context.Context, name, tag string, gen, ema *gan.Genera
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	if filepath.Dir(path) == filepath.Clean(t.cache) {
+		// A phase shared through the cache is trained by one task at a
+		// time, of this process (-jobs) or another (array elements); the
+		// others wait and then find its final checkpoint.
+		lk, err := results.AcquireLock(ctx, path+".lock", func(h results.LockInfo) {
+			fmt.Fprintf(t.stderr, "householder: %s: %s is being trained by %v; waiting for it\n", name, filepath.Base(path), h)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		defer lk.Release()
+	}
 	bar := internal.NewProgress(t.stderr, iters, fmt.Sprintf("householder seed%d %s (G loss)", t.cfg.Seed, name))
 	defer bar.Finish()
 	step := internal.TrainStep(bar)
