@@ -70,33 +70,7 @@ func TestBridgeScalings(t *testing.T) {
 // Scalings and Weight, for each loss space; a learned k moves against the
 // gradient.
 func TestBridgeLearnGradient(t *testing.T) {
-	rng := newRand(11)
-	const B, n = 16, 5
-	y := mat.NewDense(B, n, nil)
-	x := mat.NewDense(B, n, nil)
-	sig := make([]float64, B)
-	out := make([]float32, B*n)
-	for i := 0; i < B; i++ {
-		sig[i] = math.Exp(-3 + 5*rng.Float64())
-		for j := 0; j < n; j++ {
-			yv := rng.NormFloat64()
-			y.Set(i, j, yv)
-			x.Set(i, j, yv+sig[i]*rng.NormFloat64())
-			out[i*n+j] = float32(rng.NormFloat64())
-		}
-	}
-	trainerLoss := func(b *Bridge) float64 {
-		tot := 0.0
-		for i := 0; i < B; i++ {
-			sc := b.Scalings(sig[i])
-			w := b.Weight(sig[i]) * sc.COut * sc.COut
-			for j := 0; j < n; j++ {
-				r := float64(out[i*n+j]) - (y.At(i, j)-sc.CSkip*x.At(i, j))/sc.COut
-				tot += w * r * r
-			}
-		}
-		return tot / B
-	}
+	y, x, sig, out, trainerLoss := learnFixture(11)
 	for _, l := range []LossSpace{LossU, LossV, LossX} {
 		for _, k0 := range []float64{0.2, 0.5, 0.9} {
 			b := NewBridge(K{Learned: true}, l, k0, 1e-3)
@@ -327,4 +301,38 @@ func nearest(a, b *mat.Dense) float64 {
 		worst = math.Max(worst, best)
 	}
 	return worst
+}
+
+// learnFixture returns a batch (clean y, noisy x, σ, network outputs) and
+// the trainer's own loss (1/B)·Σ λ(σ)·c_out²·‖F − (y − c_skip·x)/c_out‖² of
+// a bridge on it, computed only from Scalings and Weight.
+func learnFixture(seed uint64) (y, x *mat.Dense, sig []float64, out []float32, loss func(*Bridge) float64) {
+	rng := newRand(seed)
+	const B, n = 16, 5
+	y = mat.NewDense(B, n, nil)
+	x = mat.NewDense(B, n, nil)
+	sig = make([]float64, B)
+	out = make([]float32, B*n)
+	for i := 0; i < B; i++ {
+		sig[i] = math.Exp(-3 + 5*rng.Float64())
+		for j := 0; j < n; j++ {
+			yv := rng.NormFloat64()
+			y.Set(i, j, yv)
+			x.Set(i, j, yv+sig[i]*rng.NormFloat64())
+			out[i*n+j] = float32(rng.NormFloat64())
+		}
+	}
+	loss = func(b *Bridge) float64 {
+		tot := 0.0
+		for i := 0; i < B; i++ {
+			sc := b.Scalings(sig[i])
+			w := b.Weight(sig[i]) * sc.COut * sc.COut
+			for j := 0; j < n; j++ {
+				r := float64(out[i*n+j]) - (y.At(i, j)-sc.CSkip*x.At(i, j))/sc.COut
+				tot += w * r * r
+			}
+		}
+		return tot / B
+	}
+	return y, x, sig, out, loss
 }

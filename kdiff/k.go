@@ -7,14 +7,17 @@ import (
 	"strings"
 )
 
-// K is one value of the -k flag: a fixed target parameter k ∈ [0,1], or
-// Learned (k = sigmoid(w) trained jointly with the network).
+// K is one value of the -k flag: a fixed target parameter k ∈ [0,1],
+// Learned (k = sigmoid(w) trained jointly with the network), or Schedule
+// (a learned per-noise-level k(s), LearnedKSchedule).
 type K struct {
-	Value   float64 // used when !Learned
-	Learned bool
+	Value    float64 // used when neither Learned nor Schedule
+	Learned  bool
+	Schedule bool // learned k(s); Learned is then true as well
 }
 
-// ParseK parses a number in [0,1], "learn" (or "learned"), or a diffusers
+// ParseK parses a number in [0,1], "learn" (or "learned"), "learn-s" (a
+// learned per-σ schedule k(s)), or a diffusers
 // prediction_type alias: "epsilon"/"eps" (k = 0), "v_prediction"/"v"
 // (k = ½), "sample"/"x" (k = 1).
 func ParseK(s string) (K, error) {
@@ -22,6 +25,8 @@ func ParseK(s string) (K, error) {
 	switch strings.ToLower(t) {
 	case "learn", "learned":
 		return K{Learned: true}, nil
+	case "learn-s", "learned-s":
+		return K{Learned: true, Schedule: true}, nil
 	case "eps", "epsilon":
 		return K{Value: 0}, nil
 	case "v", "v_prediction":
@@ -31,7 +36,7 @@ func ParseK(s string) (K, error) {
 	}
 	v, err := strconv.ParseFloat(t, 64)
 	if err != nil {
-		return K{}, fmt.Errorf("kdiff: k %q is neither a number in [0,1] nor \"learn\"", s)
+		return K{}, fmt.Errorf("kdiff: k %q is neither a number in [0,1] nor \"learn\" or \"learn-s\"", s)
 	}
 	if math.IsNaN(v) || v < 0 || v > 1 {
 		return K{}, fmt.Errorf("kdiff: k = %s is outside [0,1]", t)
@@ -39,8 +44,11 @@ func ParseK(s string) (K, error) {
 	return K{Value: v}, nil
 }
 
-// String returns "learn" or the number in shortest form.
+// String returns "learn", "learn-s" or the number in shortest form.
 func (k K) String() string {
+	if k.Schedule {
+		return "learn-s"
+	}
 	if k.Learned {
 		return "learn"
 	}
@@ -48,8 +56,11 @@ func (k K) String() string {
 }
 
 // Label is a human-readable name for plots: "k=0 (ε)", "k=0.5 (v)",
-// "k=1 (x)", "k=0.75" or "learned k".
+// "k=1 (x)", "k=0.75", "learned k" or "learned k(σ)".
 func (k K) Label() string {
+	if k.Schedule {
+		return "learned k(σ)"
+	}
 	if k.Learned {
 		return "learned k"
 	}

@@ -263,7 +263,7 @@ func TestLossGradFiniteDiff(t *testing.T) {
 func TestParseK(t *testing.T) {
 	good := map[string]K{
 		"0": {Value: 0}, "0.5": {Value: 0.5}, "1": {Value: 1}, "0.75": {Value: 0.75},
-		"learn": {Learned: true}, "eps": {Value: 0}, "v_prediction": {Value: 0.5}, "sample": {Value: 1},
+		"learn": {Learned: true}, "learn-s": {Learned: true, Schedule: true}, "eps": {Value: 0}, "v_prediction": {Value: 0.5}, "sample": {Value: 1},
 	}
 	for s, want := range good {
 		got, err := ParseK(s)
@@ -282,6 +282,9 @@ func TestParseK(t *testing.T) {
 	}
 	if ks.String() != "0,0.5,1,learn" {
 		t.Errorf("Ks.String = %q", ks.String())
+	}
+	if err := ks.Set("learn-s,0"); err != nil || ks.String() != "learn-s,0" || !ks[0].Schedule {
+		t.Errorf("Ks learn-s round trip: %v %v", ks, err)
 	}
 	if err := ks.Set("0,1.5"); err == nil {
 		t.Errorf("Ks.Set accepted 1.5")

@@ -27,7 +27,8 @@ import (
 // summaryFigures draws the sample grids of every setting side by side,
 // fid_lenet against NFE (mean ± 95% CI over seeds) for the settings sampled
 // at several NFEs, with the floor as its own series, fid_lenet against D
-// when several D were run, and against k when several k were run.
+// when several D were run, and against k when several k were run, and
+// paired.csv: every arm against the EDM run of its context, seed by seed.
 func summaryFigures(dir string, t *results.Table) error {
 	names, groups := settings(t)
 	if err := samplesBySetting(dir, t, names, groups); err != nil {
@@ -37,6 +38,9 @@ func summaryFigures(dir string, t *results.Table) error {
 		return err
 	}
 	if err := fidVsD(filepath.Join(dir, "fid_vs_D.png"), t); err != nil {
+		return err
+	}
+	if err := writePaired(dir, t); err != nil {
 		return err
 	}
 	return fidVsK(filepath.Join(dir, "fid_vs_k.png"), t)
@@ -169,14 +173,18 @@ func fidVsK(path string, t *results.Table) error {
 			continue
 		}
 		name := fmt.Sprintf("%s %d² D=%s %s-loss", t.Get(i, "net"), atoi(t.Get(i, "res")), t.Get(i, "D"), t.Get(i, "loss"))
-		if t.Get(i, "k") == "learn" {
+		if kv := t.Get(i, "k"); kv == "learn" || kv == "learn-s" {
 			kf, err := t.Float(i, "k_final")
 			if err != nil {
 				continue
 			}
-			l := learned[name]
+			lname := name + ", learned k"
+			if kv == "learn-s" {
+				lname = name + ", learned k(σ) (at its mean k)"
+			}
+			l := learned[lname]
 			l[0], l[1] = append(l[0], kf), append(l[1], fid)
-			learned[name] = l
+			learned[lname] = l
 			continue
 		}
 		k, err := strconv.ParseFloat(t.Get(i, "k"), 64)
@@ -194,7 +202,7 @@ func fidVsK(path string, t *results.Table) error {
 		for _, k := range l[0] {
 			mean += k
 		}
-		series = append(series, results.Series{Name: name + ", learned k", X: []float64{mean / float64(len(l[0]))}, Y: [][]float64{l[1]}})
+		series = append(series, results.Series{Name: name, X: []float64{mean / float64(len(l[0]))}, Y: [][]float64{l[1]}})
 	}
 	if !multi {
 		return nil

@@ -110,7 +110,7 @@ func (f *flags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.res, "res", 0, "image side: 28, 14 (2×2 block means) or 7 (4×4) (0: the preset's)")
 	f.targets = internal.Strings{Values: []string{"edm"}, Canon: diffusion.CanonicalTarget}
 	fs.Var(&f.targets, "target", "prediction targets, comma list of edm, eps, v, x (diffusers names epsilon, v_prediction, sample accepted; see -k for the k-Diff family)")
-	fs.Var(&f.ks, "k", "k-Diff targets through the EDM bridge, comma list of numbers in [0,1] and/or learn (e.g. 0,0.5,1,learn); replaces -target")
+	fs.Var(&f.ks, "k", "k-Diff targets through the EDM bridge, comma list of numbers in [0,1], learn (one learned k) and/or learn-s (a learned per-σ k(s), 7 knots in s = 1/(1+σ)) (e.g. 0,0.5,1,learn); replaces -target")
 	fs.StringVar(&f.loss, "loss", "v", "k-Diff loss space with -k: u, v or x")
 	fs.Var(&f.ds, "D", "PFGM++ augmented dimensions, comma list (inf = EDM; default inf)")
 	fs.StringVar(&f.noise, "noise", "edm", "noise kernel: edm (Gaussian) or pfgm (needs -D)")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -112,5 +113,35 @@ func TestMNISTKeyHashesDataContent(t *testing.T) {
 	}
 	if a == c {
 		t.Errorf("different files share the key %s", a)
+	}
+}
+
+// A learned k(s) schedule trains end to end: the result holds k at each of
+// the seven knots, each in (0,1), they moved away from the ½ they started
+// at, and k_final (the mean of k(s) over training σ) lies within their range.
+func TestLearnedKScheduleEndToEnd(t *testing.T) {
+	if _, err := data.DefaultMNISTDir(); err != nil {
+		t.Skipf("MNIST not present (%v): run scripts/mnist-data.sh to enable this test", err)
+	}
+	out := t.TempDir()
+	line := exptest.RunOne(t, experiment, run, "-preset", "quick", "-seeds", "0", "-steps", "60", "-n-eval", "200",
+		"-eval-every", "60", "-eval-n", "100", "-heun-steps", "3", "-k", "learn-s", "-out", out)
+	r := line.Result
+	lo, hi, moved := 1.0, 0.0, 0
+	for j := 0; j < 7; j++ {
+		k, ok := r[fmt.Sprintf("k_knot%d", j)]
+		if !ok || !(k > 0 && k < 1) {
+			t.Fatalf("k_knot%d = %v (present %v)", j, k, ok)
+		}
+		lo, hi = math.Min(lo, k), math.Max(hi, k)
+		if math.Abs(k-0.5) > 1e-3 {
+			moved++
+		}
+	}
+	if moved == 0 {
+		t.Errorf("no knot moved from ½ in 60 steps")
+	}
+	if kf := r["k_final"]; !(kf >= lo && kf <= hi) {
+		t.Errorf("k_final %v outside the knots' range [%v, %v]", kf, lo, hi)
 	}
 }

@@ -174,7 +174,12 @@ func runTask(ctx context.Context, cfg Config, s *sets, dir *results.Dir, log io.
 		res["quick"] = 1
 	}
 	if b, ok := target.(*kdiff.Bridge); ok {
-		res["k_final"] = b.KValue() // the fixed k, or where the learned k ended
+		res["k_final"] = b.KValue() // the fixed k, where the learned k ended, or the mean of k(s)
+		if b.Schedule != nil {
+			for j, kj := range b.Schedule.Knots() { // k at s = j/(M−1), s = 1/(1+σ)
+				res[fmt.Sprintf("k_knot%d", j)] = kj
+			}
+		}
 	}
 	info, err := fidlenet.ShippedInfo()
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -159,7 +160,7 @@ func pictures(cfg Config, ds *Dataset, gen *mat.Dense, dir *results.Dir) error {
 	if err := results.LossCurve(dir.Path("loss.png"), steps, "loss", true); err != nil {
 		return err
 	}
-	if cfg.K == "learn" {
+	if strings.HasPrefix(cfg.K, "learn") { // k, or the mean of k(s) over training σ
 		var refs []results.RefLine
 		if cfg.NIntr > 0 {
 			refs = append(refs, results.RefLine{Y: KStar(cfg.N, cfg.NIntr), Label: fmt.Sprintf("k* = N/(N+n) = %.3g", KStar(cfg.N, cfg.NIntr))})

@@ -34,7 +34,7 @@ type Config struct {
 	Embed      string  `json:"embed"`      // linear or curved (toys and mixture)
 	N          int     `json:"N"`          // ambient dimension
 	NIntr      int     `json:"n"`          // intrinsic dimension
-	K          string  `json:"k"`          // a number in [0,1] or "learn"
+	K          string  `json:"k"`          // a number in [0,1], "learn" or "learn-s"
 	KInit      float64 `json:"k_init"`     // initial learned k
 	KLR        float64 `json:"k_lr"`       // Adam learning rate of w = logit k
 	Loss       string  `json:"loss"`       // u, v or x
