@@ -163,3 +163,64 @@ func SignTest(a, b []float64) (wins, losses int, p, meanDiff float64) {
 	p = math.Min(1, 2*distuv.Binomial{N: float64(n), P: 0.5}.CDF(float64(min(wins, losses))))
 	return wins, losses, p, meanDiff
 }
+
+// TTestPower returns the power of the two-sided one-sample (or paired)
+// t-test at level α with n observations when the true mean is ncp·σ/√n:
+//
+//	P(|T| > t_c),  T = (Z + ncp)/√(V/ν),  Z ~ N(0,1),  V ~ χ²_ν,  ν = n−1,
+//
+// t_c = t_{1−α/2, ν}, computed exactly as the integral over V of
+// Φ(−t_c√(V/ν) − ncp) + 1 − Φ(t_c√(V/ν) − ncp), by the midpoint rule on
+// 4,000 equal-probability quantiles of χ²_ν (the noncentral t, not a
+// normal approximation, so it holds at n = 3). It panics for n < 2.
+func TTestPower(n int, alpha, ncp float64) float64 {
+	if n < 2 {
+		panic(fmt.Sprintf("metrics: TTestPower: n = %d < 2", n))
+	}
+	nu := float64(n - 1)
+	tc := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: nu}.Quantile(1 - alpha/2)
+	chi := distuv.ChiSquared{K: nu}
+	const m = 4000
+	var p float64
+	for i := 0; i < m; i++ {
+		c := tc * math.Sqrt(chi.Quantile((float64(i)+0.5)/m)/nu)
+		p += distuv.UnitNormal.CDF(-c-ncp) + distuv.UnitNormal.Survival(c-ncp)
+	}
+	return p / m
+}
+
+// PairedMDE returns the smallest effect a paired comparison of the given
+// differences could detect: the mean difference δ at which the two-sided
+// t-test at level α = 0.05 has the given power (e.g. 0.8) with n = len(d)
+// pairs, taking the sample standard deviation s_d of d as the true one:
+// δ = ncp·s_d/√n with TTestPower(n, 0.05, ncp) = power, solved by bisection.
+// NaN for fewer than two differences.
+func PairedMDE(d []float64, power float64) float64 {
+	n := len(d)
+	if n < 2 {
+		return math.NaN()
+	}
+	mean := 0.0
+	for _, x := range d {
+		mean += x
+	}
+	mean /= float64(n)
+	var ss float64
+	for _, x := range d {
+		ss += (x - mean) * (x - mean)
+	}
+	sd := math.Sqrt(ss / float64(n-1))
+	lo, hi := 0.0, 1.0
+	for TTestPower(n, 0.05, hi) < power {
+		lo, hi = hi, 2*hi
+	}
+	for it := 0; it < 50 && hi-lo > 1e-9*hi; it++ {
+		mid := (lo + hi) / 2
+		if TTestPower(n, 0.05, mid) < power {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return (lo + hi) / 2 * sd / math.Sqrt(float64(n))
+}

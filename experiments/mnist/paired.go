@@ -58,7 +58,9 @@ func armOf(t *results.Table, i int) string {
 // s_d/√n) and the per-seed differences. Pairing removes the seed-to-seed
 // variation both arms share (the same data order, initial weights and
 // sampling noise per seed), so the interval is that of the difference, not
-// of either mean. Rows come sorted by context and arm; an arm without a
+// of either mean. mde80 is the smallest mean difference the same design
+// (n pairs, the observed spread of d) detects with 80% power at α = 0.05
+// (metrics.PairedMDE): a null with a large mde80 says little. Rows come sorted by context and arm; an arm without a
 // reference in its context is left out.
 func pairedTable(t *results.Table) *results.Table {
 	type cell struct{ ctx, arm string }
@@ -80,7 +82,7 @@ func pairedTable(t *results.Table) *results.Table {
 		}
 		return cells[a].arm < cells[b].arm
 	})
-	out := &results.Table{Columns: []string{"context", "arm", "reference", "metric", "n_pairs", "mean_diff", "ci95_half", "reference_mean", "arm_mean", "diffs"}}
+	out := &results.Table{Columns: []string{"context", "arm", "reference", "metric", "n_pairs", "mean_diff", "ci95_half", "mde80", "reference_mean", "arm_mean", "diffs"}}
 	const refArm = "D=inf"
 	for _, c := range cells {
 		ref, ok := bySeed[cell{c.ctx, refArm}]
@@ -117,7 +119,7 @@ func pairedTable(t *results.Table) *results.Table {
 				ds[k] = strconv.FormatFloat(v, 'g', 6, 64)
 			}
 			out.Rows = append(out.Rows, []string{c.ctx, c.arm, refArm, col, strconv.Itoa(len(d)),
-				fmtG(m), fmtG(h), fmtG(rm), fmtG(am), strings.Join(ds, " ")})
+				fmtG(m), fmtG(h), fmtG(metrics.PairedMDE(d, 0.8)), fmtG(rm), fmtG(am), strings.Join(ds, " ")})
 		}
 	}
 	return out
