@@ -2,14 +2,9 @@ package main
 
 import (
 	"fmt"
-	"math"
-	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
 
 	"genlab/experiments/internal"
-	"genlab/metrics"
 	"genlab/results"
 )
 
@@ -52,16 +47,11 @@ func armOf(t *results.Table, i int) string {
 }
 
 // pairedTable compares every arm with the EDM run (D = ∞, target edm) of
-// the same context seed by seed: for each fid column, dᵢ = fid(arm, seed i)
-// − fid(EDM, seed i) over the seeds both finished, reported as the mean
-// difference ± the half-width of its 95% Student-t interval (t_{0.975,n−1}
-// s_d/√n) and the per-seed differences. Pairing removes the seed-to-seed
-// variation both arms share (the same data order, initial weights and
-// sampling noise per seed), so the interval is that of the difference, not
-// of either mean. mde80 is the smallest mean difference the same design
-// (n pairs, the observed spread of d) detects with 80% power at α = 0.05
-// (metrics.PairedMDE): a null with a large mde80 says little. Rows come sorted by context and arm; an arm without a
-// reference in its context is left out.
+// the same context seed by seed, for each fid column, as
+// internal.PairedRow: mean difference fid(arm) − fid(EDM) over the seeds
+// both finished ± its 95% t-interval, and mde80, the smallest difference
+// the design detects with 80% power. Rows come sorted by context and arm;
+// an arm without a reference in its context is left out.
 func pairedTable(t *results.Table) *results.Table {
 	type cell struct{ ctx, arm string }
 	bySeed := map[cell]map[string]int{} // (context, arm) → seed → row
@@ -82,7 +72,16 @@ func pairedTable(t *results.Table) *results.Table {
 		}
 		return cells[a].arm < cells[b].arm
 	})
-	out := &results.Table{Columns: []string{"context", "arm", "reference", "metric", "n_pairs", "mean_diff", "ci95_half", "mde80", "reference_mean", "arm_mean", "diffs"}}
+	values := func(rows map[string]int, col string) map[string]float64 {
+		v := map[string]float64{}
+		for s, i := range rows {
+			if x, err := t.Float(i, col); err == nil {
+				v[s] = x
+			}
+		}
+		return v
+	}
+	out := &results.Table{Columns: internal.PairedColumns}
 	const refArm = "D=inf"
 	for _, c := range cells {
 		ref, ok := bySeed[cell{c.ctx, refArm}]
@@ -90,53 +89,18 @@ func pairedTable(t *results.Table) *results.Table {
 			continue
 		}
 		for _, col := range pairedColumns(t) {
-			var d, ra, aa []float64
-			seeds := make([]string, 0, len(bySeed[c]))
-			for s := range bySeed[c] {
-				seeds = append(seeds, s)
+			if row, ok := internal.PairedRow(c.ctx, c.arm, refArm, col, values(bySeed[c], col), values(ref, col)); ok {
+				out.Rows = append(out.Rows, row)
 			}
-			sort.Strings(seeds)
-			for _, s := range seeds {
-				j, ok := ref[s]
-				if !ok {
-					continue
-				}
-				a, err1 := t.Float(bySeed[c][s], col)
-				r, err2 := t.Float(j, col)
-				if err1 != nil || err2 != nil || math.IsNaN(a) || math.IsNaN(r) {
-					continue
-				}
-				d, ra, aa = append(d, a-r), append(ra, r), append(aa, a)
-			}
-			if len(d) == 0 {
-				continue
-			}
-			m, h := metrics.MeanCI95(d)
-			rm, _ := metrics.MeanCI95(ra)
-			am, _ := metrics.MeanCI95(aa)
-			ds := make([]string, len(d))
-			for k, v := range d {
-				ds[k] = strconv.FormatFloat(v, 'g', 6, 64)
-			}
-			out.Rows = append(out.Rows, []string{c.ctx, c.arm, refArm, col, strconv.Itoa(len(d)),
-				fmtG(m), fmtG(h), fmtG(metrics.PairedMDE(d, 0.8)), fmtG(rm), fmtG(am), strings.Join(ds, " ")})
 		}
 	}
 	return out
 }
 
-func fmtG(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
-
-// writePaired writes pairedTable as paired.csv beside summary.csv (nothing
-// when no arm has a reference).
+// writePaired writes pairedTable as paired.csv beside summary.csv.
 func writePaired(dir string, t *results.Table) error {
-	p := pairedTable(t)
-	if len(p.Rows) == 0 {
-		return nil
-	}
-	b, err := p.CSV()
-	if err != nil {
+	if err := internal.WritePaired(dir, pairedTable(t)); err != nil {
 		return fmt.Errorf("paired differences: %w", err)
 	}
-	return results.WriteFileAtomic(filepath.Join(dir, "paired.csv"), b)
+	return nil
 }
