@@ -6,14 +6,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
-	"strings"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
-
-	"genlab/data/mesh"
 )
 
 // ErrNoConvergence is returned when an eigensolver fails.
@@ -77,162 +74,6 @@ type EigenOptions struct {
 	Rng *rand.Rand
 	// Name labels errors (the mesh file or shape); optional.
 	Name string
-}
-
-// ErrSpectrum is wrapped by the error of a solve whose eigenvalues fail
-// CheckSpectrum.
-var ErrSpectrum = errors.New("matching: implausible Laplace–Beltrami spectrum")
-
-// SpectrumTol is the relative tolerance of CheckSpectrum.
-const SpectrumTol = 1e-8
-
-// CheckSpectrum checks the k smallest eigenvalues vals (ascending) of a
-// Laplacian whose graph has the given number of connected components:
-// λ ≥ −SpectrumTol·s, and the number of near-zero eigenvalues (|λ| ≤
-// SpectrumTol·s) equals min(components, k), with s = max(λ_max, 1/area) the
-// scale of the spectrum. It returns nil or an error wrapping ErrSpectrum
-// that names the mesh and the likely cause.
-func CheckSpectrum(name string, vals []float64, components int, area float64) error {
-	if len(vals) == 0 {
-		return nil
-	}
-	if name == "" {
-		name = "(unnamed mesh)"
-	}
-	s := math.Max(math.Abs(vals[len(vals)-1]), 1/area)
-	if math.IsNaN(s) || math.IsInf(s, 0) {
-		return fmt.Errorf("matching: mesh %s: non-finite eigenvalue scale %g: %w", name, s, ErrSpectrum)
-	}
-	zeros := 0
-	for i, v := range vals {
-		if math.IsNaN(v) || v < -SpectrumTol*s {
-			return fmt.Errorf("matching: mesh %s: eigenvalue %d is %.3g < −%g·%.3g (likely degenerate or sliver faces, or a non-manifold mesh: clean it with mesh.Clean): %w",
-				name, i, v, SpectrumTol, s, ErrSpectrum)
-		}
-		if math.Abs(v) <= SpectrumTol*s {
-			zeros++
-		}
-	}
-	if want := min(components, len(vals)); zeros != want {
-		return fmt.Errorf("matching: mesh %s: %d near-zero eigenvalues for %d connected components (likely degenerate faces, a disconnected piece, or the solver missed a mode): %w",
-			name, zeros, components, ErrSpectrum)
-	}
-	return nil
-}
-
-// components returns the number of connected components of the graph of
-// L's off-diagonal non-zeros.
-func components(L *Sparse) int {
-	_, n := mesh.ComponentLabels(L.N, func(join func(i, j int)) {
-		for i := 0; i < L.N; i++ {
-			for p := L.RowPtr[i]; p < L.RowPtr[i+1]; p++ {
-				if L.Col[p] != i && L.Val[p] != 0 {
-					join(i, L.Col[p])
-				}
-			}
-		}
-	})
-	return n
-}
-
-// LaplaceBeltrami builds the cotangent Laplacian and the lumped mass of m
-// (the full FEM mass when full is true) and returns its first k eigenpairs,
-// checked by CheckSpectrum. A mesh with degenerate or sliver faces (see
-// mesh.Check) is refused before assembly with an error wrapping ErrMesh
-// that names the mesh (o.Name) and the face indices: clean it first
-// (mesh.Clean, mesh.Load). A mesh whose area is outside [½, 2] is solved at
-// unit area — λ scales as 1/area and φ as 1/√area — so the solver's
-// tolerances (Lanczos shift −0.01, breakdown thresholds) do not depend on the
-// mesh's units; nearer 1 the mesh is solved as it is, so area-normalised
-// meshes (every experiment's, jittered targets included) give the same bits
-// as before this rescaling existed.
-func LaplaceBeltrami(m *mesh.Mesh, k int, full bool, o EigenOptions) (*Basis, error) {
-	if bad := m.Check().DegenerateFaces; len(bad) > 0 {
-		return nil, fmt.Errorf("matching: mesh %s: %d degenerate or sliver faces %s (clean it with mesh.Clean): %w",
-			o.Name, len(bad), listInts(bad, 8), ErrMesh)
-	}
-	L, err := CotanLaplacian(m)
-	if err != nil {
-		return nil, err
-	}
-	M := Diag(LumpedMass(m))
-	if full {
-		M = FEMMass(m)
-	}
-	area := m.Area()
-	if (area >= 0.5 && area <= 2) || !(area > 0) {
-		return Eigenbasis(L, M, k, o)
-	}
-	unit := &Sparse{N: M.N, RowPtr: M.RowPtr, Col: M.Col, Val: make([]float64, len(M.Val))}
-	for i, v := range M.Val {
-		unit.Val[i] = v / area
-	}
-	b, err := Eigenbasis(L, unit, k, o)
-	if err != nil {
-		return nil, err
-	}
-	b.M = M
-	for i := range b.Values {
-		b.Values[i] /= area
-	}
-	b.Vectors.Scale(1/math.Sqrt(area), b.Vectors)
-	return b, nil
-}
-
-// listInts formats up to n values of xs, e.g. "[74 111]" or "[1 2 … (9)]".
-func listInts(xs []int, n int) string {
-	if len(xs) <= n {
-		return fmt.Sprint(xs)
-	}
-	return strings.TrimSuffix(fmt.Sprint(xs[:n]), "]") + fmt.Sprintf(" … (%d)]", len(xs))
-}
-
-// Eigenbasis returns the k smallest generalized eigenpairs of L φ = λ M φ
-// for a symmetric positive semi-definite L and symmetric positive-definite
-// M, and checks them with CheckSpectrum (components from L's graph, area
-// 1ᵀM1). A Lanczos solve that cannot build its Krylov space on a small
-// problem (n ≤ DenseLimit, e.g. the ≤ 109-vertex meshes where the block
-// size and k exhaust n) falls back to the dense solver.
-func Eigenbasis(L, M *Sparse, k int, o EigenOptions) (*Basis, error) {
-	b, err := eigenbasis(L, M, k, o)
-	if err != nil {
-		if o.Name != "" {
-			return nil, fmt.Errorf("matching: mesh %s: %w", o.Name, err)
-		}
-		return nil, err
-	}
-	area := 0.0
-	for _, v := range M.Val {
-		area += v
-	}
-	if err := CheckSpectrum(o.Name, b.Values, components(L), area); err != nil {
-		return nil, err
-	}
-	return b, nil
-}
-
-func eigenbasis(L, M *Sparse, k int, o EigenOptions) (*Basis, error) {
-	if L.N != M.N {
-		panic("matching: Eigenbasis: L and M sizes differ")
-	}
-	if k <= 0 || k > L.N {
-		return nil, fmt.Errorf("matching: Eigenbasis: k=%d for n=%d", k, L.N)
-	}
-	s := o.Solver
-	if s == Auto {
-		s = Dense
-		if L.N > DenseLimit {
-			s = Lanczos
-		}
-	}
-	if s == Dense {
-		return denseEigen(L, M, k)
-	}
-	b, err := lanczosEigen(L, M, k, o)
-	if errors.Is(err, ErrNoConvergence) && L.N <= DenseLimit {
-		return denseEigen(L, M, k)
-	}
-	return b, err
 }
 
 // denseEigen reduces L φ = λ M φ to the standard problem S ψ = λ ψ with
@@ -341,6 +182,14 @@ const BlockSize = 8
 // reorthogonalisation coefficients; a Ritz pair (θ, Qs) of H has residual
 // ‖B_j s_j‖ (s_j: the last block of s). Blocks are added until the k largest
 // Ritz values have residual ≤ Tol·θ; then λ = σ + 1/θ and φ = Qs.
+//
+// The basis cannot outgrow ℝⁿ. When a whole block no longer fits (n − m <
+// BlockSize), the part of the next block M-orthogonal to Q (at most n − m
+// vectors) is added as a last, partial block; once Q spans ℝⁿ, H is T in
+// that basis and its Ritz pairs are exact to rounding. (Without this, every
+// mesh of up to about 100 vertices failed: the basis stopped at the last
+// multiple of the block size below n, with too few blocks for the wanted
+// pairs to converge — 2 blocks on 19 vertices.)
 func lanczosEigen(L, M *Sparse, k int, o EigenOptions) (*Basis, error) {
 	n := L.N
 	sigma := o.Shift
@@ -388,9 +237,11 @@ func lanczosEigen(L, M *Sparse, k int, o EigenOptions) (*Basis, error) {
 	}
 	// M-orthonormalise the rows of W in place by modified Gram–Schmidt,
 	// returning the p×p upper-triangular factor (W_old = Bᵀ W_new as rows).
-	// Rows that vanish are replaced by fresh random vectors ⟂ Q, W (factor 0).
-	var mqr func(m int) ([]float64, error)
-	mqr = func(m int) ([]float64, error) {
+	// Rows that vanish are replaced by fresh random vectors ⟂ Q, W (factor
+	// 0) when fill is set, which needs n − m ≥ p (room for a whole block);
+	// without fill they are left at zero: the factor B is all the last
+	// step needs (its residuals), as no block follows it.
+	mqr := func(m int, fill bool) ([]float64, error) {
 		B := make([]float64, p*p)
 		mv := make([]float64, n)
 		for r := 0; r < p; r++ {
@@ -418,11 +269,17 @@ func lanczosEigen(L, M *Sparse, k int, o EigenOptions) (*Basis, error) {
 					floats.Scale(1/nr, wr)
 					break
 				}
-				if tries > 3 {
-					return nil, fmt.Errorf("matching: Lanczos cannot extend the Krylov basis: %w", ErrNoConvergence)
-				}
 				if tries == 0 {
 					B[r*p+r] = 0
+				}
+				if !fill {
+					for i := range wr {
+						wr[i] = 0
+					}
+					break
+				}
+				if tries > 3 {
+					return nil, fmt.Errorf("matching: Lanczos cannot extend the Krylov basis at %d of %d vectors: %w", m+r, n, ErrNoConvergence)
 				}
 				for i := range wr {
 					wr[i] = rng.NormFloat64()
@@ -451,16 +308,13 @@ func lanczosEigen(L, M *Sparse, k int, o EigenOptions) (*Basis, error) {
 	for i := range W {
 		W[i] = rng.NormFloat64()
 	}
-	if _, err := mqr(0); err != nil {
+	if _, err := mqr(0, true); err != nil {
 		return nil, err
 	}
 	check := 0
 	for {
 		m0 := len(Q) / n
-		if m0+p > maxM {
-			return nil, fmt.Errorf("matching: Lanczos exhausted %d vectors: %w", m0, ErrNoConvergence)
-		}
-		Q = append(Q, W...)
+		Q = append(Q, W[:p*n]...)
 		m := m0 + p
 		// W = T X_j, one solve per column, in parallel
 		for r := 0; r < p; r++ {
@@ -480,7 +334,11 @@ func lanczosEigen(L, M *Sparse, k int, o EigenOptions) (*Basis, error) {
 		<-done
 		acc := make([]float64, m*p)
 		orth(m, acc)
-		B, err := mqr(m)
+		// The basis never outgrows ℝⁿ: when a whole block no longer fits,
+		// the rows of W that survive orthogonalisation (at most n − m) are
+		// the last, partial block.
+		last := m+p > maxM
+		B, err := mqr(m, !last)
 		if err != nil {
 			return nil, err
 		}
@@ -494,45 +352,78 @@ func lanczosEigen(L, M *Sparse, k int, o EigenOptions) (*Basis, error) {
 			}
 			hcols = append(hcols, col)
 		}
-		if m >= k+p && (m-check >= 4*p || m+p > maxM) {
+		if (m >= k+p && m-check >= 4*p) || (last && m >= k) {
 			check = m
-			H := mat.NewSymDense(m, nil)
-			for c := 0; c < m; c++ {
-				for r := 0; r <= c; r++ {
-					v := hcols[c][r]
-					if r < len(hcols[r]) && c < len(hcols[r]) {
-						v = 0.5 * (v + hcols[r][c])
-					}
-					H.SetSym(r, c, v)
-				}
-			}
-			var es mat.EigenSym
-			if ok := es.Factorize(H, true); !ok {
-				return nil, fmt.Errorf("matching: Lanczos projected eigenproblem: %w", ErrNoConvergence)
-			}
-			vals := es.Values(nil)
-			var S mat.Dense
-			es.VectorsTo(&S)
-			conv := 0
-			for i := 0; i < k; i++ {
-				idx := m - 1 - i
-				res := 0.0
-				for r := 0; r < p; r++ {
-					s := 0.0
-					for c := r; c < p; c++ {
-						s += B[r*p+c] * S.At(m0+c, idx)
-					}
-					res += s * s
-				}
-				if math.Sqrt(res) <= tol*math.Abs(vals[idx]) {
-					conv++
-				}
-			}
-			if conv == k {
-				return ritz(Q, n, m, vals, &S, k, sigma, M), nil
+			if b, err := ritzIfConverged(Q, n, m, m0, p, hcols, B, k, tol, sigma, M); b != nil || err != nil {
+				return b, err
 			}
 		}
+		if !last {
+			continue
+		}
+		kept := 0
+		for r := 0; r < p; r++ {
+			if B[r*p+r] == 0 {
+				continue
+			}
+			copy(W[kept*n:(kept+1)*n], W[r*n:(r+1)*n])
+			for c := m0; c < m; c++ {
+				hcols[c][m+kept] = hcols[c][m+r]
+			}
+			kept++
+		}
+		if kept == 0 {
+			return nil, fmt.Errorf("matching: Lanczos exhausted the Krylov space (%d of %d vectors) before %d eigenpairs converged: %w", m, n, k, ErrNoConvergence)
+		}
+		for c := m0; c < m; c++ {
+			hcols[c] = hcols[c][:m+kept]
+		}
+		p = kept
 	}
+}
+
+// ritzIfConverged solves the projected problem H s = θ s on the first m
+// basis vectors (the last block, of width p, starting at m0; B its
+// residual factor) and returns the k Ritz pairs of largest θ if each has
+// residual ‖B s_last‖ ≤ tol·θ, or if m = n (Q spans ℝⁿ, so Rayleigh–Ritz is
+// exact up to rounding); otherwise nil.
+func ritzIfConverged(Q []float64, n, m, m0, p int, hcols [][]float64, B []float64, k int, tol, sigma float64, M *Sparse) (*Basis, error) {
+	H := mat.NewSymDense(m, nil)
+	for c := 0; c < m; c++ {
+		for r := 0; r <= c; r++ {
+			v := hcols[c][r]
+			if c < len(hcols[r]) {
+				v = 0.5 * (v + hcols[r][c])
+			}
+			H.SetSym(r, c, v)
+		}
+	}
+	var es mat.EigenSym
+	if ok := es.Factorize(H, true); !ok {
+		return nil, fmt.Errorf("matching: Lanczos projected eigenproblem: %w", ErrNoConvergence)
+	}
+	vals := es.Values(nil)
+	var S mat.Dense
+	es.VectorsTo(&S)
+	conv := 0
+	for i := 0; i < k; i++ {
+		idx := m - 1 - i
+		res := 0.0
+		for r := 0; r < p; r++ {
+			s := 0.0
+			for c := r; c < p; c++ {
+				s += B[r*p+c] * S.At(m0+c, idx)
+			}
+			res += s * s
+		}
+		if math.Sqrt(res) <= tol*math.Abs(vals[idx]) {
+			conv++
+		}
+	}
+	if conv < k && m < n {
+		return nil, nil
+	}
+	return ritz(Q, n, m, vals, &S, k, sigma, M), nil
 }
 
 func ritz(Q []float64, n, m int, vals []float64, S *mat.Dense, k int, sigma float64, M *Sparse) *Basis {

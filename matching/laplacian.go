@@ -16,10 +16,15 @@ var ErrMesh = errors.New("matching: unusable mesh")
 //
 //	w_ij = ½(cot α + cot β),  L_ij = −w_ij,  L_ii = Σ_j w_ij,
 //
-// so L is symmetric, L·1 = 0, and it is positive semi-definite on meshes
-// without obtuse-angle pathologies (always, for Delaunay meshes). The
-// cotangent of an angle in a degenerate triangle is computed with its
-// denominator ‖e₁×e₂‖ floored at 1e-12·‖e₁‖‖e₂‖, so it stays finite.
+// so L is symmetric and L·1 = 0. It is the linear finite-element stiffness
+// matrix, a sum over faces of positive semi-definite 3×3 blocks, so it is
+// positive semi-definite for any mesh of non-degenerate triangles (obtuse
+// angles make weights negative, not eigenvalues). In floating point a face
+// of quality q (mesh.Quality) has weights up to 1/q, and for q below about
+// 3e-10 the assembled matrix loses definiteness: LaplaceBeltrami refuses
+// faces with q ≤ mesh.SliverTol before calling this. The cotangent of an
+// angle in a degenerate triangle is computed with its denominator ‖e₁×e₂‖
+// floored at 1e-12·‖e₁‖‖e₂‖, so it stays finite.
 func CotanLaplacian(m *mesh.Mesh) (*Sparse, error) {
 	n := len(m.V)
 	if n == 0 || len(m.F) == 0 {

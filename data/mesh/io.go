@@ -466,22 +466,25 @@ func ReadFile(path string) (*Mesh, error) {
 	return nil, fmt.Errorf("mesh: %s: unknown extension (want .off, .obj or .ply)", path)
 }
 
-// Load reads the mesh file at path (ReadFile) and cleans it (Clean): the
-// mesh the spectral code can use. It also returns the Check report of the
-// mesh as read, so the caller can warn about what was dropped (e.g. the two
-// degenerate faces of CGAL's mpi.off). A mesh with fewer than 3 vertices or
-// no face left after cleaning is a *ParseError naming the file.
+// Load reads the mesh file at path (ReadFile) and cleans it
+// (LoadWith(path, CleanDefects)): the mesh the spectral code can use. It
+// also returns the Check report of the mesh as read, whose Warnings say what
+// was dropped (e.g. the two degenerate faces of CGAL's mpi.off).
 func Load(path string) (*Mesh, Report, error) {
+	return LoadWith(path, CleanDefects)
+}
+
+// LoadWith reads the mesh file at path (ReadFile) and prepares it with the
+// policy p (Prepare): cleaned, with the report of what was dropped, or
+// refused with a *DefectError naming the file and the defective faces and
+// vertices. A mesh with fewer than 3 vertices or no face left is a
+// *DefectError under either policy.
+func LoadWith(path string, p Policy) (*Mesh, Report, error) {
 	m, err := ReadFile(path)
 	if err != nil {
 		return nil, Report{}, err
 	}
-	r := m.Check()
-	c, _ := m.Clean()
-	if len(c.V) < 3 || len(c.F) == 0 {
-		return nil, r, &ParseError{File: path, Msg: fmt.Sprintf("no usable faces (%d vertices, %d faces as read: %s)", len(m.V), len(m.F), r)}
-	}
-	return c, r, nil
+	return Prepare(m, path, p)
 }
 
 // WriteFile writes m as .off, .obj or .ply, chosen by extension.

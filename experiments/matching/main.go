@@ -41,6 +41,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	k := fs.Int("k", 0, "functional map size k (0: the preset's, 20)")
 	zoom := fs.Int("zoomout", -1, "ZoomOut end size (0: off; default: the preset's)")
 	cgal := fs.String("cgal", "", "directory of CGAL meshes (default data/cgal/meshes)")
+	var defects internal.MeshDefects
+	defects.Register(fs)
 	if err := internal.Parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -79,7 +81,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return internal.Usagef("-noise %g: want 0 ≤ noise ≤ 0.1", n)
 		}
 	}
-	digest, err := meshDigests(base, pairs.Values, stderr)
+	digest, err := meshDigests(base, pairs.Values, defects, stderr)
 	if err != nil {
 		return err
 	}
@@ -114,13 +116,13 @@ func methodList(values []string) []string {
 // meshDigests checks the CGAL mesh of every non-blob pair and returns the
 // content digests of those read from a -cgal directory, by pair (the
 // default directory's tasks stay keyed by its path, as before).
-func meshDigests(base Config, pairs []string, stderr io.Writer) (map[string]string, error) {
+func meshDigests(base Config, pairs []string, defects internal.MeshDefects, stderr io.Writer) (map[string]string, error) {
 	digest := map[string]string{}
 	for _, p := range pairs {
 		if strings.HasPrefix(p, "blob") {
 			continue
 		}
-		sum, err := internal.CGALMesh(base.meshDir(), p, "-pairs", stderr, experiment)
+		sum, err := internal.CGALMesh(base.meshDir(), p, "-pairs", defects.Policy, stderr, experiment)
 		if err != nil {
 			return nil, err
 		}

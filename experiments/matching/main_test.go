@@ -96,3 +96,24 @@ func TestCGALKeyHashesMeshContent(t *testing.T) {
 		t.Errorf("keys: same file %s, %s; changed file %s", a, b, c)
 	}
 }
+
+// TestMeshDefectsFlag: a mesh file with a zero-area face (face 4 of a
+// tetrahedron file, on a vertex at the middle of an edge) is cleaned by
+// default, with one warning line naming the file and the face; with
+// -mesh-defects refuse it exits 2 with one line naming the file and the
+// face; a bad value exits 2 naming the flag.
+func TestMeshDefectsFlag(t *testing.T) {
+	dir := t.TempDir()
+	src := "OFF\n5 5 0\n0 0 0\n1 0 0\n0 1 0\n0 0 1\n0.5 0 0\n3 0 2 1\n3 0 1 3\n3 0 3 2\n3 1 2 3\n3 0 4 1\n"
+	path := filepath.Join(dir, "pig.off")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-cgal", dir, "-pairs", "pig", "-seeds", "0", "-preset", "quick", "-out", t.TempDir(), "-plan"}
+	code, _, stderr := internal.Capture(experiment, args, run)
+	if code != 0 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "warning: "+path) || !strings.Contains(stderr, "faces [4]") {
+		t.Errorf("default: exit %d, stderr %q: want 0 and one warning naming %s and face [4]", code, stderr, path)
+	}
+	exptest.UsageError(t, experiment, run, append(args, "-mesh-defects", "refuse"), path, "refused", "faces [4]")
+	exptest.UsageError(t, experiment, run, append(args, "-mesh-defects", "drop"), "-mesh-defects", "drop")
+}

@@ -36,6 +36,7 @@ type options struct {
 	priors, regimes, methods, sets internal.Strings
 	ks                             internal.Ints
 	npairs, netSteps               int
+	defects                        internal.MeshDefects
 }
 
 func (o *options) register(fs *flag.FlagSet) {
@@ -50,6 +51,7 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.Var(&o.ks, "k", "comma list of map sizes k (prior and solve; default: the preset's, 20)")
 	fs.IntVar(&o.npairs, "npairs", 0, "test pairs per set (0: the preset's, e.g. default 8 blob, 2 per other set)")
 	fs.IntVar(&o.netSteps, "net-steps", 0, "training steps of the network prior (0: the preset's)")
+	o.defects.Register(fs)
 }
 
 // resolve applies the flags to the preset's base configuration and returns
@@ -100,11 +102,11 @@ func (o *options) resolve(p internal.Preset) (Config, map[string]int, error) {
 // cgalDigests checks the CGAL meshes of the test sets and of the training
 // maps and returns their content digests by name (the task key hashes
 // them, not the path); base.Map.CGALSHA gets the training meshes'.
-func cgalDigests(base *Config, sets []string, stderr io.Writer) (map[string]string, error) {
+func cgalDigests(base *Config, sets []string, defects internal.MeshDefects, stderr io.Writer) (map[string]string, error) {
 	digest := map[string]string{}
 	for _, s := range append(append([]string{}, sets...), base.Map.CGAL...) {
 		if !strings.HasPrefix(s, "blob") && !strings.HasPrefix(s, "shift") {
-			sum, err := internal.CGALMesh(base.CGALDir, s, "-sets", stderr, experiment)
+			sum, err := internal.CGALMesh(base.CGALDir, s, "-sets", defects.Policy, stderr, experiment)
 			if err != nil {
 				return nil, err
 			}
@@ -172,7 +174,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	digest, err := cgalDigests(&base, o.sets.Values, stderr)
+	digest, err := cgalDigests(&base, o.sets.Values, o.defects, stderr)
 	if err != nil {
 		return err
 	}
