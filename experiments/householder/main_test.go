@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,8 @@ import (
 
 	"genlab/experiments/internal"
 	"genlab/experiments/internal/exptest"
+	"genlab/metrics"
+	"genlab/results"
 )
 
 // Bad -k (0, larger than the HP layers' width), bad arms, bad fractions and
@@ -101,5 +104,29 @@ func TestSharedG0TrainedOnce(t *testing.T) {
 	}
 	if trained != 1 {
 		t.Errorf("G0 trained by %d tasks, want 1", trained)
+	}
+}
+
+// pairedTable pairs each arm with SeFa by seed within a setting: the mean
+// difference and its t-interval match a hand computation, a seed missing
+// from one arm is left out, and SeFa is not compared with itself.
+func TestPairedAgainstSeFa(t *testing.T) {
+	tab := &results.Table{Columns: []string{"seed", "sefa_purity", "hp_purity"}, Rows: [][]string{
+		{"0", "0.5", "0.6"}, {"1", "0.4", "0.7"}, {"2", "0.45", "0.5"}, {"3", "0.3", ""},
+	}}
+	groups := map[string][]int{"g": {0, 1, 2, 3}}
+	p := pairedTable(tab, groups, []string{"g"})
+	if len(p.Rows) != 1 || p.Get(0, "arm") != "hp" || p.Get(0, "metric") != "purity" || p.Get(0, "n_pairs") != "3" {
+		t.Fatalf("rows %v", p.Rows)
+	}
+	d := []float64{0.1, 0.3, 0.05}
+	m, h := metrics.MeanCI95(d)
+	gm, _ := p.Float(0, "mean_diff")
+	gh, _ := p.Float(0, "ci95_half")
+	if math.Abs(gm-m) > 1e-5 || math.Abs(gh-h) > 1e-5 {
+		t.Errorf("paired %g ± %g, want %g ± %g", gm, gh, m, h)
+	}
+	if mde, _ := p.Float(0, "mde80"); !(mde > h) {
+		t.Errorf("mde80 %g should exceed the CI half-width %g at n = 3", mde, h)
 	}
 }
