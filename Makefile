@@ -31,14 +31,24 @@ demo: data
 
 # The MLP sweeps as documented (same task keys as before the default became the U-Net).
 MNIST_MLP_SWEEP := -net mlp -steps 3000 -heun-steps 18 -eval-every 1500 -eval-n 1000
+# The U-Net sweeps of issue 15: D = inf and the default share their runs (the
+# default preset is the EDM run); the short sweep is 1,500 steps at NFE 35 on
+# 5,000 samples (≈ 5 min a run), the full ones the default's length.
+MNIST_UNET_SHORT := -steps 1500 -heun-steps 18 -eval-every 1500 -eval-n 1000 -n-eval 5000
+MNIST_UNET_D := 4,16,64,256,1024,inf
+MNIST_UNET_K := 0,0.25,0.5,0.75,0.9,1,learn,learn-s
 
 ## reproduce: every experiment at its default preset, as in docs/REPRODUCTION.md (hours on 2 cores)
 reproduce: data
 	@for e in toy2d matching $(QUICK_DEMOS); do \
 	  echo "== $$e (default)"; $(GO) run $(GOFLAGS_TAGS) ./experiments/$$e -preset default -out $(OUT) >/dev/null || exit 1; done
-	@echo "== mnist sweeps: fid_lenet vs k and vs D with the MLP (3,000 steps, 3 seeds; the U-Net sweeps of issue 15 are to come)"
+	@echo "== mnist sweeps: fid_lenet vs k and vs D with the MLP (3,000 steps, 3 seeds)"
 	$(GO) run $(GOFLAGS_TAGS) ./experiments/mnist -preset default $(MNIST_MLP_SWEEP) -k 0,0.5,1,learn,0.88 -out $(OUT) >/dev/null
 	$(GO) run $(GOFLAGS_TAGS) ./experiments/mnist -preset default $(MNIST_MLP_SWEEP) -noise pfgm -D 8,128,inf -out $(OUT) >/dev/null
+	@echo "== mnist U-Net sweeps (issue 15): the short D sweep, then D and k at the default's length (≈ 35 min a run)"
+	$(GO) run $(GOFLAGS_TAGS) ./experiments/mnist -preset default $(MNIST_UNET_SHORT) -noise pfgm -D 4,64,inf -out $(OUT) >/dev/null
+	$(GO) run $(GOFLAGS_TAGS) ./experiments/mnist -preset default -noise pfgm -D $(MNIST_UNET_D) -out $(OUT) >/dev/null
+	$(GO) run $(GOFLAGS_TAGS) ./experiments/mnist -preset default -k $(MNIST_UNET_K) -out $(OUT) >/dev/null
 
 ## test: gofmt/vet, then every test in the pure-Go build, nn again without assembly (-tags purego: the
 ## scalar/gonum fallback), and nn and fidlenet with openblas when present
