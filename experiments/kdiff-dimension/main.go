@@ -64,6 +64,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			{"layers", *layers, &base.Layers}, {"sample-steps", *sampleSteps, &base.SampleStep}}); err != nil {
 		return err
 	}
+	if err := kdiffrun.CheckKs(ks); err != nil {
+		return err
+	}
 	base.EMAHalf = float64(base.Steps*base.Batch) / 20
 	if len(ns) == 0 {
 		ns = defN

@@ -16,7 +16,7 @@ import (
 func TestBadFlagsExit2(t *testing.T) {
 	out := t.TempDir()
 	for _, args := range [][]string{
-		{"-k", "-0.1"}, {"-k", "1.5"}, {"-k", "abc"}, {"-k", "0,learn,2"},
+		{"-k", "-0.1"}, {"-k", "1.5"}, {"-k", "abc"}, {"-k", "0,learn,2"}, {"-k", "learn-s"},
 		{"-k-init", "1"}, {"-loss", "w"}, {"-tdist", "gamma"}, {"-data", "cifar"},
 		{"-embed", "twisted"}, {"-N", "x"}, {"-steps", "-1"}, {"-sampler", "rk4"},
 	} {

@@ -201,6 +201,9 @@ func (o *options) resolve(fs *flag.FlagSet, common *internal.Common) (kdiffrun.C
 	if len(o.ks) == 0 {
 		o.ks = defK
 	}
+	if err := kdiffrun.CheckKs(o.ks); err != nil {
+		return base, err
+	}
 	if len(o.sweeps.Values) == 0 {
 		o.sweeps.Values = []string{"pairs", "width"}
 	}

@@ -14,7 +14,7 @@ import (
 func TestBadFlagsExit2(t *testing.T) {
 	out := t.TempDir()
 	for _, args := range [][]string{
-		{"-k", "-0.1"}, {"-k", "1.5"}, {"-k", "abc"}, {"-pairs", "4:8"}, {"-pairs", "x"},
+		{"-k", "-0.1"}, {"-k", "1.5"}, {"-k", "abc"}, {"-k", "0,learn-s"}, {"-pairs", "4:8"}, {"-pairs", "x"},
 		{"-b", "3m"}, {"-recipes", "u/gamma"}, {"-recipes", "w/uniform"}, {"-widths", "0"},
 		{"-k-init", "0"}, {"-sweeps", "depth"},
 	} {

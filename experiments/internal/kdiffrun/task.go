@@ -96,10 +96,26 @@ func Model(cfg Config) (nn.Model, error) {
 		Fourier: cfg.Fourier, FourierScale: cfg.FScale}, rng)
 }
 
+// CheckKs refuses a learned k(s) schedule (-k learn-s): these experiments
+// train on their own s-distribution (-tdist) and sample with the native
+// sampler at one k, so a per-σ k is not wired through them (mnist runs it).
+func CheckKs(ks []kdiff.K) error {
+	for _, k := range ks {
+		if k.Schedule {
+			all := kdiff.Ks(ks)
+			return internal.Usagef("-k %s: learn-s (a learned k(s) schedule) runs in experiments/mnist only; here use learn", all.String())
+		}
+	}
+	return nil
+}
+
 // Bridge builds the task's k-Diff target.
 func Bridge(cfg Config) (*kdiff.Bridge, kdiff.SDist, error) {
 	k, err := kdiff.ParseK(cfg.K)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := CheckKs([]kdiff.K{k}); err != nil {
 		return nil, nil, err
 	}
 	loss, err := kdiff.ParseLossSpace(cfg.Loss)
