@@ -25,6 +25,7 @@ import (
 
 	"genlab/diffusion"
 	"genlab/experiments/internal"
+	"genlab/experiments/internal/mnistrun"
 	"genlab/kdiff"
 	"genlab/nn"
 	"genlab/pfgm"
@@ -46,7 +47,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := internal.Parse(fs, args, stderr); err != nil {
 		return err
 	}
-	base := preset(common.Preset)
+	base := mnistrun.Preset(common.Preset)
 	if common.Preset == internal.Quick && !internal.IsSet(fs, "seeds") {
 		common.Seeds = internal.Seeds{0}
 	}
@@ -59,10 +60,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	base.Data = digest
 	tasks, err := internal.Expand(base,
-		internal.Values("target", fl.targets.Values, func(c *Config, v string) { c.Target = v }),
-		internal.Values("D", fl.dValues(), func(c *Config, v float64) { c.D = augD(v) }),
-		internal.Values("k", fl.kValues(), func(c *Config, v string) { c.K = v }),
-		internal.Values("seed", []uint64(common.Seeds), func(c *Config, v uint64) { c.Seed = v }),
+		internal.Values("target", fl.targets.Values, func(c *mnistrun.Config, v string) { c.Target = v }),
+		internal.Values("D", fl.dValues(), func(c *mnistrun.Config, v float64) { c.D = mnistrun.AugD(v) }),
+		internal.Values("k", fl.kValues(), func(c *mnistrun.Config, v string) { c.K = v }),
+		internal.Values("seed", []uint64(common.Seeds), func(c *mnistrun.Config, v uint64) { c.Seed = v }),
 	)
 	if err != nil {
 		return err
@@ -70,17 +71,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if common.Plan {
 		return internal.RunTasks(ctx, common.Runner(experiment, stdout, stderr), tasks, nil)
 	}
-	sets, err := loadSets(dir)
+	sets, err := mnistrun.LoadSets(dir)
 	if err != nil {
 		return internal.Usagef("-data-dir %s: %v", dir, err)
 	}
 	r := common.Runner(experiment, stdout, stderr)
 	r.Headline = []string{"fid_vs_nfe.png", "fid_vs_k.png", "fid_vs_D.png", "samples_by_setting.png"}
 	r.BLAS = nn.BLAS()
-	err = internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[Config], d *results.Dir) (map[string]float64, error) {
+	err = internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[mnistrun.Config], d *results.Dir) (map[string]float64, error) {
 		bar := internal.NewProgress(stderr, t.Config.Steps, experiment+" "+t.Label)
 		defer bar.Finish()
-		return runTask(ctx, t.Config, sets, d, stderr, bar)
+		return mnistrun.RunTask(ctx, t.Config, sets, d, stderr, bar)
 	})
 	if err != nil {
 		return err
@@ -125,7 +126,7 @@ func (f *flags) register(fs *flag.FlagSet) {
 
 // apply checks the flags and writes those given into base; bad input is a
 // *internal.UsageError naming the flag.
-func (f *flags) apply(fs *flag.FlagSet, base *Config) error {
+func (f *flags) apply(fs *flag.FlagSet, base *mnistrun.Config) error {
 	if f.net != "" {
 		if f.net != "mlp" && f.net != "unet" {
 			return internal.Usagef("-net %q: want mlp or unet", f.net)
@@ -165,7 +166,7 @@ func (f *flags) apply(fs *flag.FlagSet, base *Config) error {
 
 // applyTarget checks -loss, -k against -target, and -noise against -D and
 // -k; with -k the target becomes the k-Diff bridge in loss space -loss.
-func (f *flags) applyTarget(fs *flag.FlagSet, base *Config) error {
+func (f *flags) applyTarget(fs *flag.FlagSet, base *mnistrun.Config) error {
 	if _, err := kdiff.ParseLossSpace(f.loss); err != nil {
 		return internal.Usagef("-loss %q: want u, v or x", f.loss)
 	}

@@ -11,7 +11,9 @@ import (
 )
 
 // plotMetrics get one figure per perturbation.
-var plotMetrics = []struct{ key, label string }{{"sw1", "Δ sliced W1"}, {"mmd2", "Δ MMD²"}}
+// A data set's figures are those of the metrics it has: sw1 and mmd2 for
+// the toys and MNIST through the MLP, fid_lenet for mnist-unet.
+var plotMetrics = []struct{ key, label string }{{"sw1", "Δ sliced W1"}, {"mmd2", "Δ MMD²"}, {"fid_lenet", "Δ fid_lenet"}}
 
 // perturbation is one family of perturbed samplers, drawn against its
 // strength x (α, bits or steps) from the columns d_<col(x)><metric>.
@@ -24,7 +26,7 @@ type perturbation struct {
 
 // summaryFigures draws, per data set and metric, one figure per
 // perturbation (x = α, bits or steps; a line per D) plus the clean metric
-// against D.
+// against D, and writes paired.csv (each D against EDM, seed by seed).
 func summaryFigures(root string, t *results.Table, datas []string, alphas []float64, bits, nsteps []int) error {
 	perts := []perturbation{
 		{"alpha", "state-noise level α (x ← x + α·σ_i·ε before each step)", alphas, func(x float64) string { return "a" + fkey(x) + "_" }, false},
@@ -58,7 +60,7 @@ func summaryFigures(root string, t *results.Table, datas []string, alphas []floa
 			}
 		}
 	}
-	return nil
+	return writePaired(filepath.Join(root, experiment), t)
 }
 
 // seriesByD returns, for the rows of data set name, one series per D of

@@ -16,7 +16,7 @@ import (
 
 func TestBadFlagsExit2(t *testing.T) {
 	for _, args := range [][]string{
-		{"-D", "0"}, {"-D", "-1"}, {"-D", "abc"}, {"-alpha", "-0.1"}, {"-alpha", "inf"}, {"-bits", "0"}, {"-heun-steps", "0"}, {"-steps", "-1"}, {"-data", "nope"}, {"-preset", "x"},
+		{"-D", "0"}, {"-D", "-1"}, {"-D", "abc"}, {"-alpha", "-0.1"}, {"-alpha", "inf"}, {"-bits", "0"}, {"-n-eval", "2"}, {"-data", "mnist-unet", "-D", "inf"}, {"-heun-steps", "0"}, {"-steps", "-1"}, {"-data", "nope"}, {"-preset", "x"},
 	} {
 		var out, errb bytes.Buffer
 		code := runCode(context.Background(), append(args, "-out", t.TempDir()), &out, &errb)

@@ -46,6 +46,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fl.Resolve(fs, &common, p.Ds, p.Seeds, p.Data, p.Heun); err != nil {
 		return err
 	}
+	for _, d := range fl.Data {
+		if d == pfgmrun.MNISTUNetName {
+			return internal.Usagef("-data %s: the U-Net models come from experiments/mnist (-noise pfgm -D …); only pfgm-robustness reads them", d)
+		}
+	}
 	base := Config{pfgmrun.TaskConfig{NEval: p.NEval, NRef: p.NRef, NMMD: p.NMMD, SigmaMin: diffusion.SigmaMin, SigmaMax: diffusion.SigmaMax}}
 	tasks, err := internal.Expand(base,
 		internal.Values("data", []string(fl.Data), func(c *Config, v string) {

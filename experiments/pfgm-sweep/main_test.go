@@ -17,7 +17,7 @@ import (
 
 func TestBadFlagsExit2(t *testing.T) {
 	for _, args := range [][]string{
-		{"-D", "0"}, {"-D", "-1"}, {"-D", "abc"}, {"-D", "1,0.5"}, {"-data", "nope"}, {"-preset", "huge"}, {"-seeds", "x"}, {"extra"},
+		{"-D", "0"}, {"-D", "-1"}, {"-D", "abc"}, {"-D", "1,0.5"}, {"-data", "nope"}, {"-data", "mnist-unet"}, {"-preset", "huge"}, {"-seeds", "x"}, {"extra"},
 		{"-threads", "100000"}, {"-jobs", "100000"}, {"-seeds", "0", "-out", ""}, // issue 18: thread exhaustion, -out ''
 	} {
 		var out, errb bytes.Buffer

@@ -34,8 +34,13 @@ func DataNames() []string {
 	for _, h := range data.HeavySets() {
 		out = append(out, h.Name)
 	}
-	return append(out, TwoCluster100Name, TwoClusterName, "mnist", "mnist14")
+	return append(out, TwoCluster100Name, TwoClusterName, "mnist", "mnist14", MNISTUNetName)
 }
+
+// MNISTUNetName is the data set of pfgm-robustness's image sweep: MNIST at
+// 14², sampled from the U-Net models the mnist experiment trained (one per
+// D and seed) and scored by fid_lenet; pfgm-sweep does not train on it.
+const MNISTUNetName = "mnist-unet"
 
 // DimOf returns the dimension of a checked data-set name.
 func DimOf(name string) int {
@@ -56,7 +61,7 @@ func mnistSide(name string) int {
 	switch name {
 	case "mnist":
 		return 28
-	case "mnist14":
+	case "mnist14", MNISTUNetName:
 		return 14
 	}
 	return 0

@@ -1,13 +1,10 @@
-package main
+package mnistrun
 
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -34,11 +31,11 @@ func TestSamplesDoNotDependOnCount(t *testing.T) {
 		}
 	}
 	target := diffusion.EDM{SigmaData: 0.5}
-	a, _, err := sample(context.Background(), m, target, diffusion.Gaussian{}, 7, 49, 4, 42)
+	a, _, err := Sample(context.Background(), m, target, diffusion.Gaussian{}, 7, 49, 4, 42, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, nfe, err := sample(context.Background(), m, target, diffusion.Gaussian{}, 300, 49, 4, 42)
+	b, nfe, err := Sample(context.Background(), m, target, diffusion.Gaussian{}, 300, 49, 4, 42, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +49,7 @@ func TestSamplesDoNotDependOnCount(t *testing.T) {
 			}
 		}
 	}
-	c, _, err := sample(context.Background(), m, target, diffusion.Gaussian{}, 7, 49, 4, 43)
+	c, _, err := Sample(context.Background(), m, target, diffusion.Gaussian{}, 7, 49, 4, 43, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +70,7 @@ func TestParseTargetK(t *testing.T) {
 		{"0", 1, 0.7, false},
 		{"learn", 0.5 / (0.5*0.7 + 0.5), 0.7 / (0.5*0.7 + 0.5), true},
 	} {
-		tg, err := parseTarget(Config{Target: "k", K: c.k, Loss: "v", SigmaData: 0.5})
+		tg, err := ParseTarget(Config{Target: "k", K: c.k, Loss: "v", SigmaData: 0.5})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,38 +82,11 @@ func TestParseTargetK(t *testing.T) {
 			t.Errorf("k=%s: target %T, want a bridge with learned k %v", c.k, tg, c.learnable)
 		}
 	}
-	if _, err := parseTarget(Config{Target: "k", K: "1", Loss: "w"}); err == nil {
+	if _, err := ParseTarget(Config{Target: "k", K: "1", Loss: "w"}); err == nil {
 		t.Error("loss space w accepted")
 	}
-	if tg, err := parseTarget(Config{Target: "edm", SigmaData: 0.5}); err != nil || tg.Scalings(0.5).CSkip != 0.5 {
+	if tg, err := ParseTarget(Config{Target: "edm", SigmaData: 0.5}); err != nil || tg.Scalings(0.5).CSkip != 0.5 {
 		t.Errorf("edm target: %v, %v", tg, err)
-	}
-}
-
-// fid_vs_k.png is drawn from a table with two fixed k and a learned k, and
-// not at all from a table without k-Diff rows.
-func TestFidVsK(t *testing.T) {
-	dir := t.TempDir()
-	tab := &results.Table{Columns: []string{"net", "res", "D", "target", "k", "loss", "fid_lenet", "k_final"}}
-	for seed := 0; seed < 3; seed++ {
-		for _, k := range []string{"0", "1", "learn"} {
-			tab.Rows = append(tab.Rows, []string{"mlp", "14", "inf", "k", k, "v", fmt.Sprint(100 + seed), "0.8"})
-		}
-	}
-	p := filepath.Join(dir, "fid_vs_k.png")
-	if err := fidVsK(p, tab); err != nil {
-		t.Fatal(err)
-	}
-	if st, err := os.Stat(p); err != nil || st.Size() == 0 {
-		t.Fatalf("fid_vs_k.png: %v", err)
-	}
-	q := filepath.Join(dir, "none.png")
-	tab.Rows = [][]string{{"mlp", "14", "inf", "edm", "", "", "100", ""}}
-	if err := fidVsK(q, tab); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(q); err == nil {
-		t.Error("fid_vs_k drawn without k-Diff rows")
 	}
 }
 
@@ -127,7 +97,7 @@ func TestDKeepsItsJSON(t *testing.T) {
 		d    float64
 		want string
 	}{{128, `"D":"128"`}, {math.Inf(1), `"D":"inf"`}, {2.5, `"D":"2.5"`}} {
-		b, err := results.Canonical(Config{D: augD(c.d)})
+		b, err := results.Canonical(Config{D: AugD(c.d)})
 		if err != nil || !strings.Contains(string(b), c.want) {
 			t.Errorf("D = %v: %s (%v), want %s", c.d, b, err, c.want)
 		}
@@ -136,14 +106,14 @@ func TestDKeepsItsJSON(t *testing.T) {
 			t.Errorf("D = %v: read back %v (%v)", c.d, back.D, err)
 		}
 	}
-	var d augD
+	var d AugD
 	if err := d.UnmarshalText([]byte("0.5")); err == nil {
 		t.Error("D = 0.5 accepted")
 	}
-	if k, err := kernel(augD(math.Inf(1))); err != nil || k != (diffusion.Gaussian{}) {
+	if k, err := Kernel(AugD(math.Inf(1))); err != nil || k != (diffusion.Gaussian{}) {
 		t.Errorf("kernel(inf) = %v, %v; want the Gaussian", k, err)
 	}
-	if k, err := kernel(augD(64)); err != nil || k.(pfgm.Kernel).D != 64 {
+	if k, err := Kernel(AugD(64)); err != nil || k.(pfgm.Kernel).D != 64 {
 		t.Errorf("kernel(64) = %v, %v", k, err)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package mnistrun
 
 import (
 	"context"
@@ -28,40 +28,41 @@ const (
 	streamKID
 )
 
-// sets holds the MNIST splits (28×28) and, per (resolution, N), the
+// Sets holds the MNIST splits (28×28) and, per (resolution, N), the
 // evaluator over the first N test images, built once per process and shared
 // by the tasks running at once (-jobs).
-type sets struct {
+type Sets struct {
 	train, test *data.Images
 	mu          sync.Mutex
-	evals       map[[2]int]*sharedEval
+	evals       map[[2]int]*SharedEval
 }
 
-// sharedEval is a fidlenet.Evaluator that tasks running at once share: its
+// SharedEval is a fidlenet.Evaluator that tasks running at once share: its
 // feature extractor keeps scratch buffers, so one call runs at a time.
-type sharedEval struct {
+type SharedEval struct {
 	mu sync.Mutex
 	ev *fidlenet.Evaluator
 }
 
 // FID is fidlenet.Evaluator.FID.
-func (s *sharedEval) FID(fake *data.Images) (float64, error) {
+func (s *SharedEval) FID(fake *data.Images) (float64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.ev.FID(fake)
 }
 
 // Evaluate is fidlenet.Evaluator.Evaluate.
-func (s *sharedEval) Evaluate(fake *data.Images, rng *rand.Rand) (fidlenet.Metrics, error) {
+func (s *SharedEval) Evaluate(fake *data.Images, rng *rand.Rand) (fidlenet.Metrics, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.ev.Evaluate(fake, rng)
 }
 
 // WeightsSHA256 is fidlenet.Evaluator.WeightsSHA256.
-func (s *sharedEval) WeightsSHA256() string { return s.ev.WeightsSHA256() }
+func (s *SharedEval) WeightsSHA256() string { return s.ev.WeightsSHA256() }
 
-func loadSets(dir string) (*sets, error) {
+// LoadSets reads the MNIST training and test splits from the idx files in dir.
+func LoadSets(dir string) (*Sets, error) {
 	train, err := data.LoadMNIST(dir, data.MNISTTrain)
 	if err != nil {
 		return nil, err
@@ -70,7 +71,7 @@ func loadSets(dir string) (*sets, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sets{train: train, test: test, evals: map[[2]int]*sharedEval{}}, nil
+	return &Sets{train: train, test: test, evals: map[[2]int]*SharedEval{}}, nil
 }
 
 func resize(im *data.Images, res int) *data.Images {
@@ -80,7 +81,9 @@ func resize(im *data.Images, res int) *data.Images {
 	return im.Downsample(im.H / res)
 }
 
-func (s *sets) evaluator(res, n int) (*sharedEval, *data.Images, error) {
+// Evaluator returns the shared fid_lenet evaluator over the first n test
+// digits at side res, and those digits.
+func (s *Sets) Evaluator(res, n int) (*SharedEval, *data.Images, error) {
 	if n > s.test.N {
 		return nil, nil, fmt.Errorf("n_eval %d exceeds the %d test images", n, s.test.N)
 	}
@@ -94,13 +97,20 @@ func (s *sets) evaluator(res, n int) (*sharedEval, *data.Images, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	se := &sharedEval{ev: e}
+	se := &SharedEval{ev: e}
 	s.evals[[2]int{res, n}] = se
 	return se, real, nil
 }
 
-// kernel returns the noise kernel of D (+Inf: Gaussian).
-func kernel(d augD) (diffusion.Kernel, error) {
+// Floor returns n training digits at cfg's resolution, drawn without
+// replacement by cfg's floor stream: scored against the test digits they
+// give the train-vs-test floor of every metric at sample count n.
+func (s *Sets) Floor(cfg Config, n int) *data.Images {
+	return resize(s.train.Subset(cfg.rand(streamFloor).Perm(s.train.N)[:n]), cfg.Res)
+}
+
+// Kernel returns the noise kernel of D (+Inf: Gaussian).
+func Kernel(d AugD) (diffusion.Kernel, error) {
 	k := pfgm.Kernel{D: float64(d)}
 	if err := k.Validate(); err != nil {
 		return nil, err
@@ -111,10 +121,10 @@ func kernel(d augD) (diffusion.Kernel, error) {
 	return k, nil
 }
 
-// parseTarget returns the training target of cfg: a named EDM-core target
+// ParseTarget returns the training target of cfg: a named EDM-core target
 // (edm, eps, v, x) or, for Target "k", the k-Diff bridge with k = cfg.K
 // (a learned k starts at ½) and loss space cfg.Loss.
-func parseTarget(cfg Config) (diffusion.Target, error) {
+func ParseTarget(cfg Config) (diffusion.Target, error) {
 	if cfg.Target != "k" {
 		return diffusion.ParseTarget(cfg.Target, cfg.SigmaData)
 	}
@@ -129,44 +139,45 @@ func parseTarget(cfg Config) (diffusion.Target, error) {
 	return kdiff.NewBridge(k, loss, 0.5, kdiff.DefaultKLR), nil
 }
 
-// sample draws n samples by Heun with steps steps from per-sample prior
+// Sample draws n samples by Heun with steps steps from per-sample prior
 // seeds (diffusion.PriorSamples), so sample i does not depend on n or on the
-// batch size. It returns the samples and the number of network evaluations.
-func sample(ctx context.Context, m nn.Model, t diffusion.Target, k diffusion.Kernel, n, dim, steps int, seed uint64) (*mat.Dense, int, error) {
+// batch size; hook (may be nil) sees the state before every step. It returns
+// the samples and the number of network evaluations.
+func Sample(ctx context.Context, m nn.Model, t diffusion.Target, k diffusion.Kernel, n, dim, steps int, seed uint64, hook diffusion.Hook) (*mat.Dense, int, error) {
 	den, err := diffusion.NewNetDenoiser(m, t, 250)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer den.Close()
 	x := diffusion.PriorSamples(k, n, dim, diffusion.SigmaMax, seed)
-	nfe, err := diffusion.Heun(ctx, den, x, diffusion.KarrasSigmas(steps, diffusion.SigmaMin, diffusion.SigmaMax, diffusion.Rho), nil)
+	nfe, err := diffusion.Heun(ctx, den, x, diffusion.KarrasSigmas(steps, diffusion.SigmaMin, diffusion.SigmaMax, diffusion.Rho), hook)
 	return x, nfe, err
 }
 
-// runTask trains, samples and evaluates one configuration in dir: MNIST
+// RunTask trains, samples and evaluates one configuration in dir: MNIST
 // digits → network → diffusion.Train (with fid_lenet checkpoints) → Heun
 // samples at each step count → fid_lenet and its companions, beside the
 // train-vs-test floor.
-func runTask(ctx context.Context, cfg Config, s *sets, dir *results.Dir, log io.Writer, bar internal.Progress) (map[string]float64, error) {
+func RunTask(ctx context.Context, cfg Config, s *Sets, dir *results.Dir, log io.Writer, bar internal.Progress) (map[string]float64, error) {
 	t0 := time.Now()
-	target, err := parseTarget(cfg)
+	target, err := ParseTarget(cfg)
 	if err != nil {
 		return nil, err
 	}
-	k, err := kernel(cfg.D)
+	k, err := Kernel(cfg.D)
 	if err != nil {
 		return nil, err
 	}
-	model, err := newModel(cfg)
+	model, err := NewModel(cfg)
 	if err != nil {
 		return nil, err
 	}
-	ev, real, err := s.evaluator(cfg.Res, cfg.NEval)
+	ev, real, err := s.Evaluator(cfg.Res, cfg.NEval)
 	if err != nil {
 		return nil, err
 	}
 	j := &job{cfg: cfg, dir: dir, log: log, bar: bar, ev: ev, target: target, kernel: k, dim: cfg.Res * cfg.Res}
-	tr, res, err := j.train(ctx, model, trainingSet(cfg, s.train))
+	tr, res, err := j.train(ctx, model, TrainingSet(cfg, s.train))
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +202,7 @@ func runTask(ctx context.Context, cfg Config, s *sets, dir *results.Dir, log io.
 	}
 	// The floor: training digits against the same test digits, same N.
 	bar.Phase("evaluate: floor")
-	floor := resize(s.train.Subset(cfg.rand(streamFloor).Perm(s.train.N)[:cfg.NEval]), cfg.Res)
+	floor := s.Floor(cfg, cfg.NEval)
 	fm, err := ev.Evaluate(floor, cfg.rand(streamKID))
 	if err != nil {
 		return nil, err
@@ -209,22 +220,23 @@ func runTask(ctx context.Context, cfg Config, s *sets, dir *results.Dir, log io.
 // rand returns the task's generator of stream.
 func (c Config) rand(stream uint64) *rand.Rand { return rand.New(rand.NewPCG(c.Seed, stream)) }
 
-// genSeed is the prior seed of the headline samples; evalSeed that of the
-// checkpoint evaluations (other prior draws than the headline).
-func (c Config) genSeed() uint64  { return c.Seed*1000003 + 17 }
+// GenSeed is the prior seed of the headline samples (sample i of any count
+// is the same draw); evalSeed that of the checkpoint evaluations (other
+// prior draws than the headline).
+func (c Config) GenSeed() uint64  { return c.Seed*1000003 + 17 }
 func (c Config) evalSeed() uint64 { return c.Seed*1000003 + 0x5eed }
 
-// trainingSet returns the task's training digits (a seeded subset of
+// TrainingSet returns the task's training digits (a seeded subset of
 // NTrain when it is set) at its resolution, as rows in [−1, 1].
-func trainingSet(cfg Config, train *data.Images) *mat.Dense {
+func TrainingSet(cfg Config, train *data.Images) *mat.Dense {
 	if cfg.NTrain > 0 && cfg.NTrain < train.N {
 		train = train.Subset(cfg.rand(streamSubset).Perm(train.N)[:cfg.NTrain])
 	}
 	return resize(train, cfg.Res).Unit()
 }
 
-// newModel returns the task's freshly initialised network.
-func newModel(cfg Config) (nn.Model, error) {
+// NewModel returns the task's freshly initialised network.
+func NewModel(cfg Config) (nn.Model, error) {
 	dim := cfg.Res * cfg.Res
 	switch cfg.Net {
 	case "mlp":
@@ -235,13 +247,76 @@ func newModel(cfg Config) (nn.Model, error) {
 	return nil, fmt.Errorf("unknown net %q", cfg.Net)
 }
 
+// CheckpointFile is the name of a task's training checkpoint in its
+// directory.
+const CheckpointFile = "checkpoint.bin"
+
+// method is the training method of a target and kernel: EDM's log-normal
+// training σ.
+func method(t diffusion.Target, k diffusion.Kernel) diffusion.Method {
+	return diffusion.Method{Kernel: k, Target: t, Sigma: diffusion.DefaultLogNormal}
+}
+
+// trainConfig is the training loop's configuration for the first steps
+// steps of c, checkpointing to checkpoint every 500 steps: Adam with c's
+// learning rate and warm-up, EDM's EMA (half-life c.EMAHalfLife samples after
+// a 5% ramp).
+func (c Config) trainConfig(steps int, checkpoint string) diffusion.TrainConfig {
+	return diffusion.TrainConfig{
+		Steps: steps, Batch: c.Batch, Seed: c.Seed,
+		Adam:        nn.AdamConfig{LR: c.LR, WarmupSteps: c.Warmup},
+		EMAHalfLife: c.EMAHalfLife, EMARampup: 0.05,
+		CheckpointPath: checkpoint, CheckpointEvery: 500, LogEvery: 50,
+	}
+}
+
+// Trained is a finished task's EMA network with what sampling it needs.
+type Trained struct {
+	EMA    nn.Model
+	Target diffusion.Target
+	Kernel diffusion.Kernel
+	Dim    int // pixels per image, Res²
+}
+
+// Load restores the EMA network of the finished task cfg from the checkpoint
+// it wrote (RunTask, at cfg.Steps); a missing checkpoint or one that stops
+// short of cfg.Steps is an error, never a silent retraining.
+func Load(ctx context.Context, cfg Config, s *Sets, checkpoint string) (*Trained, error) {
+	ck, err := nn.ReadCheckpoint(checkpoint)
+	if err != nil {
+		return nil, fmt.Errorf("mnist checkpoint: %w", err)
+	}
+	if ck.Step != cfg.Steps {
+		return nil, fmt.Errorf("mnist checkpoint %s: step %d, want the finished run's %d", checkpoint, ck.Step, cfg.Steps)
+	}
+	target, err := ParseTarget(cfg)
+	if err != nil {
+		return nil, err
+	}
+	k, err := Kernel(cfg.D)
+	if err != nil {
+		return nil, err
+	}
+	model, err := NewModel(cfg)
+	if err != nil {
+		return nil, err
+	}
+	// Train resumes from the checkpoint at its last step: it restores the
+	// weights, the EMA and a learned target's state and takes no step.
+	tr, err := diffusion.Train(ctx, model, TrainingSet(cfg, s.train), method(target, k), cfg.trainConfig(cfg.Steps, checkpoint))
+	if err != nil {
+		return nil, fmt.Errorf("mnist checkpoint %s: %w", checkpoint, err)
+	}
+	return &Trained{EMA: tr.EMA, Target: target, Kernel: k, Dim: cfg.Res * cfg.Res}, nil
+}
+
 // job is one task's state shared by its steps.
 type job struct {
 	cfg    Config
 	dir    *results.Dir
 	log    io.Writer
 	bar    internal.Progress
-	ev     *sharedEval
+	ev     *SharedEval
 	target diffusion.Target
 	kernel diffusion.Kernel
 	dim    int
@@ -256,7 +331,7 @@ type job struct {
 func (j *job) train(ctx context.Context, model nn.Model, X *mat.Dense) (*diffusion.Trained, map[string]float64, error) {
 	cfg := j.cfg
 	done := j.evaluatedSteps()
-	meth := diffusion.Method{Kernel: j.kernel, Target: j.target, Sigma: diffusion.DefaultLogNormal}
+	meth := method(j.target, j.kernel)
 	var tr *diffusion.Trained
 	var trainSec, evalSec float64
 	resumedFrom := -1
@@ -267,15 +342,9 @@ func (j *job) train(ctx context.Context, model nn.Model, X *mat.Dense) (*diffusi
 	for end := min(every, cfg.Steps); ; end = min(end+every, cfg.Steps) {
 		t1 := time.Now()
 		var err error
-		tr, err = diffusion.Train(ctx, model, X, meth, diffusion.TrainConfig{
-			Steps: end, Batch: cfg.Batch, Seed: cfg.Seed,
-			Adam:        nn.AdamConfig{LR: cfg.LR, WarmupSteps: cfg.Warmup},
-			EMAHalfLife: cfg.EMAHalfLife, EMARampup: 0.05,
-			CheckpointPath: j.dir.Path("checkpoint.bin"), CheckpointEvery: 500,
-			LogEvery: 50,
-			Record:   j.dir.RecordValues,
-			Progress: internal.TrainStep(j.bar),
-		})
+		tc := cfg.trainConfig(end, j.dir.Path(CheckpointFile))
+		tc.Record, tc.Progress = j.dir.RecordValues, internal.TrainStep(j.bar)
+		tr, err = diffusion.Train(ctx, model, X, meth, tc)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -319,7 +388,7 @@ func (j *job) evaluatedSteps() map[int]bool {
 func (j *job) evaluateCheckpoint(ctx context.Context, ema nn.Model, step, n int) error {
 	cfg := j.cfg
 	j.bar.Phase(fmt.Sprintf("evaluate step %d", step))
-	x, _, err := sample(ctx, ema, j.target, j.kernel, n, j.dim, cfg.HeunSteps[0], cfg.evalSeed())
+	x, _, err := Sample(ctx, ema, j.target, j.kernel, n, j.dim, cfg.HeunSteps[0], cfg.evalSeed(), nil)
 	if err != nil {
 		return err
 	}
@@ -342,7 +411,7 @@ func (j *job) sampleAndScore(ctx context.Context, ema nn.Model, res map[string]f
 	for i, n := range cfg.HeunSteps {
 		j.bar.Phase(fmt.Sprintf("sample NFE %d", 2*n-1))
 		t1 := time.Now()
-		x, nfe, err := sample(ctx, ema, j.target, j.kernel, cfg.NEval, j.dim, n, cfg.genSeed())
+		x, nfe, err := Sample(ctx, ema, j.target, j.kernel, cfg.NEval, j.dim, n, cfg.GenSeed(), nil)
 		if err != nil {
 			return err
 		}
@@ -368,7 +437,7 @@ func (j *job) sampleAndScore(ctx context.Context, ema nn.Model, res map[string]f
 		}
 		res[fmt.Sprintf("nfe%d_fid_lenet", nfe)] = m.FIDLeNet
 		res["eval_seconds"] = time.Since(t2).Seconds()
-		if err := results.ImageGridRange(j.dir.Path("samples.png"), gridImages(q), cfg.Res, cfg.Res, 8, 8, -1, 1); err != nil {
+		if err := results.ImageGridRange(j.dir.Path("samples.png"), GridImages(q), cfg.Res, cfg.Res, 8, 8, -1, 1); err != nil {
 			return err
 		}
 		if err := j.dir.WriteNPYUint8(results.SamplesFile, q.Pix, q.N, q.H, q.W); err != nil {

@@ -1,4 +1,4 @@
-package main
+package mnistrun
 
 import (
 	"math"
@@ -14,7 +14,7 @@ type Config struct {
 	Data        string  `json:"data_sha256"` // data.MNISTDigest of the idx files: a -data-dir is hashed by content, not by path
 	Net         string  `json:"net"`         // mlp or unet
 	Res         int     `json:"res"`         // 28, 14 or 7
-	D           augD    `json:"D"`           // PFGM++ augmented dimensions; +Inf is EDM
+	D           AugD    `json:"D"`           // PFGM++ augmented dimensions; +Inf is EDM
 	Target      string  `json:"target"`
 	K           string  `json:"k,omitempty"`    // k-Diff target parameter (a number in [0,1], "learn" or "learn-s"); set when Target is "k"
 	Loss        string  `json:"loss,omitempty"` // k-Diff loss space (u, v or x), with K
@@ -36,28 +36,28 @@ type Config struct {
 	Quick       bool    `json:"quick"`      // the quick preset: fewer samples than the standard 10,000
 }
 
-// augD is a PFGM++ augmented dimension D (+Inf: EDM), parsed once at the
+// AugD is a PFGM++ augmented dimension D (+Inf: EDM), parsed once at the
 // -D flag and passed as a number to the kernel. In a config's JSON it is the
 // string pfgm.FormatD writes ("128", "inf"), as mnist task keys have always
 // hashed it.
-type augD float64
+type AugD float64
 
 // MarshalText implements encoding.TextMarshaler.
-func (d augD) MarshalText() ([]byte, error) { return []byte(pfgm.FormatD(float64(d))), nil }
+func (d AugD) MarshalText() ([]byte, error) { return []byte(pfgm.FormatD(float64(d))), nil }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
-func (d *augD) UnmarshalText(b []byte) error {
+func (d *AugD) UnmarshalText(b []byte) error {
 	v, err := pfgm.ParseD(string(b))
 	if err != nil {
 		return err
 	}
-	*d = augD(v)
+	*d = AugD(v)
 	return nil
 }
 
-// preset returns the base configuration of a preset.
-func preset(p internal.Preset) Config {
-	c := Config{Net: "mlp", Res: 14, D: augD(math.Inf(1)), Target: "edm", SigmaData: 0.5, LR: 1e-3, Warmup: 500,
+// Preset returns the base configuration of a preset.
+func Preset(p internal.Preset) Config {
+	c := Config{Net: "mlp", Res: 14, D: AugD(math.Inf(1)), Target: "edm", SigmaData: 0.5, LR: 1e-3, Warmup: 500,
 		Fourier: 64, Channels: 32, HeunSteps: []int{18}}
 	switch p {
 	case internal.Quick:
