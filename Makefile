@@ -33,10 +33,13 @@ demo: data
 MNIST_MLP_SWEEP := -net mlp -steps 3000 -heun-steps 18 -eval-every 1500 -eval-n 1000
 # The U-Net sweeps of issue 15: D = inf and the default share their runs (the
 # default preset is the EDM run); the short sweep is 1,500 steps at NFE 35 on
-# 5,000 samples (≈ 5 min a run), the full ones the default's length.
+# 5,000 samples (≈ 5 min a run; its 6 D run in ≈ 1.5 h), the full ones the
+# default's length.
 MNIST_UNET_SHORT := -steps 1500 -heun-steps 18 -eval-every 1500 -eval-n 1000 -n-eval 5000
 MNIST_UNET_D := 4,16,64,256,1024,inf
 MNIST_UNET_K := 0,0.25,0.5,0.75,0.9,1,learn,learn-s
+# The image robustness sweep: 2,000 samples per sampler (≈ 4 min a model).
+ROBUST_UNET := -alpha 0.05,0.1,0.2 -bits 4,6,8 -heun-steps 3,5,8,12
 
 ## reproduce: every experiment at its default preset, as in docs/REPRODUCTION.md (hours on 2 cores)
 reproduce: data
@@ -46,7 +49,9 @@ reproduce: data
 	$(GO) run $(GOFLAGS_TAGS) ./experiments/mnist -preset default $(MNIST_MLP_SWEEP) -k 0,0.5,1,learn,0.88 -out $(OUT) >/dev/null
 	$(GO) run $(GOFLAGS_TAGS) ./experiments/mnist -preset default $(MNIST_MLP_SWEEP) -noise pfgm -D 8,128,inf -out $(OUT) >/dev/null
 	@echo "== mnist U-Net sweeps (issue 15): the short D sweep, then D and k at the default's length (≈ 35 min a run)"
-	$(GO) run $(GOFLAGS_TAGS) ./experiments/mnist -preset default $(MNIST_UNET_SHORT) -noise pfgm -D 4,64,inf -out $(OUT) >/dev/null
+	$(GO) run $(GOFLAGS_TAGS) ./experiments/mnist -preset default $(MNIST_UNET_SHORT) -noise pfgm -D $(MNIST_UNET_D) -out $(OUT) >/dev/null
+	@echo "== pfgm-robustness on the short U-Net models (state noise, quantised weights, fewer Heun steps; fid_lenet)"
+	$(GO) run $(GOFLAGS_TAGS) ./experiments/pfgm-robustness -preset default -data mnist-unet -D 4,64,inf -steps 1500 $(ROBUST_UNET) -out $(OUT) >/dev/null
 	$(GO) run $(GOFLAGS_TAGS) ./experiments/mnist -preset default -noise pfgm -D $(MNIST_UNET_D) -out $(OUT) >/dev/null
 	$(GO) run $(GOFLAGS_TAGS) ./experiments/mnist -preset default -k $(MNIST_UNET_K) -out $(OUT) >/dev/null
 
