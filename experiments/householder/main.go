@@ -39,6 +39,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	inits := internal.Strings{Allowed: []string{"random", "svd"}}
 	fs.Var(&inits, "init", "comma list of projector initialisations: random, svd")
 	iters := fs.Int("iters", 0, "pre-training iterations T (0: the preset's)")
+	mixProb := fs.Float64("mix-prob", 0, "StyleGAN2 style-mixing probability in [0, 1] (spec: 0.9; 0: off)")
+	plWeight := fs.Float64("pl-weight", 0, "StyleGAN2 path-length regulariser weight, lazy every 4 iterations, decay 0.01 (spec: 2; 0: off)")
+	noise := fs.Bool("noise", false, "StyleGAN2 per-pixel noise inputs in the generator")
 	if err := internal.Parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -54,6 +57,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if *iters > 0 {
 		base.PretrainIters = *iters
+	}
+	base.MixProb, base.Noise = *mixProb, *noise
+	if *plWeight > 0 {
+		base.PLWeight, base.PLEvery, base.PLDecay = *plWeight, 4, 0.01
 	}
 	kmax := base.maxK()
 	if len(ks) == 0 {

@@ -19,7 +19,7 @@ func TestBadFlagsExit2(t *testing.T) {
 	out := t.TempDir()
 	for _, args := range [][]string{
 		{"-k", "0"}, {"-k", "17"}, {"-k", "3,99"}, {"-arms", "pca"}, {"-finetune-frac", "0"},
-		{"-init", "qr"}, {"-iters", "-1"}, {"-preset", "huge"},
+		{"-init", "qr"}, {"-iters", "-1"}, {"-preset", "huge"}, {"-mix-prob", "1.5"}, {"-pl-weight", "-2"},
 	} {
 		full := append([]string{"-preset", "default"}, append(args, "-out", out)...)
 		if args[0] == "-preset" {
@@ -33,6 +33,22 @@ func TestBadFlagsExit2(t *testing.T) {
 	}
 	// In the quick preset the HP layers have C = 8 < d = 16, so k = 9 is too large.
 	exptest.UsageError(t, experiment, run, []string{"-preset", "quick", "-k", "9", "-out", out}, "k", "9")
+}
+
+// The presets leave StyleGAN2's switches off and out of the hashed
+// configuration, so task keys from before the switches existed stay valid.
+func TestPresetKeysOmitStyleGAN2Switches(t *testing.T) {
+	for _, p := range []internal.Preset{internal.Quick, internal.Default, internal.Full} {
+		b, err := results.Canonical(preset(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"mix_prob", "pl_weight", "pl_every", "pl_decay", "noise"} {
+			if strings.Contains(string(b), `"`+k+`"`) {
+				t.Errorf("preset %v: %s in the hashed config %s", p, k, b)
+			}
+		}
+	}
 }
 
 // The quick preset runs end to end on two arms, writes the pictures and

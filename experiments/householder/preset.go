@@ -39,11 +39,20 @@ type Config struct {
 	MetricSamples   int      `json:"metric_samples"`
 	PathPairs       int      `json:"path_pairs"`
 	FeatSteps       int      `json:"feat_steps"`
+	// StyleGAN2's style mixing, path-length regulariser and noise inputs
+	// (gan.TrainConfig, gan.GenConfig); their zero values, the presets'
+	// defaults, are left out of the JSON, so task keys from before they
+	// existed stay valid.
+	MixProb  float64 `json:"mix_prob,omitempty"`
+	PLWeight float64 `json:"pl_weight,omitempty"`
+	PLEvery  int     `json:"pl_every,omitempty"`
+	PLDecay  float64 `json:"pl_decay,omitempty"`
+	Noise    bool    `json:"noise,omitempty"`
 }
 
 func (c Config) gen() gan.GenConfig {
 	return gan.GenConfig{ZDim: c.ZDim, WDim: c.WDim, MapHidden: c.MapHidden, MapLRMul: c.MapLRMul,
-		ConstCh: c.ConstCh, Channels: c.Channels}
+		ConstCh: c.ConstCh, Channels: c.Channels, Noise: c.Noise}
 }
 
 // maxK is the largest valid rank: min over HP layers of (C, d).
@@ -64,7 +73,8 @@ func (c Config) maxK() int {
 
 func (c Config) train() gan.TrainConfig {
 	return gan.TrainConfig{Batch: c.Batch, LR: c.LR, Beta2: c.Beta2, R1Gamma: c.R1Gamma, R1Every: c.R1Every,
-		R1Delta: c.R1Delta, EMAHalfLife: c.EMAHalfLife, EMARampup: c.EMARampup}
+		R1Delta: c.R1Delta, EMAHalfLife: c.EMAHalfLife, EMARampup: c.EMARampup,
+		MixProb: c.MixProb, PLWeight: c.PLWeight, PLEvery: c.PLEvery, PLDecay: c.PLDecay}
 }
 
 // allArms lists the arms in report order.

@@ -245,7 +245,7 @@ var flagRanges = map[string][2]float64{
 	"threads": {0, MaxThreads}, "jobs": {0, MaxThreads},
 	// rates, fractions and scales
 	"lr": {0, 1}, "k-lr": {0, 10}, "k-init": {0, 1}, "clamp": {0, 1}, "flip": {0, 1},
-	"sigma-data": {0, 100}, "ema-halflife": {0, 1e12},
+	"sigma-data": {0, 100}, "ema-halflife": {0, 1e12}, "mix-prob": {0, 1}, "pl-weight": {0, 1e3},
 }
 
 // SweepTag marks a sweepable flag in -h.

@@ -12,7 +12,6 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // ErrNonFinite reports a NaN or infinite loss or gradient.
@@ -67,49 +66,37 @@ func (d *Discriminator) Clone() *Discriminator {
 	return out
 }
 
-func (d *Discriminator) forward(b *gb, x *G.Node, p func(*nn.Param) *G.Node) *G.Node {
-	for _, c := range d.Convs {
-		if b.err != nil {
-			return nil
-		}
-		x = b.do(c.Apply(x, p))
-		if b.err != nil {
-			return nil
-		}
-		x = b.do(G.LeakyRelu(x, 0.2))
+// forward adds D's logits l (B) for the images x and, when xt is not nil,
+// their directional derivative lt = J_x D(x)·xt (forward mode: each conv
+// carries conv(ẋ, W) without its bias, each leaky ReLU φ'(a)·ȧ, the dense
+// layer ẋ·W).
+func (d *Discriminator) forward(b *gb, x, xt *G.Node) (l, lt *G.Node) {
+	if !b.ok(x) {
+		return nil, nil
 	}
-	if b.err != nil {
-		return nil
+	for _, c := range d.Convs {
+		a := b.conv(x, b.p(c.W), b.p(c.B), c.Stride)
+		if xt != nil {
+			xt = b.leakyTangent(a, b.conv(xt, b.p(c.W), nil, c.Stride), 1)
+		}
+		x = b.leaky(a, 1)
 	}
 	bs := x.Shape()[0]
-	x = b.do(G.Reshape(x, tensor.Shape{bs, d.Last * 16}))
-	if b.err != nil {
-		return nil
+	l = b.reshape(b.linear(b.reshape(x, bs, d.Last*16), b.p(d.Out.W), b.p(d.Out.B)), bs)
+	if xt != nil {
+		lt = b.reshape(b.linear(b.reshape(xt, bs, d.Last*16), b.p(d.Out.W), nil), bs)
 	}
-	y := b.do(d.Out.Apply(x, p))
-	if b.err != nil {
-		return nil
-	}
-	return b.do(G.Reshape(y, tensor.Shape{bs}))
+	return l, lt
 }
 
 // softplus returns log(1+eˣ) = max(x, 0) + log1p(e^(−|x|)), stable for any x.
 func (b *gb) softplus(x *G.Node) *G.Node {
-	if b.err != nil {
+	if !b.ok(x) {
 		return nil
 	}
 	r := b.do(G.Rectify(x))
 	e := b.do(G.Log1p(b.do(G.Exp(b.do(G.Neg(b.do(G.Abs(x))))))))
-	if b.err != nil {
-		return nil
-	}
-	return b.do(G.Add(r, e))
-}
-
-func vec32(g *G.ExprGraph, name string, n int) (*G.Node, []float32) {
-	d := make([]float32, n)
-	return G.NewVector(g, tensor.Float32, G.WithShape(n), G.WithName(name),
-		G.WithValue(tensor.New(tensor.WithShape(n), tensor.WithBacking(d)))), d
+	return b.add(r, e)
 }
 
 // dGraph evaluates, for one batch x, the logits l and the gradients with
@@ -117,306 +104,530 @@ func vec32(g *G.ExprGraph, name string, n int) (*G.Node, []float32) {
 //
 //	cost = Σ_i a_i·softplus(s_i·l_i) + Σ_i c_i·l_i,
 //
-// which covers both logistic losses (a = 1/B, s = ∓1) and the
-// finite-difference R1 passes (a = 0, c = ±coefficient).
+// which covers both logistic losses (a = 1/B, s = ∓1) and the input
+// gradient ∇ₓD of R1 (a = 0, c = 1).
 type dGraph struct {
-	vm       G.VM
-	xd       []float32
-	a, s, c  []float32
-	x        *G.Node
-	nodes    []*G.Node
-	logitV   G.Value
-	costV    G.Value
-	batch, n int
+	d             *Discriminator
+	vm            G.VM
+	x, a, s, c    *G.Node
+	nodes         []*G.Node // D.Params() order
+	logitV, costV G.Value
+	batch         int
 }
 
-func newDGraph(d *Discriminator, batch int) (*dGraph, error) {
-	g := G.NewGraph()
-	bd := nn.NewBinder(g)
-	res := d.Res
-	xd := make([]float32, batch*res*res)
-	x := G.NewTensor(g, tensor.Float32, 4, G.WithShape(batch, 1, res, res), G.WithName("x"),
-		G.WithValue(tensor.New(tensor.WithShape(batch, 1, res, res), tensor.WithBacking(xd))))
-	an, a := vec32(g, "a", batch)
-	sn, s := vec32(g, "s", batch)
-	cn, c := vec32(g, "c", batch)
-	b := &gb{}
-	l := d.forward(b, x, bd.Node)
-	sp := b.softplus(b.do(G.HadamardProd(sn, l)))
-	t1 := b.do(G.Sum(b.do(G.HadamardProd(an, sp))))
-	t2 := b.do(G.Sum(b.do(G.HadamardProd(cn, l))))
-	cost := b.do(G.Add(t1, t2))
+func newDGraph(d *Discriminator, batch int) (*dGraph, error) { return newDGraphOn(newGB32(), d, batch) }
+
+func newDGraphOn(b *gb, d *Discriminator, batch int) (*dGraph, error) {
+	dg := &dGraph{d: d, batch: batch, x: b.input("x", batch, 1, d.Res, d.Res),
+		a: b.input("a", batch), s: b.input("s", batch), c: b.input("c", batch)}
+	l, _ := d.forward(b, dg.x, nil)
+	t1 := b.sum(b.had(dg.a, b.softplus(b.had(dg.s, l))))
+	cost := b.add(t1, b.sum(b.had(dg.c, l)))
 	if b.err != nil {
 		return nil, fmt.Errorf("gan: discriminator graph: %w", b.err)
 	}
-	dg := &dGraph{xd: xd, a: a, s: s, c: c, x: x, batch: batch, n: res * res}
 	for _, p := range d.Params() {
-		dg.nodes = append(dg.nodes, bd.Node(p))
+		dg.nodes = append(dg.nodes, b.p(p))
 	}
-	learn := append(append([]*G.Node(nil), dg.nodes...), x)
+	learn := append(append([]*G.Node(nil), dg.nodes...), dg.x)
 	if _, err := G.Grad(cost, learn...); err != nil {
 		return nil, fmt.Errorf("gan: discriminator gradient: %w", err)
 	}
 	G.Read(l, &dg.logitV)
 	G.Read(cost, &dg.costV)
-	dg.vm = G.NewTapeMachine(g, G.BindDualValues(learn...))
+	dg.vm = G.NewTapeMachine(b.g, G.BindDualValues(learn...))
 	return dg, nil
 }
 
+// set writes the images x and the per-image weights a, s, c.
+func (dg *dGraph) set(x []float32, a, s, c float64) {
+	setInput(dg.x, x)
+	for _, v := range []struct {
+		n *G.Node
+		x float64
+	}{{dg.a, a}, {dg.s, s}, {dg.c, c}} {
+		w := make([]float64, dg.batch)
+		for i := range w {
+			w[i] = v.x
+		}
+		setInput(v.n, w)
+	}
+}
+
 // run evaluates the graph and adds the parameter gradients into acc (one
-// slice per D parameter); gx, if not nil, receives ∂cost/∂x.
-func (dg *dGraph) run(acc [][]float32, gx []float32) (cost float64, logits []float32, err error) {
+// slice per D parameter, nil: not wanted); gx, if not nil, receives
+// ∂cost/∂x.
+func (dg *dGraph) run(acc [][]float64, gx []float64) (cost float64, logits []float64, err error) {
 	defer dg.vm.Reset()
 	if err := dg.vm.RunAll(); err != nil {
 		return 0, nil, fmt.Errorf("gan: discriminator: %w", err)
 	}
-	cost = float64(dg.costV.Data().(float32))
-	logits = append([]float32(nil), dg.logitV.Data().([]float32)...)
+	cost = scalarOf(dg.costV)
+	logits = floats(dg.logitV)
 	for i, n := range dg.nodes {
-		gv, err := n.Grad()
+		g, err := takeGrad(n)
 		if err != nil {
 			return 0, nil, fmt.Errorf("gan: discriminator gradient %d: %w", i, err)
 		}
-		for j, v := range gv.Data().([]float32) {
-			acc[i][j] += v
+		if acc != nil {
+			for j, v := range g {
+				acc[i][j] += v
+			}
 		}
-		gv.(tensor.Tensor).Zero()
 	}
-	gv, err := dg.x.Grad()
+	g, err := takeGrad(dg.x)
 	if err != nil {
 		return 0, nil, fmt.Errorf("gan: discriminator input gradient: %w", err)
 	}
 	if gx != nil {
-		copy(gx, gv.Data().([]float32))
+		copy(gx, g)
 	}
-	gv.(tensor.Tensor).Zero()
 	return cost, logits, nil
 }
 
-// genGraph runs a generator: either z → mapping → synthesis (all slots = w)
-// or, with slot inputs, W+ → synthesis; optionally followed by D and the
-// non-saturating generator loss mean_i softplus(−D(G(z_i))), with gradients
-// for G's parameters and HP nodes.
-type genGraph struct {
-	gen     *Generator
-	vm      G.VM
-	zd      []float32   // z input (mapping mode)
-	slotsD  [][]float32 // slot inputs (W+ mode)
-	nodes   genNodes
-	imgV    G.Value
-	wV      G.Value
-	costV   G.Value
-	learn   map[*nn.Param]*G.Node
-	hpNodes map[int]*G.Node
-	batch   int
+// genMode selects what a generator graph computes besides the images.
+type genMode int
+
+const (
+	genImages    genMode = iota // images only
+	genLoss                     // mean_i softplus(−D(G_i)) through a discriminator, gradient for G
+	genPLGrad                   // ⟨G, y⟩ and its gradient u_s with respect to each W+ slot
+	genPLTangent                // ⟨Σ_s J_{w_s}G·v_s, y⟩ for slot tangents v, gradient for G
+)
+
+// genSpec describes a generator graph.
+type genSpec struct {
+	batch int
+	wplus bool           // W+ slot inputs instead of z → mapping
+	mix   bool           // z mode: a second latent z2 and per-slot mixing masks
+	mode  genMode        // what the graph adds to the images
+	d     *Discriminator // genLoss
 }
 
-// newGenGraph compiles a generator graph. wplus selects slot inputs instead
-// of z; with d != nil the generator loss through d is added with gradients.
-func newGenGraph(gen *Generator, batch int, wplus bool, d *Discriminator) (*genGraph, error) {
-	g := G.NewGraph()
-	bd := nn.NewBinder(g)
-	gg := &genGraph{gen: gen, batch: batch, nodes: genNodes{hp: map[int]*G.Node{}}}
-	b := &gb{}
-	var slots []*G.Node
-	var w *G.Node
-	if wplus {
-		for i := 0; i < gen.Cfg.Slots(); i++ {
-			d := make([]float32, batch*gen.Cfg.WDim)
-			gg.slotsD = append(gg.slotsD, d)
-			slots = append(slots, G.NewMatrix(g, tensor.Float32, G.WithShape(batch, gen.Cfg.WDim), G.WithName(fmt.Sprintf("slot%d", i)),
-				G.WithValue(tensor.New(tensor.WithShape(batch, gen.Cfg.WDim), tensor.WithBacking(d)))))
-		}
-	} else {
-		gg.zd = make([]float32, batch*gen.Cfg.ZDim)
-		z := G.NewMatrix(g, tensor.Float32, G.WithShape(batch, gen.Cfg.ZDim), G.WithName("z"),
-			G.WithValue(tensor.New(tensor.WithShape(batch, gen.Cfg.ZDim), tensor.WithBacking(gg.zd))))
-		w = gen.mapping(b, z, bd.Node)
-		for i := 0; i < gen.Cfg.Slots(); i++ {
-			slots = append(slots, w)
+// genGraph runs a generator at a fixed batch size: either z → mapping (all
+// slots w, or with mixing slot s = m_s ⊙ w₁ + (1 − m_s) ⊙ w₂) or W+ slot
+// inputs → synthesis, with noise maps as inputs when the generator has
+// them; then what its mode adds.
+type genGraph struct {
+	gen         *Generator
+	spec        genSpec
+	vm          G.VM
+	z, z2       *G.Node   // latents (z mode)
+	mask, maskC []*G.Node // mixing masks m_s and 1 − m_s, B×WDim (mix)
+	slots       []*G.Node // slot inputs (W+ mode)
+	delta       []*G.Node // genPLGrad: zero offsets added to the slots; their gradient is u
+	tan         []*G.Node // genPLTangent: slot tangents
+	noise       []*G.Node // per layer B×1×H×W, nil where the layer has no noise
+	y           *G.Node   // genPL*: the projection y
+	hp          map[int]*G.Node
+	imgV, costV G.Value
+	learn       map[*nn.Param]*G.Node
+}
+
+func newGenGraph(gen *Generator, spec genSpec) (*genGraph, error) {
+	return newGenGraphOn(newGB32(), gen, spec)
+}
+
+// newGenGraphOn compiles a generator graph on b.
+func newGenGraphOn(b *gb, gen *Generator, spec genSpec) (*genGraph, error) {
+	cfg := gen.Cfg
+	bs := spec.batch
+	gg := &genGraph{gen: gen, spec: spec, hp: map[int]*G.Node{}}
+	slots := gg.slotNodes(b)
+	if spec.mode == genPLGrad {
+		for i := range slots {
+			gg.delta = append(gg.delta, b.input(fmt.Sprintf("delta%d", i), bs, cfg.WDim))
+			slots[i] = b.add(slots[i], gg.delta[i])
 		}
 	}
-	img := gen.synthesis(b, g, slots, bd.Node, gg.nodes)
+	if spec.mode == genPLTangent {
+		for i := range slots {
+			gg.tan = append(gg.tan, b.input(fmt.Sprintf("tan%d", i), bs, cfg.WDim))
+		}
+	}
+	gg.noise = make([]*G.Node, len(slots))
+	for i, l := range gen.Layers {
+		if l.Noise != nil {
+			r := 8 << (i / 3)
+			gg.noise[i] = b.input(fmt.Sprintf("noise%d", i), bs, 1, r, r)
+		}
+	}
+	img, imgT := gen.synthesis(b, synthIn{slots: slots, tan: gg.tan, noise: gg.noise, hp: gg.hp})
 	if b.err != nil {
 		return nil, fmt.Errorf("gan: generator graph: %w", b.err)
 	}
 	G.Read(img, &gg.imgV)
-	if w != nil {
-		G.Read(w, &gg.wV)
-	}
-	if d == nil {
-		gg.vm = G.NewTapeMachine(g)
+	var cost *G.Node
+	var learn []*G.Node
+	switch spec.mode {
+	case genImages:
+		gg.vm = G.NewTapeMachine(b.g)
 		return gg, nil
+	case genLoss:
+		l, _ := spec.d.forward(b, img, nil)
+		cost = b.do(G.Mean(b.softplus(b.do(G.Neg(l)))))
+		learn = gg.learnNodes(b, nil)
+	case genPLGrad:
+		gg.y = b.input("y", bs, 1, cfg.Res(), cfg.Res())
+		cost = b.dot(img, gg.y)
+		learn = gg.delta
+	case genPLTangent:
+		gg.y = b.input("y", bs, 1, cfg.Res(), cfg.Res())
+		cost = b.dot(imgT, gg.y)
+		// The image tangent does not depend on the to-grey biases (they
+		// only shift the image): their gradient is zero, and gorgonia
+		// refuses a gradient with respect to a node the cost does not use.
+		skip := map[*nn.Param]bool{}
+		for _, l := range gen.Layers {
+			if !l.Demod {
+				skip[l.Bias] = true
+			}
+		}
+		learn = gg.learnNodes(b, skip)
 	}
-	l := d.forward(b, img, bd.Node)
-	cost := b.do(G.Mean(b.softplus(b.do(G.Neg(l)))))
 	if b.err != nil {
 		return nil, fmt.Errorf("gan: generator loss graph: %w", b.err)
 	}
 	G.Read(cost, &gg.costV)
+	if _, err := G.Grad(cost, learn...); err != nil {
+		return nil, fmt.Errorf("gan: generator gradient: %w", err)
+	}
+	gg.vm = G.NewTapeMachine(b.g, G.BindDualValues(learn...))
+	return gg, nil
+}
+
+// slotNodes adds the W+ slot inputs (W+ mode) or the latents, their
+// mapping and, with mixing, the masks (z mode), and returns the slots.
+func (gg *genGraph) slotNodes(b *gb) []*G.Node {
+	cfg, bs := gg.gen.Cfg, gg.spec.batch
+	slots := make([]*G.Node, cfg.Slots())
+	if gg.spec.wplus {
+		for i := range slots {
+			gg.slots = append(gg.slots, b.input(fmt.Sprintf("slot%d", i), bs, cfg.WDim))
+		}
+		return append(slots[:0], gg.slots...)
+	}
+	gg.z = b.input("z", bs, cfg.ZDim)
+	w := gg.gen.mapping(b, gg.z)
+	var w2 *G.Node
+	if gg.spec.mix {
+		gg.z2 = b.input("z2", bs, cfg.ZDim)
+		w2 = gg.gen.mapping(b, gg.z2)
+	}
+	for i := range slots {
+		slots[i] = w
+		if gg.spec.mix {
+			gg.mask = append(gg.mask, b.input(fmt.Sprintf("mix%d", i), bs, cfg.WDim))
+			gg.maskC = append(gg.maskC, b.input(fmt.Sprintf("mixc%d", i), bs, cfg.WDim))
+			slots[i] = b.add(b.had(gg.mask[i], w), b.had(gg.maskC[i], w2))
+		}
+	}
+	return slots
+}
+
+// learnNodes records and returns the bound generator parameter nodes
+// (except skip) and the HP affine nodes, the inputs to differentiate.
+func (gg *genGraph) learnNodes(b *gb, skip map[*nn.Param]bool) []*G.Node {
 	gg.learn = map[*nn.Param]*G.Node{}
 	var learn []*G.Node
-	for _, p := range gen.Params() {
-		if n, ok := bd.Bound(p); ok {
+	for _, p := range gg.gen.Params() {
+		if n, ok := b.bd.Bound(p); ok && !skip[p] {
 			gg.learn[p] = n
 			learn = append(learn, n)
 		}
 	}
-	for _, n := range gg.nodes.hp {
+	for _, n := range gg.hp {
 		learn = append(learn, n)
 	}
-	if _, err := G.Grad(cost, learn...); err != nil {
-		return nil, fmt.Errorf("gan: generator gradient: %w", err)
-	}
-	gg.vm = G.NewTapeMachine(g, G.BindDualValues(learn...))
-	return gg, nil
+	return learn
 }
 
-// run refreshes the HP weights, evaluates the graph and returns the images
-// (batch×Res², valid until the next run). With a loss it also returns the
-// gradients for every generator parameter in Params() order: HP reflector
-// gradients come from BuildWBackward of ∂L/∂A.
-func (gg *genGraph) run() (img []float32, cost float64, grads [][]float32, err error) {
-	gg.gen.refreshHP(gg.nodes)
+// genOut is the result of one run of a generator graph.
+type genOut struct {
+	img   []float64   // batch×Res² pixels
+	cost  float64     // the mode's scalar
+	grads [][]float64 // genLoss, genPLTangent: ∂cost/∂θ in Params() order
+	u     [][]float64 // genPLGrad: ∂cost/∂slot_s, each batch×WDim
+}
+
+// run refreshes the HP weights and evaluates the graph. Parameter
+// gradients of HP reflectors come from BuildWBackward of ∂cost/∂A.
+func (gg *genGraph) run() (genOut, error) {
+	var out genOut
+	gg.gen.refreshHP(gg.hp)
 	defer gg.vm.Reset()
 	if err := gg.vm.RunAll(); err != nil {
-		return nil, 0, nil, fmt.Errorf("gan: generator: %w", err)
+		return out, fmt.Errorf("gan: generator: %w", err)
 	}
-	img = gg.imgV.Data().([]float32)
-	if gg.learn == nil {
-		return img, 0, nil, nil
+	out.img = floats(gg.imgV)
+	if gg.costV == nil {
+		return out, nil
 	}
-	cost = float64(gg.costV.Data().(float32))
+	out.cost = scalarOf(gg.costV)
+	if gg.spec.mode == genPLGrad {
+		for i, n := range gg.delta {
+			g, err := takeGrad(n)
+			if err != nil {
+				return out, fmt.Errorf("gan: gradient of slot %d: %w", i, err)
+			}
+			out.u = append(out.u, g)
+		}
+		return out, nil
+	}
+	var err error
+	out.grads, err = gg.paramGrads()
+	return out, err
+}
+
+// paramGrads reads the gradient of every generator parameter (zeros for
+// those not differentiated).
+func (gg *genGraph) paramGrads() ([][]float64, error) {
 	ps := gg.gen.Params()
-	grads = make([][]float32, len(ps))
+	grads := make([][]float64, len(ps))
 	index := map[*nn.Param]int{}
 	for i, p := range ps {
 		index[p] = i
 		if n, ok := gg.learn[p]; ok {
-			gv, err := n.Grad()
+			g, err := takeGrad(n)
 			if err != nil {
-				return nil, 0, nil, fmt.Errorf("gan: gradient of %s: %w", p.Name, err)
+				return nil, fmt.Errorf("gan: gradient of %s: %w", p.Name, err)
 			}
-			grads[i] = append([]float32(nil), gv.Data().([]float32)...)
-			gv.(tensor.Tensor).Zero()
+			grads[i] = g
 		}
 	}
-	for li, n := range gg.nodes.hp {
-		gv, err := n.Grad()
+	for li, n := range gg.hp {
+		gat, err := takeGrad(n) // ∂L/∂Aᵀ, d×C
 		if err != nil {
-			return nil, 0, nil, fmt.Errorf("gan: gradient of HP layer %d: %w", li, err)
+			return nil, fmt.Errorf("gan: gradient of HP layer %d: %w", li, err)
 		}
 		a := gg.gen.Layers[li].Affine
-		gat := gv.Data().([]float32) // ∂L/∂Aᵀ, d×C
 		gw := mat.NewDense(a.Out, a.In, nil)
 		for j := 0; j < a.In; j++ {
 			for r := 0; r < a.Out; r++ {
-				gw.Set(r, j, float64(gat[j*a.Out+r]))
+				gw.Set(r, j, gat[j*a.Out+r])
 			}
 		}
-		gv.(tensor.Tensor).Zero()
 		gpu, gpv := householder.BuildWBackward(paramDense(a.HP.PU), paramDense(a.HP.PV), a.HP.K, gw)
-		grads[index[a.HP.PU]] = denseTo32(gpu)
-		grads[index[a.HP.PV]] = denseTo32(gpv)
+		grads[index[a.HP.PU]] = denseData(gpu)
+		grads[index[a.HP.PV]] = denseData(gpv)
 	}
 	for i, g := range grads {
 		if g == nil {
-			grads[i] = make([]float32, ps[i].Len())
+			grads[i] = make([]float64, ps[i].Len())
 		}
 	}
-	return img, cost, grads, nil
+	return grads, nil
 }
 
-func denseTo32(m *mat.Dense) []float32 {
+// denseData returns the entries of m row after row.
+func denseData(m *mat.Dense) []float64 {
 	r, c := m.Dims()
-	out := make([]float32, r*c)
+	out := make([]float64, 0, r*c)
 	for i := 0; i < r; i++ {
-		for j := 0; j < c; j++ {
-			out[i*c+j] = float32(m.At(i, j))
-		}
+		out = append(out, m.RawRowView(i)...)
 	}
 	return out
 }
 
-// TrainConfig holds the GAN training hyper-parameters.
+// latents are the random inputs of one generator run: z (batch×ZDim),
+// with mixing z2 and the crossover slot (slots < cross take w(z), the rest
+// w(z2); cross = Slots() when this batch is not mixed), and the noise maps
+// of the layers that have them.
+type latents struct {
+	z, z2 []float64
+	cross int
+	noise [][]float64 // per layer, nil where none
+}
+
+// drawLatents draws the inputs of a run of gg from rng, in this order: z;
+// with mixing z2, then whether to mix (probability mixProb) and the
+// crossover slot, uniform in [1, Slots()−1] (one per batch, as StyleGAN2);
+// then each layer's noise map. Without mixing and noise only z is drawn.
+func drawLatents(gg *genGraph, mixProb float64, rng *rand.Rand) latents {
+	cfg := gg.gen.Cfg
+	normal := func(n int) []float64 {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = rng.NormFloat64()
+		}
+		return v
+	}
+	lt := latents{z: normal(gg.spec.batch * cfg.ZDim), cross: cfg.Slots()}
+	if gg.spec.mix {
+		lt.z2 = normal(len(lt.z))
+		if rng.Float64() < mixProb && cfg.Slots() > 1 {
+			lt.cross = 1 + rng.IntN(cfg.Slots()-1)
+		}
+	}
+	lt.noise = make([][]float64, len(gg.noise))
+	for i, n := range gg.noise {
+		if n != nil {
+			lt.noise[i] = normal(n.Shape().TotalSize())
+		}
+	}
+	return lt
+}
+
+// setLatents writes lt into gg's inputs.
+func (gg *genGraph) setLatents(lt latents) {
+	setInput(gg.z, lt.z)
+	if gg.spec.mix {
+		setInput(gg.z2, lt.z2)
+		n := gg.spec.batch * gg.gen.Cfg.WDim
+		one, zero := make([]float64, n), make([]float64, n)
+		for i := range one {
+			one[i] = 1
+		}
+		for s := range gg.mask {
+			if s < lt.cross {
+				setInput(gg.mask[s], one)
+				setInput(gg.maskC[s], zero)
+			} else {
+				setInput(gg.mask[s], zero)
+				setInput(gg.maskC[s], one)
+			}
+		}
+	}
+	gg.setNoise(lt.noise)
+}
+
+// setNoise writes the noise maps (per layer; nil entries are skipped).
+func (gg *genGraph) setNoise(noise [][]float64) {
+	for i, n := range gg.noise {
+		if n != nil && noise[i] != nil {
+			setInput(n, noise[i])
+		}
+	}
+}
+
+// TrainConfig holds the GAN training hyper-parameters. The fields after
+// EMARampup are StyleGAN2's other regularisers; their zero values (left out
+// of the JSON) switch them off, so configurations written before they
+// existed keep their meaning and their hash.
 type TrainConfig struct {
-	Batch       int
-	LR          float64 // Adam learning rate (2e-3)
-	Beta2       float64 // Adam β₂ (0.99); β₁ = 0
-	R1Gamma     float64 // R1 weight γ (1 for Sprites-5)
-	R1Every     int     // lazy R1 interval (16)
-	R1Delta     float64 // finite-difference step of the R1 Hessian-vector product, in pixels RMS (1e-3)
+	Batch   int
+	LR      float64 // Adam learning rate (2e-3)
+	Beta2   float64 // Adam β₂ (0.99); β₁ = 0
+	R1Gamma float64 // R1 weight γ (1 for Sprites-5)
+	R1Every int     // lazy R1 interval (16)
+	// R1Delta was the finite-difference step of the former R1
+	// Hessian-vector product. R1 is now exact (reg.go) and ignores it; the
+	// field stays so that stored configurations and task keys are unchanged.
+	R1Delta     float64
 	EMAHalfLife float64 // EMA half-life of G in images (StyleGAN2: 10k)
 	EMARampup   float64 // if > 0, the half-life is at most EMARampup × images seen in this run (0.05)
+	// MixProb is the style-mixing probability (StyleGAN2: 0.9): each
+	// generated batch takes, with this probability, the slots from a
+	// random crossover on from the code of a second latent. 0 = off.
+	MixProb float64 `json:",omitempty"`
+	// PLWeight is the path-length regulariser's weight (StyleGAN2: 2),
+	// applied every PLEvery iterations (4) on a batch of max(1, Batch/2)
+	// with running-mean decay PLDecay (0.01); see GAN.Step. 0 = off.
+	PLWeight float64 `json:",omitempty"`
+	PLEvery  int     `json:",omitempty"`
+	PLDecay  float64 `json:",omitempty"`
+}
+
+// Validate checks the ranges.
+func (c TrainConfig) Validate() error {
+	if c.Batch < 1 || !(c.LR > 0) || c.Beta2 <= 0 || c.Beta2 >= 1 || c.R1Every < 1 || c.R1Gamma < 0 ||
+		!(c.MixProb >= 0 && c.MixProb <= 1) || c.PLWeight < 0 ||
+		(c.PLWeight > 0 && (c.PLEvery < 1 || !(c.PLDecay > 0 && c.PLDecay <= 1))) {
+		return fmt.Errorf("gan: train config %+v", c)
+	}
+	return nil
 }
 
 // GAN is a generator, its EMA, a discriminator and their optimisers, with
 // compiled graphs for one batch size. Step performs one iteration of
 // StyleGAN2's recipe: a discriminator step on the logistic loss, a lazy R1
 // step every R1Every iterations, a generator step on the non-saturating
-// loss, then the EMA update.
+// loss, a lazy path-length step every PLEvery iterations (if PLWeight > 0),
+// then the EMA update; generated batches use style mixing if MixProb > 0.
 type GAN struct {
 	Cfg        TrainConfig
 	Gen, EMA   *Generator
 	D          *Discriminator
 	OptG, OptD *nn.Adam
 	Iter       int
+	PLMean     float64 // running mean a of the path length
 
-	fake, gloss *genGraph
-	dg          *dGraph
+	fake, gloss   *genGraph
+	plGrad, plTan *genGraph
+	dg            *dGraph
+	r1            *r1Graph
 }
 
-// lazyRatio is StyleGAN2's lazy-regularisation ratio for D: its Adam uses
-// lr·r and β^r with r = R1Every/(R1Every+1).
+// lazyRatio is StyleGAN2's lazy-regularisation ratio: the regularised
+// network's Adam uses lr·r and β^r with r = every/(every+1).
 func lazyRatio(every int) float64 { return float64(every) / float64(every+1) }
 
 // NewGAN compiles the graphs and creates fresh Adam states. ema may be nil
 // (then it starts as a copy of gen).
 func NewGAN(gen, ema *Generator, d *Discriminator, cfg TrainConfig) (*GAN, error) {
-	if cfg.Batch < 1 || !(cfg.LR > 0) || cfg.Beta2 <= 0 || cfg.Beta2 >= 1 || cfg.R1Every < 1 || cfg.R1Gamma < 0 || !(cfg.R1Delta > 0) {
-		return nil, fmt.Errorf("gan: train config %+v", cfg)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	if ema == nil {
 		ema = gen.Clone()
 	}
 	t := &GAN{Cfg: cfg, Gen: gen, EMA: ema, D: d}
+	gr := 1.0
+	if cfg.PLWeight > 0 {
+		gr = lazyRatio(cfg.PLEvery)
+	}
 	var err error
-	if t.OptG, err = nn.NewAdam(gen.Params(), nn.AdamConfig{LR: cfg.LR, NoMomentum: true, Beta2: cfg.Beta2}); err != nil {
+	if t.OptG, err = nn.NewAdam(gen.Params(), nn.AdamConfig{LR: cfg.LR * gr, NoMomentum: true, Beta2: math.Pow(cfg.Beta2, gr)}); err != nil {
 		return nil, fmt.Errorf("gan: NewGAN: %w", err)
 	}
 	r := lazyRatio(cfg.R1Every)
 	if t.OptD, err = nn.NewAdam(d.Params(), nn.AdamConfig{LR: cfg.LR * r, NoMomentum: true, Beta2: math.Pow(cfg.Beta2, r)}); err != nil {
 		return nil, fmt.Errorf("gan: NewGAN: %w", err)
 	}
-	if t.fake, err = newGenGraph(gen, cfg.Batch, false, nil); err != nil {
+	mix := cfg.MixProb > 0
+	if t.fake, err = newGenGraph(gen, genSpec{batch: cfg.Batch, mix: mix}); err != nil {
 		return nil, err
 	}
-	if t.gloss, err = newGenGraph(gen, cfg.Batch, false, d); err != nil {
+	if t.gloss, err = newGenGraph(gen, genSpec{batch: cfg.Batch, mix: mix, mode: genLoss, d: d}); err != nil {
 		return nil, err
+	}
+	if cfg.PLWeight > 0 {
+		pb := max(1, cfg.Batch/2)
+		if t.plGrad, err = newGenGraph(gen, genSpec{batch: pb, mix: mix, mode: genPLGrad}); err != nil {
+			return nil, err
+		}
+		if t.plTan, err = newGenGraph(gen, genSpec{batch: pb, mix: mix, mode: genPLTangent}); err != nil {
+			return nil, err
+		}
 	}
 	if t.dg, err = newDGraph(d, cfg.Batch); err != nil {
+		return nil, err
+	}
+	if t.r1, err = newR1Graph(d, cfg.Batch); err != nil {
 		return nil, err
 	}
 	return t, nil
 }
 
-// StepStats are the losses of one iteration.
+// StepStats are the losses of one iteration: R1 = (γ/2)·mean‖∇ₓD‖² on the
+// real batch and PL = mean (‖J_wᵀy‖ − a)² (unweighted) on the iterations
+// that apply them, else 0.
 type StepStats struct {
-	LossD, LossG, R1 float64
+	LossD, LossG, R1, PL float64
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
-func zeros(ps []*nn.Param) [][]float32 {
-	out := make([][]float32, len(ps))
+func zeros(ps []*nn.Param) [][]float64 {
+	out := make([][]float64, len(ps))
 	for i, p := range ps {
-		out[i] = make([]float32, p.Len())
+		out[i] = make([]float64, p.Len())
 	}
 	return out
 }
 
 // Step runs one iteration on the real batch (Batch×Res² pixels in [−1, 1]);
-// latents come from rng. A wrong length panics.
+// latents, mixing and noise come from rng. A wrong length panics.
 func (t *GAN) Step(real []float32, rng *rand.Rand) (StepStats, error) {
 	bs := t.Cfg.Batch
 	n := t.D.Res * t.D.Res
@@ -426,26 +637,22 @@ func (t *GAN) Step(real []float32, rng *rand.Rand) (StepStats, error) {
 	var st StepStats
 	t.Iter++
 	// Discriminator: softplus(D(fake)) + softplus(−D(real)).
-	for i := range t.fake.zd {
-		t.fake.zd[i] = float32(rng.NormFloat64())
-	}
-	fake, _, _, err := t.fake.run()
+	t.fake.setLatents(drawLatents(t.fake, t.Cfg.MixProb, rng))
+	out, err := t.fake.run()
 	if err != nil {
 		return st, err
 	}
-	acc := zeros(t.D.Params())
-	copy(t.dg.xd, fake)
-	for i := 0; i < bs; i++ {
-		t.dg.a[i], t.dg.s[i], t.dg.c[i] = float32(1/float64(bs)), 1, 0
+	fake := make([]float32, len(out.img))
+	for i, v := range out.img {
+		fake[i] = float32(v)
 	}
+	acc := zeros(t.D.Params())
+	t.dg.set(fake, 1/float64(bs), 1, 0)
 	cf, _, err := t.dg.run(acc, nil)
 	if err != nil {
 		return st, err
 	}
-	copy(t.dg.xd, real)
-	for i := 0; i < bs; i++ {
-		t.dg.s[i] = -1
-	}
+	t.dg.set(real, 1/float64(bs), -1, 0)
 	cr, _, err := t.dg.run(acc, nil)
 	if err != nil {
 		return st, err
@@ -454,33 +661,31 @@ func (t *GAN) Step(real []float32, rng *rand.Rand) (StepStats, error) {
 	if !finite(st.LossD) {
 		return st, fmt.Errorf("gan: iteration %d: D loss %v: %w", t.Iter, st.LossD, ErrNonFinite)
 	}
-	if err := t.OptD.Update(acc); err != nil {
+	if err := t.OptD.Update(to32(acc)); err != nil {
 		return st, fmt.Errorf("gan: iteration %d: D update: %w", t.Iter, err)
 	}
-	// Lazy R1: ∇_θ (γ/2)·mean‖∇ₓD(x)‖² = γ·mean_i ∂/∂ε ∇_θ D(x_i + ε·g_i),
-	// g = ∇ₓD(x), by a central difference in ε (a Hessian-vector product
-	// without double back-propagation), scaled by R1Every.
 	if t.Cfg.R1Gamma > 0 && t.Iter%t.Cfg.R1Every == 0 {
-		r1, err := t.r1Step(real)
-		if err != nil {
+		if st.R1, err = t.r1Step(real); err != nil {
 			return st, err
 		}
-		st.R1 = r1
 	}
 	// Generator: mean softplus(−D(G(z))).
-	for i := range t.gloss.zd {
-		t.gloss.zd[i] = float32(rng.NormFloat64())
-	}
-	_, cg, grads, err := t.gloss.run()
+	t.gloss.setLatents(drawLatents(t.gloss, t.Cfg.MixProb, rng))
+	out, err = t.gloss.run()
 	if err != nil {
 		return st, err
 	}
-	st.LossG = cg
-	if !finite(cg) {
-		return st, fmt.Errorf("gan: iteration %d: G loss %v: %w", t.Iter, cg, ErrNonFinite)
+	st.LossG = out.cost
+	if !finite(out.cost) {
+		return st, fmt.Errorf("gan: iteration %d: G loss %v: %w", t.Iter, out.cost, ErrNonFinite)
 	}
-	if err := t.OptG.Update(grads); err != nil {
+	if err := t.OptG.Update(to32(out.grads)); err != nil {
 		return st, fmt.Errorf("gan: iteration %d: G update: %w", t.Iter, err)
+	}
+	if t.Cfg.PLWeight > 0 && t.Iter%t.Cfg.PLEvery == 0 {
+		if st.PL, err = t.plStep(rng); err != nil {
+			return st, err
+		}
 	}
 	hl := t.Cfg.EMAHalfLife
 	if t.Cfg.EMARampup > 0 {
@@ -497,54 +702,11 @@ func (t *GAN) Step(real []float32, rng *rand.Rand) (StepStats, error) {
 	return st, nil
 }
 
-func (t *GAN) r1Step(real []float32) (float64, error) {
-	bs := t.Cfg.Batch
-	ps := t.D.Params()
-	scratch := zeros(ps)
-	gx := make([]float32, len(real))
-	copy(t.dg.xd, real)
-	for i := 0; i < bs; i++ {
-		t.dg.a[i], t.dg.s[i], t.dg.c[i] = 0, 1, 1
-	}
-	if _, _, err := t.dg.run(scratch, gx); err != nil {
-		return 0, err
-	}
-	var sq float64
-	for _, v := range gx {
-		sq += float64(v) * float64(v)
-	}
-	r1 := 0.5 * t.Cfg.R1Gamma * sq / float64(bs)
-	rms := math.Sqrt(sq / float64(len(gx)))
-	if !finite(r1) {
-		return r1, fmt.Errorf("gan: iteration %d: R1 %v: %w", t.Iter, r1, ErrNonFinite)
-	}
-	if rms == 0 {
-		return r1, nil
-	}
-	eps := t.Cfg.R1Delta / rms
-	coef := t.Cfg.R1Gamma * float64(t.Cfg.R1Every) / (2 * eps * float64(bs))
-	acc := zeros(ps)
-	for _, sign := range []float64{1, -1} {
-		for j := range real {
-			t.dg.xd[j] = real[j] + float32(sign*eps*float64(gx[j]))
-		}
-		for i := 0; i < bs; i++ {
-			t.dg.c[i] = float32(sign * coef)
-		}
-		if _, _, err := t.dg.run(acc, nil); err != nil {
-			return 0, err
-		}
-	}
-	if err := t.OptD.Update(acc); err != nil {
-		return r1, fmt.Errorf("gan: iteration %d: R1 update: %w", t.Iter, err)
-	}
-	return r1, nil
-}
-
 // ganState is the JSON of a GAN checkpoint's Extra field.
 type ganState struct {
-	Iter  int `json:"iter"`
-	DStep int `json:"d_step"`
+	Iter   int     `json:"iter"`
+	DStep  int     `json:"d_step"`
+	PLMean float64 `json:"pl_mean,omitempty"`
 }
 
 func values(ps []*nn.Param) [][]float32 {
@@ -569,11 +731,12 @@ func setValues(ps []*nn.Param, v [][]float32) error {
 }
 
 // Checkpoint returns the resumable state: G and D parameters (in that
-// order), the EMA, both Adam states and the iteration count.
+// order), the EMA, both Adam states, the iteration count and the running
+// mean path length.
 func (t *GAN) Checkpoint() (*nn.Checkpoint, error) {
 	gm, gv, gs := t.OptG.State()
 	dm, dv, ds := t.OptD.State()
-	extra, err := json.Marshal(ganState{Iter: t.Iter, DStep: ds})
+	extra, err := json.Marshal(ganState{Iter: t.Iter, DStep: ds, PLMean: t.PLMean})
 	if err != nil {
 		return nil, err
 	}
@@ -611,6 +774,6 @@ func (t *GAN) Restore(c *nn.Checkpoint) error {
 	if err := t.OptD.SetState(c.AdamM[len(gp):], c.AdamV[len(gp):], st.DStep); err != nil {
 		return fmt.Errorf("gan: GAN checkpoint Adam D: %w", err)
 	}
-	t.Iter = st.Iter
+	t.Iter, t.PLMean = st.Iter, st.PLMean
 	return nil
 }

@@ -7,7 +7,7 @@ import (
 
 	"genlab/data"
 	"genlab/householder"
-	"genlab/nn"
+	"genlab/results"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -23,10 +23,14 @@ func spriteBatch(n int, rng *rand.Rand) []float32 {
 	return out
 }
 
-func tinyGAN(t testing.TB, k int) (*Generator, *Discriminator) {
+func tinyGAN(t testing.TB, k int) (*Generator, *Discriminator) { return tinyGANCfg(t, k, false) }
+
+// tinyGANCfg is a 32 px generator (HP of rank k on layers 0 and 3 if
+// k > 0, noise inputs if noise) and discriminator.
+func tinyGANCfg(t testing.TB, k int, noise bool) (*Generator, *Discriminator) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(21, 1))
-	gen, err := NewGenerator(GenConfig{ZDim: 4, WDim: 8, MapHidden: 16, MapLRMul: 0.01, ConstCh: 8, Channels: []int{8, 4, 4}}, rng)
+	gen, err := NewGenerator(GenConfig{ZDim: 4, WDim: 8, MapHidden: 16, MapLRMul: 0.01, ConstCh: 8, Channels: []int{8, 4, 4}, Noise: noise}, rng)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,29 +55,23 @@ func tinyGAN(t testing.TB, k int) (*Generator, *Discriminator) {
 // test is TestBuildWBackward, in float64).
 func TestHPGradientInGenerator(t *testing.T) {
 	gen, d := tinyGAN(t, 3)
-	gg, err := newGenGraph(gen, 4, false, d)
+	gg, err := newGenGraph(gen, genSpec{batch: 4, mode: genLoss, d: d})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(22, 1))
-	for i := range gg.zd {
-		gg.zd[i] = float32(rng.NormFloat64())
-	}
+	gg.setLatents(drawLatents(gg, 0, rng))
 	// (1) node gradient vs finite differences of A.
-	gen.refreshHP(gg.nodes)
+	gen.refreshHP(gg.hp)
 	if err := gg.vm.RunAll(); err != nil {
 		t.Fatal(err)
 	}
-	node := gg.nodes.hp[0]
-	gv, err := node.Grad()
+	node := gg.hp[0]
+	ga, err := takeGrad(node)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ga := append([]float32(nil), gv.Data().([]float32)...)
 	gg.vm.Reset()
-	for i := range gv.Data().([]float32) {
-		gv.Data().([]float32)[i] = 0
-	}
 	val := node.Value().Data().([]float32)
 	var num, den float64
 	for j := 0; j < len(val); j += 3 {
@@ -83,38 +81,27 @@ func TestHPGradientInGenerator(t *testing.T) {
 		if err := gg.vm.RunAll(); err != nil {
 			t.Fatal(err)
 		}
-		lp := float64(gg.costV.Data().(float32))
+		lp := scalarOf(gg.costV)
 		gg.vm.Reset()
 		val[j] = v - h
 		if err := gg.vm.RunAll(); err != nil {
 			t.Fatal(err)
 		}
-		lm := float64(gg.costV.Data().(float32))
+		lm := scalarOf(gg.costV)
 		gg.vm.Reset()
 		val[j] = v
 		fd := (lp - lm) / (2 * h)
-		num += (fd - float64(ga[j])) * (fd - float64(ga[j]))
+		num += (fd - ga[j]) * (fd - ga[j])
 		den += fd * fd
 	}
 	if rel := math.Sqrt(num / den); rel > 0.1 {
 		t.Errorf("‖∂L/∂A − finite difference‖/‖finite difference‖ = %.3f", rel)
 	}
-	for _, n := range gg.learn {
-		if g, err := n.Grad(); err == nil {
-			for i := range g.Data().([]float32) {
-				g.Data().([]float32)[i] = 0
-			}
-		}
-	}
-	for _, n := range gg.nodes.hp {
-		if g, err := n.Grad(); err == nil {
-			for i := range g.Data().([]float32) {
-				g.Data().([]float32)[i] = 0
-			}
-		}
+	if _, err := gg.paramGrads(); err != nil { // zero the gradients the runs accumulated
+		t.Fatal(err)
 	}
 	// (2) run's reflector gradients = householder.BuildWBackward(node gradient).
-	_, _, grads, err := gg.run()
+	out, err := gg.run()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,12 +109,11 @@ func TestHPGradientInGenerator(t *testing.T) {
 	gw := mat.NewDense(a.Out, a.In, nil)
 	for j := 0; j < a.In; j++ {
 		for r := 0; r < a.Out; r++ {
-			gw.Set(r, j, float64(ga[j*a.Out+r]))
+			gw.Set(r, j, ga[j*a.Out+r])
 		}
 	}
 	gpu, gpv := householder.BuildWBackward(paramDense(a.HP.PU), paramDense(a.HP.PV), a.HP.K, gw)
-	ps := gen.Params()
-	for i, p := range ps {
+	for i, p := range gen.Params() {
 		var want *mat.Dense
 		switch p {
 		case a.HP.PU:
@@ -137,10 +123,10 @@ func TestHPGradientInGenerator(t *testing.T) {
 		default:
 			continue
 		}
-		w := denseTo32(want)
+		w := denseData(want)
 		for j := range w {
-			if math.Abs(float64(w[j]-grads[i][j])) > 1e-4*(1+math.Abs(float64(w[j]))) {
-				t.Fatalf("%s[%d]: run %g, BuildWBackward %g", p.Name, j, grads[i][j], w[j])
+			if math.Abs(w[j]-out.grads[i][j]) > 1e-4*(1+math.Abs(w[j])) {
+				t.Fatalf("%s[%d]: run %g, BuildWBackward %g", p.Name, j, out.grads[i][j], w[j])
 			}
 		}
 	}
@@ -151,7 +137,7 @@ func TestHPGradientInGenerator(t *testing.T) {
 // independently built graphs), and the sampler's HP affine equals BuildW.
 func TestSamplerMatchesTrainingGraph(t *testing.T) {
 	gen, _ := tinyGAN(t, 3)
-	fwd, err := newGenGraph(gen, 4, false, nil)
+	fwd, err := newGenGraph(gen, genSpec{batch: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,16 +145,13 @@ func TestSamplerMatchesTrainingGraph(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(23, 1))
-	for i := range fwd.zd {
-		fwd.zd[i] = float32(rng.NormFloat64())
-	}
-	img, _, _, err := fwd.run()
+	lt := drawLatents(fwd, 0, rand.New(rand.NewPCG(23, 1)))
+	fwd.setLatents(lt)
+	out, err := fwd.run()
 	if err != nil {
 		t.Fatal(err)
 	}
-	img = append([]float32(nil), img...)
-	w, err := s.Map(fwd.zd)
+	w, err := s.Map(f32(lt.z))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,15 +163,15 @@ func TestSamplerMatchesTrainingGraph(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range img {
-		if math.Abs(float64(img[i]-img2[i])) > 1e-5 {
-			t.Fatalf("pixel %d: training graph %g, sampler %g", i, img[i], img2[i])
+	for i, v := range out.img {
+		if math.Abs(v-float64(img2[i])) > 1e-5 {
+			t.Fatalf("pixel %d: training graph %g, sampler %g", i, v, img2[i])
 		}
 	}
 	// The value in the graph node is householder.BuildW(P_U, P_V, k)ᵀ.
 	a := gen.Layers[3].Affine
 	w3 := a.Matrix()
-	node := s.syn.nodes.hp[3].Value().Data().([]float32)
+	node := s.syn.hp[3].Value().Data().([]float32)
 	for r := 0; r < a.Out; r++ {
 		for j := 0; j < a.In; j++ {
 			if math.Abs(float64(node[j*a.Out+r])-w3.At(r, j)) > 1e-6 {
@@ -203,129 +186,60 @@ func TestSamplerMatchesTrainingGraph(t *testing.T) {
 	}
 }
 
-// TestR1FiniteDifferenceHVP: the R1 parameter gradient computed as a
-// central difference of ∇_θ D along ε·∇ₓD equals the central difference in
-// θ of the penalty (γ/2)·mean‖∇ₓD‖² itself (two routes).
-func TestR1FiniteDifferenceHVP(t *testing.T) {
-	_, d := tinyGAN(t, 0)
-	// Widen D's weights so the penalty is not tiny in float32.
-	dg, err := newDGraph(d, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(24, 1))
-	real := spriteBatch(4, rng)
-	gamma, every := 1.0, 1
-	gan := &GAN{Cfg: TrainConfig{Batch: 4, R1Gamma: gamma, R1Every: every, R1Delta: 1e-3}, D: d, dg: dg}
-	gan.OptD, err = nn.NewAdam(d.Params(), nn.AdamConfig{LR: 0})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Capture the HVP gradient by running the passes of r1Step by hand.
-	// inputGrad returns ∇ₓD on the real batch and its squared norm.
-	inputGrad := func() ([]float32, float64) {
-		gx := make([]float32, len(real))
-		copy(dg.xd, real)
-		for i := 0; i < 4; i++ {
-			dg.a[i], dg.s[i], dg.c[i] = 0, 1, 1
-		}
-		if _, _, err := dg.run(zeros(d.Params()), gx); err != nil {
-			t.Fatal(err)
-		}
-		var sq float64
-		for _, v := range gx {
-			sq += float64(v) * float64(v)
-		}
-		return gx, sq
-	}
-	penalty := func() float64 {
-		_, sq := inputGrad()
-		return 0.5 * gamma * sq / 4
-	}
-	ps := d.Params()
-	gx, sq := inputGrad()
-	eps := 1e-3 / math.Sqrt(sq/float64(len(gx)))
-	coef := gamma / (2 * eps * 4)
-	acc := zeros(ps)
-	for _, sign := range []float64{1, -1} {
-		for j := range real {
-			dg.xd[j] = real[j] + float32(sign*eps*float64(gx[j]))
-		}
-		for i := 0; i < 4; i++ {
-			dg.c[i] = float32(sign * coef)
-		}
-		if _, _, err := dg.run(acc, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Compare on the output layer's weights (largest, well-conditioned).
-	out := d.Out.W
-	oi := -1
-	for i, p := range ps {
-		if p == out {
-			oi = i
-		}
-	}
-	var num, den float64
-	for j := 0; j < out.Len(); j++ {
-		v := out.Data()[j]
-		h := float32(1e-2)
-		out.Data()[j] = v + h
-		pp := penalty()
-		out.Data()[j] = v - h
-		pm := penalty()
-		out.Data()[j] = v
-		fd := (pp - pm) / (2 * float64(h))
-		got := float64(acc[oi][j])
-		num += (fd - got) * (fd - got)
-		den += fd * fd
-	}
-	rel := math.Sqrt(num / den)
-	t.Logf("R1 gradient on the output layer: relative difference of the two routes %.4f", rel)
-	if rel > 0.1 {
-		t.Errorf("R1 gradient routes differ by %.3f (relative ℓ2)", rel)
-	}
-}
-
 // TestGANCheckpointResume: restoring a checkpoint and repeating an
-// iteration with the same draws gives the same losses.
+// iteration with the same draws gives the same losses, with StyleGAN2's
+// regularisers off (the original recipe) and on (mixing, noise inputs and
+// the path-length step, whose running mean a the checkpoint carries).
 func TestGANCheckpointResume(t *testing.T) {
-	gen, d := tinyGAN(t, 2)
-	cfg := TrainConfig{Batch: 4, LR: 2e-3, Beta2: 0.99, R1Gamma: 1, R1Every: 2, R1Delta: 1e-3, EMAHalfLife: 1000, EMARampup: 0.05}
-	gan, err := NewGAN(gen, nil, d, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	step := func(i uint64) StepStats {
-		rng := rand.New(rand.NewPCG(30, i))
-		st, err := gan.Step(spriteBatch(4, rng), rng)
+	for _, sg2 := range []bool{false, true} {
+		gen, d := tinyGANCfg(t, 2, sg2)
+		cfg := TrainConfig{Batch: 4, LR: 2e-3, Beta2: 0.99, R1Gamma: 1, R1Every: 2, R1Delta: 1e-3, EMAHalfLife: 1000, EMARampup: 0.05}
+		if sg2 {
+			cfg.MixProb, cfg.PLWeight, cfg.PLEvery, cfg.PLDecay = 0.9, 2, 2, 0.01
+		}
+		gan, err := NewGAN(gen, nil, d, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return st
-	}
-	step(0)
-	c, err := gan.Checkpoint()
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := step(1)
-	if err := gan.Restore(c); err != nil {
-		t.Fatal(err)
-	}
-	b := step(1)
-	if a != b {
-		t.Errorf("after restore: %+v, before: %+v", b, a)
-	}
-	if a.R1 <= 0 || !finite(a.LossD) || !finite(a.LossG) {
-		t.Errorf("iteration 2 stats %+v: want an R1 step and finite losses", a)
+		step := func(i uint64) StepStats {
+			rng := rand.New(rand.NewPCG(30, i))
+			st, err := gan.Step(spriteBatch(4, rng), rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st
+		}
+		for i := uint64(0); i < 3; i++ {
+			step(i)
+		}
+		c, err := gan.Checkpoint()
+		if err != nil {
+			t.Fatal(err)
+		}
+		a0 := gan.PLMean
+		a := step(3)
+		gan.PLMean = -1
+		if err := gan.Restore(c); err != nil {
+			t.Fatal(err)
+		}
+		if gan.PLMean != a0 {
+			t.Errorf("restored path-length mean %v, want %v", gan.PLMean, a0)
+		}
+		b := step(3)
+		if a != b {
+			t.Errorf("StyleGAN2 regularisers %v: after restore: %+v, before: %+v", sg2, b, a)
+		}
+		if a.R1 <= 0 || !finite(a.LossD) || !finite(a.LossG) || (a.PL > 0) != sg2 || (sg2 && a0 <= 0) {
+			t.Errorf("StyleGAN2 regularisers %v: iteration 4 stats %+v, path-length mean %v: want an R1 step, finite losses and a PL step iff on", sg2, a, a0)
+		}
 	}
 }
 
-// BenchmarkGANStep times one iteration of the default-preset GAN (batch 16).
-func BenchmarkGANStep(b *testing.B) {
+// benchGAN builds the default-preset GAN (batch 16), with StyleGAN2's
+// mixing, noise inputs and path-length regulariser if sg2.
+func benchGAN(b *testing.B, sg2 bool) (*GAN, []float32, *rand.Rand) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	gen, err := NewGenerator(GenConfig{ZDim: 8, WDim: 16, MapHidden: 64, MapLRMul: 0.01, ConstCh: 16, Channels: []int{16, 16, 8}}, rng)
+	gen, err := NewGenerator(GenConfig{ZDim: 8, WDim: 16, MapHidden: 64, MapLRMul: 0.01, ConstCh: 16, Channels: []int{16, 16, 8}, Noise: sg2}, rng)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -336,15 +250,106 @@ func BenchmarkGANStep(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	gan, err := NewGAN(gen, nil, d, TrainConfig{Batch: 16, LR: 2e-3, Beta2: 0.99, R1Gamma: 1, R1Every: 16, R1Delta: 1e-3, EMAHalfLife: 10000})
+	cfg := TrainConfig{Batch: 16, LR: 2e-3, Beta2: 0.99, R1Gamma: 1, R1Every: 16, R1Delta: 1e-3, EMAHalfLife: 10000}
+	if sg2 {
+		cfg.MixProb, cfg.PLWeight, cfg.PLEvery, cfg.PLDecay = 0.9, 2, 4, 0.01
+	}
+	gan, err := NewGAN(gen, nil, d, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
-	real := spriteBatch(16, rng)
+	return gan, spriteBatch(16, rng), rng
+}
+
+// BenchmarkGANStep times one iteration of the default-preset GAN (batch
+// 16; R1 every 16 iterations).
+func BenchmarkGANStep(b *testing.B) {
+	gan, real, rng := benchGAN(b, false)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := gan.Step(real, rng); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkGANStepStyleGAN2 is BenchmarkGANStep with style mixing (0.9),
+// noise inputs and the path-length regulariser (every 4 iterations).
+func BenchmarkGANStepStyleGAN2(b *testing.B) {
+	gan, real, rng := benchGAN(b, true)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := gan.Step(real, rng); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkR1Exact times one R1 step (exact gradient) of the default D.
+func BenchmarkR1Exact(b *testing.B) {
+	gan, real, _ := benchGAN(b, false)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := gan.r1Step(real); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkR1FiniteDifference times the former R1 route (fdR1Grad, the
+// test oracle) on the same D.
+func BenchmarkR1FiniteDifference(b *testing.B) {
+	gan, real, _ := benchGAN(b, false)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := fdR1Grad(gan.dg, real, 1, 16, 1e-3); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestConfigKeysUnchanged: with the StyleGAN2 switches off, TrainConfig and
+// GenConfig hash (results.Key, as the experiment's G0 cache does) to the
+// keys of the structs as they were before the switches existed, and a
+// switch on changes the key.
+func TestConfigKeysUnchanged(t *testing.T) {
+	type oldTrain struct {
+		Batch       int
+		LR          float64
+		Beta2       float64
+		R1Gamma     float64
+		R1Every     int
+		R1Delta     float64
+		EMAHalfLife float64
+		EMARampup   float64
+	}
+	type oldGen struct {
+		ZDim, WDim int
+		MapHidden  int
+		MapLRMul   float64
+		ConstCh    int
+		Channels   []int
+	}
+	key := func(v any) string {
+		k, err := results.Key(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	tc := TrainConfig{Batch: 16, LR: 3e-3, Beta2: 0.99, R1Gamma: 0.1, R1Every: 16, R1Delta: 1e-3, EMAHalfLife: 10000, EMARampup: 0.05}
+	if key(tc) != key(oldTrain{16, 3e-3, 0.99, 0.1, 16, 1e-3, 10000, 0.05}) {
+		t.Error("TrainConfig key changed")
+	}
+	gc := GenConfig{ZDim: 8, WDim: 16, MapHidden: 64, MapLRMul: 0.01, ConstCh: 16, Channels: []int{16, 16, 8}}
+	if key(gc) != key(oldGen{8, 16, 64, 0.01, 16, []int{16, 16, 8}}) {
+		t.Error("GenConfig key changed")
+	}
+	on := tc
+	on.MixProb = 0.9
+	gon := gc
+	gon.Noise = true
+	if key(on) == key(tc) || key(gon) == key(gc) {
+		t.Error("a StyleGAN2 switch does not change the key")
 	}
 }

@@ -20,6 +20,11 @@ type GenConfig struct {
 	MapLRMul   float64
 	ConstCh    int   // channels of the learned 4×4 constant
 	Channels   []int // output channels of the blocks at 8, 16, 32, … px
+	// Noise adds StyleGAN2's per-pixel noise inputs to every 3×3 layer: a
+	// learned per-channel strength (init 0) times a fresh N(0, 1) map per
+	// layer and image, before the bias and activation. False (the zero
+	// value, left out of the JSON) is the generator without them.
+	Noise bool `json:",omitempty"`
 }
 
 // Res returns the output side 4·2^len(Channels).
@@ -119,11 +124,14 @@ func (a *Affine) params() []*nn.Param {
 //
 // the non-fused form of StyleGAN2's modulated conv (scaling the input by
 // the style equals scaling the filter's input channels). The to-grey layer
-// (1×1, Demod false) uses no demodulation and a 1/√C gain instead.
+// (1×1, Demod false) uses no demodulation and a 1/√C gain instead. With
+// noise inputs a 3×3 layer adds Noise ⊙ n before the bias, n a fresh
+// N(0, 1) map of one channel broadcast over the Cout channels.
 type StyleLayer struct {
 	Affine   *Affine
 	Weight   *nn.Param // Cout×Cin×k×k
 	Bias     *nn.Param // 1×Cout×1×1
+	Noise    *nn.Param // 1×Cout×1×1 noise strength; nil without noise inputs
 	Demod    bool
 	Cin, Out int
 }
@@ -143,7 +151,8 @@ type Generator struct {
 
 // NewGenerator initialises a generator: mapping and affine weights N(0, 1)
 // with runtime gains, conv weights N(0, 1), biases 0, affine biases 1,
-// constant N(0, 1).
+// constant N(0, 1), noise strengths 0 (drawing nothing from rng, so the
+// weights do not depend on cfg.Noise).
 func NewGenerator(cfg GenConfig, rng *rand.Rand) (*Generator, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -176,6 +185,9 @@ func NewGenerator(cfg GenConfig, rng *rand.Rand) (*Generator, error) {
 			l := &StyleLayer{Affine: a, Weight: nn.NewParam(name+".w", cout, spec.cin, spec.k, spec.k),
 				Bias: nn.NewParam(name+".b", 1, cout, 1, 1), Demod: spec.demod, Cin: spec.cin, Out: cout}
 			nn.NormalFill(l.Weight.Data(), 1, rng)
+			if cfg.Noise && spec.demod {
+				l.Noise = nn.NewParam(name+".noise", 1, cout, 1, 1)
+			}
 			g.Layers = append(g.Layers, l)
 		}
 		cin = ch
@@ -184,7 +196,7 @@ func NewGenerator(cfg GenConfig, rng *rand.Rand) (*Generator, error) {
 }
 
 // Params returns every parameter in a fixed order (mapping, constant, then
-// per layer its affine, filter and bias).
+// per layer its affine, filter, bias and noise strength if any).
 func (g *Generator) Params() []*nn.Param {
 	var ps []*nn.Param
 	for _, m := range g.Map {
@@ -194,6 +206,9 @@ func (g *Generator) Params() []*nn.Param {
 	for _, l := range g.Layers {
 		ps = append(ps, l.Affine.params()...)
 		ps = append(ps, l.Weight, l.Bias)
+		if l.Noise != nil {
+			ps = append(ps, l.Noise)
+		}
 	}
 	return ps
 }
@@ -221,7 +236,8 @@ func (g *Generator) Clone() *Generator {
 		if l.Affine.HP != nil {
 			a.HP = &Projector{PU: l.Affine.HP.PU.Clone(), PV: l.Affine.HP.PV.Clone(), K: l.Affine.HP.K}
 		}
-		out.Layers = append(out.Layers, &StyleLayer{Affine: a, Weight: l.Weight.Clone(), Bias: l.Bias.Clone(), Demod: l.Demod, Cin: l.Cin, Out: l.Out})
+		out.Layers = append(out.Layers, &StyleLayer{Affine: a, Weight: l.Weight.Clone(), Bias: l.Bias.Clone(),
+			Noise: l.Noise.Clone(), Demod: l.Demod, Cin: l.Cin, Out: l.Out})
 	}
 	return out
 }
@@ -268,184 +284,209 @@ func (g *Generator) WithProjector(idx []int, k int, init HPInit, rng *rand.Rand)
 	return out, nil
 }
 
-// gb accumulates the first error of a chain of graph constructions.
-type gb struct{ err error }
-
-func (b *gb) do(n *G.Node, err error) *G.Node {
-	if b.err == nil && err != nil {
-		b.err = err
-	}
-	return n
-}
-
-func f32scalar(g *G.ExprGraph, v float64) *G.Node { return G.NewConstant(float32(v)) }
-
-// lrelu is the leaky ReLU (slope 0.2) times √2, StyleGAN's gained activation.
-func (b *gb) lrelu(x *G.Node) *G.Node {
-	if b.err != nil {
-		return nil
-	}
-	y := b.do(G.LeakyRelu(x, 0.2))
-	if b.err != nil {
-		return nil
-	}
-	return b.do(G.Mul(y, G.NewConstant(float32(math.Sqrt2))))
-}
-
-// genNodes are the graph nodes of one generator instance.
-type genNodes struct {
-	hp map[int]*G.Node // layer → Aᵀ input node (d×C) of HP affines
-}
-
-// refreshHP writes Aᵀ = householder.BuildW(P_U, P_V, K)ᵀ of every HP layer into its
-// graph node's value.
-func (g *Generator) refreshHP(n genNodes) {
-	for i, node := range n.hp {
-		w := g.Layers[i].Affine.HP.W()
-		c, d := w.Dims()
-		dst := node.Value().Data().([]float32)
-		for r := 0; r < c; r++ {
-			for j := 0; j < d; j++ {
-				dst[j*c+r] = float32(w.At(r, j))
-			}
-		}
-	}
-}
-
 // mapping adds z → w: pixel norm z/√(mean z²+1e-8), then two leaky-ReLU
 // layers and a linear output, each x·(W·lrmul/√in) + B·lrmul.
-func (g *Generator) mapping(b *gb, z *G.Node, p func(*nn.Param) *G.Node) *G.Node {
-	if b.err != nil {
+func (g *Generator) mapping(b *gb, z *G.Node) *G.Node {
+	if !b.ok(z) {
 		return nil
 	}
 	sq := b.do(G.Square(z))
 	ms := b.do(G.Mean(sq, 1))
-	ms = b.do(G.Add(ms, G.NewConstant(float32(1e-8))))
-	inv := b.do(G.Inverse(b.do(G.Sqrt(ms))))
-	if b.err != nil {
+	ms = b.add(ms, b.scalar(1e-8))
+	if !b.ok(ms) {
 		return nil
 	}
-	x := b.do(G.BroadcastHadamardProd(z, b.do(G.Reshape(inv, tensor.Shape{z.Shape()[0], 1})), nil, []byte{1}))
+	inv := b.do(G.Inverse(b.do(G.Sqrt(ms))))
+	x := b.bmul(z, b.reshape(inv, z.Shape()[0], 1), nil, []byte{1})
 	for i, m := range g.Map {
-		if b.err != nil {
-			return nil
-		}
 		gain := g.Cfg.MapLRMul / math.Sqrt(float64(m[0].Shape[0]))
-		xs := b.do(G.Mul(x, G.NewConstant(float32(gain))))
-		y := b.do(nn.Linear(xs, p(m[0]), nil))
-		if b.err != nil {
-			return nil
-		}
-		bias := b.do(G.Mul(p(m[1]), G.NewConstant(float32(g.Cfg.MapLRMul))))
-		x = b.do(G.BroadcastAdd(y, bias, nil, []byte{0}))
+		y := b.linear(b.scale(x, gain), b.p(m[0]), nil)
+		x = b.badd(y, b.scale(b.p(m[1]), g.Cfg.MapLRMul), []byte{0})
 		if i+1 < len(g.Map) {
-			x = b.lrelu(x)
+			x = b.leaky(x, math.Sqrt2)
 		}
 	}
 	return x
 }
 
-// synthesis adds the synthesis network for the given W+ slot nodes
-// (Slots() nodes, each B×WDim) and returns the B×1×Res×Res image.
-func (g *Generator) synthesis(b *gb, eg *G.ExprGraph, slots []*G.Node, p func(*nn.Param) *G.Node, n genNodes) *G.Node {
-	if b.err != nil {
-		return nil
+// synthIn are the inputs of one synthesis network.
+type synthIn struct {
+	slots []*G.Node       // W+ slots, Slots() nodes of B×WDim
+	tan   []*G.Node       // their tangents (nil: no tangent pass)
+	noise []*G.Node       // per layer the B×1×H×W noise map, nil where the layer has none
+	hp    map[int]*G.Node // layer → Aᵀ input node (d×C) of HP affines, filled by synthesis
+}
+
+// synthesis adds the synthesis network for the W+ slots and returns the
+// B×1×Res×Res image and, with slot tangents, its tangent
+// imgT = Σ_s J_{w_s} G·ẇ_s (forward mode, the same layers applied to
+// tangents; see graph.go).
+func (g *Generator) synthesis(b *gb, in synthIn) (img, imgT *G.Node) {
+	if !b.ok(in.slots...) {
+		return nil, nil
 	}
-	bs := slots[0].Shape()[0]
+	bs := in.slots[0].Shape()[0]
 	// Broadcast the constant over the batch by a matmul with a column of ones.
-	ones := G.NewConstant(tensor.New(tensor.WithShape(bs, 1), tensor.WithBacking(fill32(bs, 1))))
-	cflat := b.do(G.Reshape(p(g.Const), tensor.Shape{1, g.Cfg.ConstCh * 16}))
-	x := b.do(G.Mul(ones, cflat))
-	x = b.do(G.Reshape(x, tensor.Shape{bs, g.Cfg.ConstCh, 4, 4}))
-	var img *G.Node
-	for blk := range g.Cfg.Channels {
-		if b.err != nil {
+	ones := make([]float64, bs)
+	for i := range ones {
+		ones[i] = 1
+	}
+	cflat := b.reshape(b.p(g.Const), 1, g.Cfg.ConstCh*16)
+	if !b.ok(cflat) {
+		return nil, nil
+	}
+	x := b.reshape(b.do(G.Mul(b.constant(ones, bs, 1), cflat)), bs, g.Cfg.ConstCh, 4, 4)
+	var xt *G.Node // the constant has no tangent
+	at := func(ns []*G.Node, i int) *G.Node {
+		if ns == nil {
 			return nil
 		}
-		x = b.do(nn.Upsample2x(x))
-		if img != nil {
-			img = b.do(nn.Upsample2x(img))
-		}
+		return ns[i]
+	}
+	for blk := range g.Cfg.Channels {
+		x, xt = b.upsample(x), b.upsample(xt)
+		img, imgT = b.upsample(img), b.upsample(imgT)
 		for j := 0; j < 3; j++ {
 			li := 3*blk + j
-			y := g.styleLayer(b, eg, li, x, slots[li], p, n)
+			y, yt := g.styleLayer(b, li, x, xt, in.slots[li], at(in.tan, li), at(in.noise, li), in.hp)
 			if j < 2 {
-				x = y
-			} else if img == nil {
-				img = y
+				x, xt = y, yt
 			} else {
-				img = b.do(G.Add(img, y))
+				img, imgT = b.addOpt(img, y), b.addOpt(imgT, yt)
 			}
 		}
 	}
-	return img
+	return img, imgT
 }
 
-func fill32(n int, v float32) []float32 {
-	s := make([]float32, n)
-	for i := range s {
-		s[i] = v
+// constant adds a constant tensor of the graph's dtype.
+func (b *gb) constant(v []float64, shape ...int) *G.Node {
+	var back any = v
+	if b.dt == tensor.Float32 {
+		f := make([]float32, len(v))
+		for i, x := range v {
+			f[i] = float32(x)
+		}
+		back = f
 	}
-	return s
+	return G.NewConstant(tensor.New(tensor.WithShape(shape...), tensor.WithBacking(back)))
 }
 
-func (g *Generator) styleLayer(b *gb, eg *G.ExprGraph, li int, x, w *G.Node, p func(*nn.Param) *G.Node, n genNodes) *G.Node {
-	if b.err != nil {
+// upsample is nn.Upsample2x; nil stays nil (a zero tangent or no image yet).
+func (b *gb) upsample(x *G.Node) *G.Node {
+	if x == nil || !b.ok(x) {
 		return nil
+	}
+	return b.do(nn.Upsample2x(x))
+}
+
+// hpNode returns the Aᵀ input node (d×C) of HP layer li, creating it.
+func (b *gb) hpNode(hp map[int]*G.Node, li int, a *Affine) *G.Node {
+	if n, ok := hp[li]; ok {
+		return n
+	}
+	n := b.input(fmt.Sprintf("hpA%d", li), a.In, a.Out)
+	hp[li] = n
+	return n
+}
+
+// refreshHP writes Aᵀ = householder.BuildW(P_U, P_V, K)ᵀ of every HP layer
+// into its graph node's value.
+func (g *Generator) refreshHP(hp map[int]*G.Node) {
+	for i, node := range hp {
+		w := g.Layers[i].Affine.HP.W()
+		c, d := w.Dims()
+		v := make([]float64, c*d)
+		for r := 0; r < c; r++ {
+			for j := 0; j < d; j++ {
+				v[j*c+r] = w.At(r, j)
+			}
+		}
+		setInput(node, v)
+	}
+}
+
+// styleLayer adds layer li on input x (tangent xt, may be nil) with style
+// code w (tangent wt, may be nil) and noise map (may be nil):
+//
+//	s = A·w + b,  y = demod ⊙ conv(x ⊙ s, Wc) + strength ⊙ noise + bias,  out = √2·lrelu(y)
+//
+// (the to-grey layer: 1/√C gain, no demodulation, noise or activation). The
+// tangent follows the product rule: ṡ = A·ẇ, conv(ẋ ⊙ s + x ⊙ ṡ, Wc) for
+// the convolution, ḋemod = −demod³ ⊙ ((s ⊙ ṡ)·(ΣWc²)ᵀ) for
+// demod = (s²·(ΣWc²)ᵀ + 1e-8)^(−½), and √2·φ'(y) for the activation; the
+// noise and bias terms do not depend on w.
+func (g *Generator) styleLayer(b *gb, li int, x, xt, w, wt, noise *G.Node, hp map[int]*G.Node) (y, yt *G.Node) {
+	if !b.ok(x, w) {
+		return nil, nil
 	}
 	l := g.Layers[li]
 	a := l.Affine
-	var s *G.Node
-	if a.HP != nil {
-		node, ok := n.hp[li]
-		if !ok {
-			node = G.NewMatrix(eg, tensor.Float32, G.WithShape(a.In, a.Out), G.WithName(fmt.Sprintf("hpA%d", li)),
-				G.WithValue(tensor.New(tensor.WithShape(a.In, a.Out), tensor.WithBacking(make([]float32, a.In*a.Out)))))
-			n.hp[li] = node
-		}
-		s = b.do(nn.Linear(w, node, p(a.B)))
-	} else {
-		ws := b.do(G.Mul(w, G.NewConstant(float32(1/math.Sqrt(float64(a.In))))))
-		s = b.do(nn.Linear(ws, p(a.W), p(a.B)))
-	}
-	if b.err != nil {
-		return nil
-	}
 	bs := x.Shape()[0]
-	s4 := b.do(G.Reshape(s, tensor.Shape{bs, l.Cin, 1, 1}))
-	xs := b.do(G.BroadcastHadamardProd(x, s4, nil, []byte{2, 3}))
-	if b.err != nil {
-		return nil
+	var A *G.Node
+	win, wtin := w, wt
+	if a.HP != nil {
+		A = b.hpNode(hp, li, a)
+	} else {
+		A = b.p(a.W)
+		gain := 1 / math.Sqrt(float64(a.In))
+		win = b.scale(w, gain)
+		if wt != nil {
+			wtin = b.scale(wt, gain)
+		}
 	}
-	wt := p(l.Weight)
+	s := b.linear(win, A, b.p(a.B))
+	var st *G.Node
+	if wt != nil {
+		st = b.linear(wtin, A, nil)
+	}
+	s4 := b.reshape(s, bs, l.Cin, 1, 1)
+	xs := b.bmul(x, s4, nil, []byte{2, 3})
+	var xsT *G.Node
+	if xt != nil {
+		xsT = b.bmul(xt, s4, nil, []byte{2, 3})
+	}
+	if st != nil {
+		xsT = b.addOpt(xsT, b.bmul(x, b.reshape(st, bs, l.Cin, 1, 1), nil, []byte{2, 3}))
+	}
+	wc := b.p(l.Weight)
 	if !l.Demod {
-		wt = b.do(G.Mul(wt, G.NewConstant(float32(1/math.Sqrt(float64(l.Cin))))))
+		wc = b.scale(wc, 1/math.Sqrt(float64(l.Cin)))
 	}
-	y := b.do(nn.Conv2d(xs, wt, nil, 1))
-	if b.err != nil {
-		return nil
+	y = b.conv(xs, wc, nil, 1)
+	if xsT != nil {
+		yt = b.conv(xsT, wc, nil, 1)
 	}
 	if l.Demod {
-		wsq := b.do(G.Sum(b.do(G.Square(p(l.Weight))), 2, 3)) // Cout×Cin
-		ssq := b.do(G.Square(s))                              // B×Cin
-		if b.err != nil {
-			return nil
+		if !b.ok(s) {
+			return nil, nil
 		}
-		d := b.do(G.Mul(ssq, b.do(G.Transpose(wsq)))) // B×Cout
-		d = b.do(G.Add(d, G.NewConstant(float32(1e-8))))
-		d = b.do(G.Inverse(b.do(G.Sqrt(d))))
-		if b.err != nil {
-			return nil
+		// Σ_{u,v} Wc², one axis at a time: tensor v0.9.24 sums wrong windows
+		// when reducing axes 2 and 3 of a Cout×Cin×k×k tensor together.
+		wsqT := b.do(G.Transpose(b.sum(b.sum(b.do(G.Square(b.p(l.Weight))), 3), 2))) // Cin×Cout
+		d := b.add(b.linear(b.do(G.Square(s)), wsqT, nil), b.scalar(1e-8))           // B×Cout
+		if !b.ok(d) {
+			return nil, nil
 		}
-		d4 := b.do(G.Reshape(d, tensor.Shape{bs, l.Out, 1, 1}))
-		y = b.do(G.BroadcastHadamardProd(y, d4, nil, []byte{2, 3}))
+		// d is consumed only by its reshape d4.
+		d4 := b.reshape(b.do(G.Inverse(b.do(G.Sqrt(d)))), bs, l.Out, 1, 1)
+		if yt != nil {
+			yt = b.bmul(yt, d4, nil, []byte{2, 3})
+		}
+		if st != nil {
+			q4 := b.reshape(b.linear(b.had(s, st), wsqT, nil), bs, l.Out, 1, 1)
+			dt4 := b.scale(b.had(b.had(b.had(d4, d4), d4), q4), -1)
+			yt = b.addOpt(yt, b.bmul(y, dt4, nil, []byte{2, 3}))
+		}
+		y = b.bmul(y, d4, nil, []byte{2, 3})
 	}
-	if b.err != nil {
-		return nil
+	if noise != nil {
+		y = b.add(y, b.bmul(noise, b.p(l.Noise), []byte{1}, []byte{0, 2, 3}))
 	}
-	y = b.do(G.BroadcastAdd(y, p(l.Bias), nil, []byte{0, 2, 3}))
+	y = b.badd(y, b.p(l.Bias), []byte{0, 2, 3})
 	if l.Demod {
-		y = b.lrelu(y)
+		yt = b.leakyTangent(y, yt, math.Sqrt2)
+		y = b.leaky(y, math.Sqrt2)
 	}
-	return y
+	return y, yt
 }

@@ -2,43 +2,66 @@ package gan
 
 import (
 	"fmt"
-
-	"genlab/nn"
+	"math/rand/v2"
 
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // Sampler evaluates a generator (usually the EMA) at a fixed batch size:
 // Map sends z to w, Synth renders W+ codes. Both read the generator's
-// current parameters (HP weights are rebuilt by BuildW on every call).
+// current parameters (HP weights are rebuilt by BuildW on every call). A
+// generator with noise inputs is rendered with fixed noise (StyleGAN2's
+// noise_mode "const"): per layer one N(0, 1) map drawn from a fixed seed
+// (ConstNoiseSeed, stream = layer index) and shared by every image, so
+// renders are deterministic and do not depend on the batch size.
 type Sampler struct {
 	gen   *Generator
 	batch int
 	mvm   G.VM
-	mz    []float32
+	mz    *G.Node
 	mw    G.Value
 	syn   *genGraph
 }
 
+// ConstNoiseSeed seeds the sampler's fixed noise maps.
+const ConstNoiseSeed = 0x6e6f697365
+
+// constNoise returns, per layer of gen with noise inputs, its fixed map
+// repeated over the batch (nil for the other layers).
+func constNoise(gen *Generator, batch int) [][]float64 {
+	out := make([][]float64, len(gen.Layers))
+	for i, l := range gen.Layers {
+		if l.Noise == nil {
+			continue
+		}
+		rng := rand.New(rand.NewPCG(ConstNoiseSeed, uint64(i)))
+		r := 8 << (i / 3)
+		m := make([]float64, r*r)
+		for j := range m {
+			m[j] = rng.NormFloat64()
+		}
+		for k := 0; k < batch; k++ {
+			out[i] = append(out[i], m...)
+		}
+	}
+	return out
+}
+
 // NewSampler compiles the mapping and synthesis graphs of gen.
 func NewSampler(gen *Generator, batch int) (*Sampler, error) {
-	g := G.NewGraph()
-	bd := nn.NewBinder(g)
-	s := &Sampler{gen: gen, batch: batch, mz: make([]float32, batch*gen.Cfg.ZDim)}
-	z := G.NewMatrix(g, tensor.Float32, G.WithShape(batch, gen.Cfg.ZDim), G.WithName("z"),
-		G.WithValue(tensor.New(tensor.WithShape(batch, gen.Cfg.ZDim), tensor.WithBacking(s.mz))))
-	b := &gb{}
-	w := gen.mapping(b, z, bd.Node)
+	b := newGB32()
+	s := &Sampler{gen: gen, batch: batch, mz: b.input("z", batch, gen.Cfg.ZDim)}
+	w := gen.mapping(b, s.mz)
 	if b.err != nil {
 		return nil, fmt.Errorf("gan: sampler mapping: %w", b.err)
 	}
 	G.Read(w, &s.mw)
-	s.mvm = G.NewTapeMachine(g)
+	s.mvm = G.NewTapeMachine(b.g)
 	var err error
-	if s.syn, err = newGenGraph(gen, batch, true, nil); err != nil {
+	if s.syn, err = newGenGraph(gen, genSpec{batch: batch, wplus: true}); err != nil {
 		return nil, err
 	}
+	s.syn.setNoise(constNoise(gen, batch))
 	return s, nil
 }
 
@@ -47,10 +70,10 @@ func (s *Sampler) Batch() int { return s.batch }
 
 // Map returns w = mapping(z) for batch×ZDim latents (batch×WDim, a copy).
 func (s *Sampler) Map(z []float32) ([]float32, error) {
-	if len(z) != len(s.mz) {
-		panic(fmt.Sprintf("gan: Sampler.Map: %d values, want %d", len(z), len(s.mz)))
+	if len(z) != s.batch*s.gen.Cfg.ZDim {
+		panic(fmt.Sprintf("gan: Sampler.Map: %d values, want %d", len(z), s.batch*s.gen.Cfg.ZDim))
 	}
-	copy(s.mz, z)
+	setInput(s.mz, z)
 	defer s.mvm.Reset()
 	if err := s.mvm.RunAll(); err != nil {
 		return nil, fmt.Errorf("gan: mapping: %w", err)
@@ -61,18 +84,22 @@ func (s *Sampler) Map(z []float32) ([]float32, error) {
 // Synth renders one image per row of the W+ codes: slots[i] (batch×WDim)
 // feeds layer i. It returns batch×Res² pixels (a copy).
 func (s *Sampler) Synth(slots [][]float32) ([]float32, error) {
-	if len(slots) != len(s.syn.slotsD) {
-		panic(fmt.Sprintf("gan: Sampler.Synth: %d slots, want %d", len(slots), len(s.syn.slotsD)))
+	if len(slots) != len(s.syn.slots) {
+		panic(fmt.Sprintf("gan: Sampler.Synth: %d slots, want %d", len(slots), len(s.syn.slots)))
 	}
 	for i, sl := range slots {
-		if len(sl) != len(s.syn.slotsD[i]) {
-			panic(fmt.Sprintf("gan: Sampler.Synth: slot %d has %d values, want %d", i, len(sl), len(s.syn.slotsD[i])))
+		if len(sl) != s.batch*s.gen.Cfg.WDim {
+			panic(fmt.Sprintf("gan: Sampler.Synth: slot %d has %d values, want %d", i, len(sl), s.batch*s.gen.Cfg.WDim))
 		}
-		copy(s.syn.slotsD[i], sl)
+		setInput(s.syn.slots[i], sl)
 	}
-	img, _, _, err := s.syn.run()
+	out, err := s.syn.run()
 	if err != nil {
 		return nil, err
 	}
-	return append([]float32(nil), img...), nil
+	img := make([]float32, len(out.img))
+	for i, v := range out.img {
+		img[i] = float32(v)
+	}
+	return img, nil
 }
