@@ -9,6 +9,7 @@ import (
 // hashed into the task key.
 type Config struct {
 	Seed            uint64   `json:"seed"`
+	GenRev          int      `json:"gen_rev"` // genRevision when the task was run: a new revision reruns every task and G0
 	K               int      `json:"k"`
 	FinetuneFrac    float64  `json:"finetune_frac"`
 	Init            string   `json:"init"`
@@ -81,8 +82,16 @@ func (c Config) train() gan.TrainConfig {
 var allArms = []string{"sefa", "ganspace", "random", "ftplain", "hp", "hprot", "hpscratch"}
 
 // preset returns the base configuration of a preset.
+// genRevision numbers the generator/trainer code whose weights a task and
+// its cached G0 describe. 2: demodulation sums one axis at a time (gorgonia's
+// two-axis Sum summed overlapping windows, so G was not StyleGAN2's and its
+// conv gradients were off) and R1's gradient is exact (the finite-difference
+// Hessian-vector product it replaces was wrong across leaky-ReLU kinks).
+// Revision 1 (before) had no field; its results and caches never load now.
+const genRevision = 2
+
 func preset(p internal.Preset) Config {
-	c := Config{ZDim: 8, WDim: 16, MapHidden: 64, MapLRMul: 0.01, LR: 2e-3, Beta2: 0.99, R1Gamma: 1, R1Every: 16,
+	c := Config{GenRev: genRevision, ZDim: 8, WDim: 16, MapHidden: 64, MapLRMul: 0.01, LR: 2e-3, Beta2: 0.99, R1Gamma: 1, R1Every: 16,
 		R1Delta: 1e-3, EMAHalfLife: 10000, EMARampup: 0.05, Psi: 0.7, TargetRMS: 0.05, MaxAlpha: 50,
 		HPLayers: []int{0, 3}, Init: "random", K: 5, FinetuneFrac: 0.1, Arms: allArms}
 	switch p {

@@ -157,12 +157,13 @@ func (t *task) pretrain(ctx context.Context) error {
 	cfg := t.cfg
 	var err error
 	t.g0Key, err = cacheKey(struct {
-		Seed  uint64
-		Gen   gan.GenConfig
-		D     []int
-		Train gan.TrainConfig
-		Iters int
-	}{cfg.Seed, cfg.gen(), cfg.DChannels, cfg.train(), cfg.PretrainIters})
+		Seed   uint64
+		Gen    gan.GenConfig
+		D      []int
+		Train  gan.TrainConfig
+		Iters  int
+		GenRev int
+	}{cfg.Seed, cfg.gen(), cfg.DChannels, cfg.train(), cfg.PretrainIters, cfg.GenRev})
 	if err != nil {
 		return err
 	}
