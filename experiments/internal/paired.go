@@ -68,3 +68,55 @@ func WritePaired(dir string, t *results.Table) error {
 	}
 	return results.WriteFileAtomic(filepath.Join(dir, "paired.csv"), b)
 }
+
+// PairedTable compares, within each context, every arm with the reference
+// arm ref seed by seed on each of cols, as PairedRow: row i of t belongs to
+// context ctxOf(i) and arm armOf(i), and is paired by its "seed" cell.
+// Rows come sorted by context, then arm by armLess (nil: string order); an
+// arm whose context has no reference is left out.
+func PairedTable(t *results.Table, ctxOf, armOf func(i int) string, ref string, cols []string, armLess func(a, b string) bool) *results.Table {
+	type cell struct{ ctx, arm string }
+	bySeed := map[cell]map[string]int{} // (context, arm) → seed → row
+	for i := range t.Rows {
+		c := cell{ctxOf(i), armOf(i)}
+		if bySeed[c] == nil {
+			bySeed[c] = map[string]int{}
+		}
+		bySeed[c][t.Get(i, "seed")] = i
+	}
+	if armLess == nil {
+		armLess = func(a, b string) bool { return a < b }
+	}
+	cells := make([]cell, 0, len(bySeed))
+	for c := range bySeed {
+		cells = append(cells, c)
+	}
+	sort.Slice(cells, func(a, b int) bool {
+		if cells[a].ctx != cells[b].ctx {
+			return cells[a].ctx < cells[b].ctx
+		}
+		return armLess(cells[a].arm, cells[b].arm)
+	})
+	values := func(rows map[string]int, col string) map[string]float64 {
+		v := map[string]float64{}
+		for s, i := range rows {
+			if x, err := t.Float(i, col); err == nil {
+				v[s] = x
+			}
+		}
+		return v
+	}
+	out := &results.Table{Columns: PairedColumns}
+	for _, c := range cells {
+		refRows, ok := bySeed[cell{c.ctx, ref}]
+		if !ok || c.arm == ref {
+			continue
+		}
+		for _, col := range cols {
+			if row, ok := PairedRow(c.ctx, c.arm, ref, col, values(bySeed[c], col), values(refRows, col)); ok {
+				out.Rows = append(out.Rows, row)
+			}
+		}
+	}
+	return out
+}

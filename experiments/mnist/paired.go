@@ -53,48 +53,8 @@ func armOf(t *results.Table, i int) string {
 // the design detects with 80% power. Rows come sorted by context and arm;
 // an arm without a reference in its context is left out.
 func pairedTable(t *results.Table) *results.Table {
-	type cell struct{ ctx, arm string }
-	bySeed := map[cell]map[string]int{} // (context, arm) → seed → row
-	for i := range t.Rows {
-		c := cell{contextOf(t, i), armOf(t, i)}
-		if bySeed[c] == nil {
-			bySeed[c] = map[string]int{}
-		}
-		bySeed[c][t.Get(i, "seed")] = i
-	}
-	cells := make([]cell, 0, len(bySeed))
-	for c := range bySeed {
-		cells = append(cells, c)
-	}
-	sort.Slice(cells, func(a, b int) bool {
-		if cells[a].ctx != cells[b].ctx {
-			return cells[a].ctx < cells[b].ctx
-		}
-		return cells[a].arm < cells[b].arm
-	})
-	values := func(rows map[string]int, col string) map[string]float64 {
-		v := map[string]float64{}
-		for s, i := range rows {
-			if x, err := t.Float(i, col); err == nil {
-				v[s] = x
-			}
-		}
-		return v
-	}
-	out := &results.Table{Columns: internal.PairedColumns}
-	const refArm = "D=inf"
-	for _, c := range cells {
-		ref, ok := bySeed[cell{c.ctx, refArm}]
-		if !ok || c.arm == refArm {
-			continue
-		}
-		for _, col := range pairedColumns(t) {
-			if row, ok := internal.PairedRow(c.ctx, c.arm, refArm, col, values(bySeed[c], col), values(ref, col)); ok {
-				out.Rows = append(out.Rows, row)
-			}
-		}
-	}
-	return out
+	return internal.PairedTable(t, func(i int) string { return contextOf(t, i) }, func(i int) string { return armOf(t, i) },
+		"D=inf", pairedColumns(t), nil)
 }
 
 // writePaired writes pairedTable as paired.csv beside summary.csv.

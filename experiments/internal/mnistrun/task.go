@@ -154,21 +154,28 @@ func Sample(ctx context.Context, m nn.Model, t diffusion.Target, k diffusion.Ker
 	return x, nfe, err
 }
 
+// build returns cfg's training target, noise kernel and freshly
+// initialised network.
+func build(cfg Config) (diffusion.Target, diffusion.Kernel, nn.Model, error) {
+	target, err := ParseTarget(cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	k, err := Kernel(cfg.D)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	model, err := NewModel(cfg)
+	return target, k, model, err
+}
+
 // RunTask trains, samples and evaluates one configuration in dir: MNIST
 // digits → network → diffusion.Train (with fid_lenet checkpoints) → Heun
 // samples at each step count → fid_lenet and its companions, beside the
 // train-vs-test floor.
 func RunTask(ctx context.Context, cfg Config, s *Sets, dir *results.Dir, log io.Writer, bar internal.Progress) (map[string]float64, error) {
 	t0 := time.Now()
-	target, err := ParseTarget(cfg)
-	if err != nil {
-		return nil, err
-	}
-	k, err := Kernel(cfg.D)
-	if err != nil {
-		return nil, err
-	}
-	model, err := NewModel(cfg)
+	target, k, model, err := build(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -289,15 +296,7 @@ func Load(ctx context.Context, cfg Config, s *Sets, checkpoint string) (*Trained
 	if ck.Step != cfg.Steps {
 		return nil, fmt.Errorf("mnist checkpoint %s: step %d, want the finished run's %d", checkpoint, ck.Step, cfg.Steps)
 	}
-	target, err := ParseTarget(cfg)
-	if err != nil {
-		return nil, err
-	}
-	k, err := Kernel(cfg.D)
-	if err != nil {
-		return nil, err
-	}
-	model, err := NewModel(cfg)
+	target, k, model, err := build(cfg)
 	if err != nil {
 		return nil, err
 	}
