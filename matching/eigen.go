@@ -158,18 +158,29 @@ func denseEigen(L, M *Sparse, k int) (*Basis, error) {
 // is positive, making bases from different solvers comparable.
 func canonicalSigns(b *Basis) {
 	n, k := b.Vectors.Dims()
-	for j := 0; j < k; j++ {
-		big, arg := 0.0, 0
-		for i := 0; i < n; i++ {
-			if v := math.Abs(b.Vectors.At(i, j)); v > big {
-				big, arg = v, i
+	raw := b.Vectors.RawMatrix()
+	big := make([]float64, k)
+	arg := make([]int, k)
+	for i := 0; i < n; i++ {
+		for j, v := range raw.Data[i*raw.Stride : i*raw.Stride+k] {
+			if a := math.Abs(v); a > big[j] {
+				big[j], arg[j] = a, i
 			}
 		}
-		if b.Vectors.At(arg, j) < 0 {
-			for i := 0; i < n; i++ {
-				b.Vectors.Set(i, j, -b.Vectors.At(i, j))
-			}
+	}
+	sign := make([]float64, k)
+	flip := false
+	for j := range sign {
+		sign[j] = 1
+		if raw.Data[arg[j]*raw.Stride+j] < 0 {
+			sign[j], flip = -1, true
 		}
+	}
+	if !flip {
+		return
+	}
+	for i := 0; i < n; i++ {
+		floats.Mul(raw.Data[i*raw.Stride:i*raw.Stride+k], sign)
 	}
 }
 
@@ -315,6 +326,13 @@ func lanczos(L, M *Sparse, ch rowSolver, k int, o EigenOptions) (*Basis, lanczos
 	var hcols [][]float64 // hcols[c] = column c of H (length grows)
 	W := make([]float64, p*n)
 	MW := make([]float64, p*n)
+	MQ := make([]float64, p*n) // M times the rows of W already orthonormalised by mqr
+	// mul sets dst = M·x; a lumped (diagonal) M is a scaling.
+	mul := M.MulVecTo
+	if M.IsDiagonal() {
+		md := M.Diagonal()
+		mul = func(dst, x []float64) { floats.MulTo(dst, md, x) }
+	}
 	coef := make([]float64, maxM*p)
 	// orth orthogonalises the p rows of W against rows lo..m−1 of Q once,
 	// adding the coefficients into acc (m×p, row-major) when acc != nil.
@@ -323,7 +341,7 @@ func lanczos(L, M *Sparse, ch rowSolver, k int, o EigenOptions) (*Basis, lanczos
 			return
 		}
 		for r := 0; r < p; r++ {
-			M.MulVecTo(MW[r*n:(r+1)*n], W[r*n:(r+1)*n])
+			mul(MW[r*n:(r+1)*n], W[r*n:(r+1)*n])
 		}
 		q := Q[lo*n : m*n]
 		c := coef[:(m-lo)*p]
@@ -338,7 +356,7 @@ func lanczos(L, M *Sparse, ch rowSolver, k int, o EigenOptions) (*Basis, lanczos
 	mnorms := func(nrm []float64) {
 		for r := 0; r < p; r++ {
 			wr := W[r*n : (r+1)*n]
-			M.MulVecTo(MW[r*n:(r+1)*n], wr)
+			mul(MW[r*n:(r+1)*n], wr)
 			nrm[r] = floats.Dot(wr, MW[r*n:(r+1)*n])
 		}
 	}
@@ -350,20 +368,18 @@ func lanczos(L, M *Sparse, ch rowSolver, k int, o EigenOptions) (*Basis, lanczos
 	// step needs (its residuals), as no block follows it.
 	mqr := func(m int, fill bool) ([]float64, error) {
 		B := make([]float64, p*p)
-		mv := make([]float64, n)
 		for r := 0; r < p; r++ {
 			wr := W[r*n : (r+1)*n]
+			mv := MQ[r*n : (r+1)*n]
 			for tries := 0; ; tries++ {
 				for c := 0; c < r; c++ {
-					wc := W[c*n : (c+1)*n]
-					M.MulVecTo(mv, wc)
-					d := floats.Dot(wr, mv)
+					d := floats.Dot(wr, MQ[c*n:(c+1)*n])
 					if tries == 0 {
 						B[c*p+r] += d
 					}
-					floats.AddScaled(wr, -d, wc)
+					floats.AddScaled(wr, -d, W[c*n:(c+1)*n])
 				}
-				M.MulVecTo(mv, wr)
+				mul(mv, wr)
 				nr := math.Sqrt(math.Max(floats.Dot(wr, mv), 0))
 				scale := 1.0
 				if tries == 0 {
@@ -374,6 +390,7 @@ func lanczos(L, M *Sparse, ch rowSolver, k int, o EigenOptions) (*Basis, lanczos
 						B[r*p+r] = nr
 					}
 					floats.Scale(1/nr, wr)
+					floats.Scale(1/nr, mv)
 					break
 				}
 				if tries == 0 {
@@ -381,7 +398,7 @@ func lanczos(L, M *Sparse, ch rowSolver, k int, o EigenOptions) (*Basis, lanczos
 				}
 				if !fill {
 					for i := range wr {
-						wr[i] = 0
+						wr[i], mv[i] = 0, 0
 					}
 					break
 				}
@@ -432,7 +449,7 @@ func lanczos(L, M *Sparse, ch rowSolver, k int, o EigenOptions) (*Basis, lanczos
 		m := m0 + p
 		// W = T X_j: p solves through the factor together
 		for r := 0; r < p; r++ {
-			M.MulVecTo(W[r*n:(r+1)*n], Q[(m0+r)*n:(m0+r+1)*n])
+			mul(W[r*n:(r+1)*n], Q[(m0+r)*n:(m0+r+1)*n])
 		}
 		tic = time.Now()
 		ch.SolveRows(W[:p*n])

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"sort"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -123,6 +124,16 @@ func (s *Sparse) MulDense(x mat.Matrix) *mat.Dense {
 		panic("matching: Sparse.MulDense dimension mismatch")
 	}
 	out := mat.NewDense(s.N, c, nil)
+	if xd, ok := x.(*mat.Dense); ok { // rows of X read in place
+		raw := xd.RawMatrix()
+		for i := 0; i < s.N; i++ {
+			row := out.RawRowView(i)
+			for p := s.RowPtr[i]; p < s.RowPtr[i+1]; p++ {
+				floats.AddScaled(row, s.Val[p], raw.Data[s.Col[p]*raw.Stride:s.Col[p]*raw.Stride+c])
+			}
+		}
+		return out
+	}
 	for i := 0; i < s.N; i++ {
 		row := out.RawRowView(i)
 		for p := s.RowPtr[i]; p < s.RowPtr[i+1]; p++ {

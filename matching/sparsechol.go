@@ -156,12 +156,27 @@ func NestedDissection(s *Sparse) []int {
 // positive-definite matrix, G lower triangular and stored by columns (the
 // diagonal entry first, then the rows below it in increasing order), under
 // a fill-reducing ordering P.
+//
+// After factoring, the columns are grouped into supernodes: runs of
+// consecutive columns j, j+1, … whose patterns below the diagonal block
+// agree (column j's pattern is {j+1} ∪ column j+1's). Nested dissection
+// makes every separator one, so most entries sit in dense blocks, and the
+// solves run over a supernode's rows with one index per row instead of one
+// per entry.
 type SparseCholesky struct {
-	n      int
-	perm   []int // perm[new] = old
-	colPtr []int // column j of G is rowIdx/val[colPtr[j]:colPtr[j+1]]
-	rowIdx []int
-	val    []float64
+	n     int
+	perm  []int // perm[new] = old
+	nnz   int
+	nodes []supernode
+}
+
+// supernode holds the columns first … first+width−1 of G: the dense lower
+// triangle of its diagonal block and the rows below it.
+type supernode struct {
+	first, width int
+	rows         []int     // rows below the diagonal block, ascending
+	diag         []float64 // width×width row-major, lower triangle used
+	below        []float64 // len(rows)×width row-major: G[rows[i], first+c]
 }
 
 // NewSparseCholesky factors the symmetric positive-definite matrix a under
@@ -266,7 +281,7 @@ func NewSparseCholesky(a *Sparse, perm []int) (*SparseCholesky, error) {
 			cnt[stack[t]]++
 		}
 	}
-	c := &SparseCholesky{n: n, perm: perm, colPtr: make([]int, n+1)}
+	c := &csc{colPtr: make([]int, n+1)}
 	for j := 0; j < n; j++ {
 		c.colPtr[j+1] = c.colPtr[j] + cnt[j]
 	}
@@ -298,11 +313,52 @@ func NewSparseCholesky(a *Sparse, perm []int) (*SparseCholesky, error) {
 		c.rowIdx[c.colPtr[k]], c.val[c.colPtr[k]] = k, math.Sqrt(d)
 		fill[k] = c.colPtr[k] + 1
 	}
-	return c, nil
+	return &SparseCholesky{n: n, perm: perm, nnz: len(c.val), nodes: c.supernodes(parent, cnt)}, nil
 }
 
-// NNZ returns the number of stored entries of G (diagonal included).
-func (c *SparseCholesky) NNZ() int { return len(c.val) }
+// csc is a lower-triangular factor by columns, the diagonal entry first.
+type csc struct {
+	colPtr []int
+	rowIdx []int
+	val    []float64
+}
+
+// supernodes groups the columns of g into fundamental supernodes (column
+// j+1 joins j's when it is j's parent in the elimination tree and has one
+// entry fewer) and copies them into dense blocks.
+func (g *csc) supernodes(parent, cnt []int) []supernode {
+	n := len(parent)
+	var nodes []supernode
+	for f := 0; f < n; {
+		w := 1
+		for f+w < n && parent[f+w-1] == f+w && cnt[f+w-1] == cnt[f+w]+1 {
+			w++
+		}
+		nr := cnt[f]
+		lo := g.colPtr[f]
+		sn := supernode{first: f, width: w, rows: append([]int(nil), g.rowIdx[lo+w:lo+nr]...),
+			diag: make([]float64, w*w), below: make([]float64, (nr-w)*w)}
+		for c := 0; c < w; c++ {
+			col := g.val[g.colPtr[f+c]:g.colPtr[f+c+1]] // rows f+c, …: positions c… of the pattern
+			for t, v := range col {
+				if a := c + t; a < w {
+					sn.diag[a*w+c] = v
+				} else {
+					sn.below[(a-w)*w+c] = v
+				}
+			}
+		}
+		nodes = append(nodes, sn)
+		f += w
+	}
+	return nodes
+}
+
+// NNZ returns the number of non-zero entries of G (diagonal included).
+func (c *SparseCholesky) NNZ() int { return c.nnz }
+
+// Supernodes returns the number of supernodes of G.
+func (c *SparseCholesky) Supernodes() int { return len(c.nodes) }
 
 // SolveTo sets dst = A⁻¹b (dst and b may alias). It panics on a length mismatch.
 func (c *SparseCholesky) SolveTo(dst, b []float64) {
@@ -334,12 +390,8 @@ func (c *SparseCholesky) SolveRows(x []float64) {
 	switch p {
 	case 1:
 		c.solve1(y)
-	case 2:
-		c.solve2(y)
 	case 4:
 		c.solve4(y)
-	case 8:
-		c.solve8(y)
 	default:
 		c.solveP(y, p)
 	}
@@ -351,182 +403,176 @@ func (c *SparseCholesky) SolveRows(x []float64) {
 	}
 }
 
-func (c *SparseCholesky) solve1(y []float64) {
-	for j := 0; j < c.n; j++ { // G z = y
-		lo, hi := c.colPtr[j], c.colPtr[j+1]
-		yj := y[j] / c.val[lo]
-		y[j] = yj
-		rows, vals := c.rowIdx[lo+1:hi], c.val[lo+1:hi]
-		for q, i := range rows {
-			y[i] -= vals[q] * yj
-		}
-	}
-	for j := c.n - 1; j >= 0; j-- { // Gᵀ x = z
-		lo, hi := c.colPtr[j], c.colPtr[j+1]
-		s := y[j]
-		rows, vals := c.rowIdx[lo+1:hi], c.val[lo+1:hi]
-		for q, i := range rows {
-			s -= vals[q] * y[i]
-		}
-		y[j] = s / c.val[lo]
-	}
-}
-
+// solveP solves G z = y, then Gᵀ x = z, in place on y, which holds p
+// interleaved right-hand sides (y[i*p+r] is row i of vector r).
 func (c *SparseCholesky) solveP(y []float64, p int) {
-	for j := 0; j < c.n; j++ { // G z = y
-		lo, hi := c.colPtr[j], c.colPtr[j+1]
-		yj := y[j*p : j*p+p]
-		inv := 1 / c.val[lo]
-		for r := range yj {
-			yj[r] *= inv
+	for k := range c.nodes { // G z = y
+		sn := &c.nodes[k]
+		w := sn.width
+		yf := y[sn.first*p : (sn.first+w)*p]
+		for a := 0; a < w; a++ {
+			ya := yf[a*p : (a+1)*p]
+			row := sn.diag[a*w : a*w+a+1]
+			for b, v := range row[:a] {
+				yb := yf[b*p : (b+1)*p]
+				for r := range ya {
+					ya[r] -= v * yb[r]
+				}
+			}
+			inv := 1 / row[a]
+			for r := range ya {
+				ya[r] *= inv
+			}
 		}
-		rows, vals := c.rowIdx[lo+1:hi], c.val[lo+1:hi]
-		for q, i := range rows {
-			v := vals[q]
-			yi := y[i*p : i*p+p]
-			for r, t := range yj {
-				yi[r] -= v * t
+		for ii, i := range sn.rows {
+			yi := y[i*p : (i+1)*p]
+			for cc, v := range sn.below[ii*w : (ii+1)*w] {
+				yc := yf[cc*p : (cc+1)*p]
+				for r := range yi {
+					yi[r] -= v * yc[r]
+				}
 			}
 		}
 	}
-	for j := c.n - 1; j >= 0; j-- { // Gᵀ x = z
-		lo, hi := c.colPtr[j], c.colPtr[j+1]
-		yj := y[j*p : j*p+p]
-		rows, vals := c.rowIdx[lo+1:hi], c.val[lo+1:hi]
-		for q, i := range rows {
-			v := vals[q]
-			yi := y[i*p : i*p+p]
-			for r := range yj {
-				yj[r] -= v * yi[r]
+	for k := len(c.nodes) - 1; k >= 0; k-- { // Gᵀ x = z
+		sn := &c.nodes[k]
+		w := sn.width
+		yf := y[sn.first*p : (sn.first+w)*p]
+		for ii, i := range sn.rows {
+			yi := y[i*p : (i+1)*p]
+			for cc, v := range sn.below[ii*w : (ii+1)*w] {
+				yc := yf[cc*p : (cc+1)*p]
+				for r := range yc {
+					yc[r] -= v * yi[r]
+				}
 			}
 		}
-		inv := 1 / c.val[lo]
-		for r := range yj {
-			yj[r] *= inv
+		for a := w - 1; a >= 0; a-- {
+			ya := yf[a*p : (a+1)*p]
+			row := sn.diag[a*w : a*w+a+1]
+			inv := 1 / row[a]
+			for r := range ya {
+				ya[r] *= inv
+			}
+			for b, v := range row[:a] {
+				yb := yf[b*p : (b+1)*p]
+				for r := range yb {
+					yb[r] -= v * ya[r]
+				}
+			}
 		}
 	}
 }
 
-// solve2 is solveP for p = 2, on fixed-size rows (one bounds check a row).
-func (c *SparseCholesky) solve2(y []float64) {
-	for j := 0; j < c.n; j++ { // G z = y
-		lo, hi := c.colPtr[j], c.colPtr[j+1]
-		yj := (*[2]float64)(y[j*2:])
-		inv := 1 / c.val[lo]
-		for r := range yj {
-			yj[r] *= inv
+// solve1 is solveP for one right-hand side.
+func (c *SparseCholesky) solve1(y []float64) {
+	for k := range c.nodes {
+		sn := &c.nodes[k]
+		w := sn.width
+		yf := y[sn.first : sn.first+w]
+		for a := 0; a < w; a++ {
+			row := sn.diag[a*w : a*w+a+1]
+			s := yf[a]
+			for b, v := range row[:a] {
+				s -= v * yf[b]
+			}
+			yf[a] = s / row[a]
 		}
-		t := *yj
-		rows, vals := c.rowIdx[lo+1:hi], c.val[lo+1:hi]
-		for q, i := range rows {
-			v := vals[q]
-			yi := (*[2]float64)(y[i*2:])
-			yi[0] -= v * t[0]
-			yi[1] -= v * t[1]
+		for ii, i := range sn.rows {
+			s := 0.0
+			for cc, v := range sn.below[ii*w : (ii+1)*w] {
+				s += v * yf[cc]
+			}
+			y[i] -= s
 		}
 	}
-	for j := c.n - 1; j >= 0; j-- { // Gᵀ x = z
-		lo, hi := c.colPtr[j], c.colPtr[j+1]
-		yj := (*[2]float64)(y[j*2:])
-		t := *yj
-		rows, vals := c.rowIdx[lo+1:hi], c.val[lo+1:hi]
-		for q, i := range rows {
-			v := vals[q]
-			yi := (*[2]float64)(y[i*2:])
-			t[0] -= v * yi[0]
-			t[1] -= v * yi[1]
+	for k := len(c.nodes) - 1; k >= 0; k-- {
+		sn := &c.nodes[k]
+		w := sn.width
+		yf := y[sn.first : sn.first+w]
+		for ii, i := range sn.rows {
+			yi := y[i]
+			for cc, v := range sn.below[ii*w : (ii+1)*w] {
+				yf[cc] -= v * yi
+			}
 		}
-		inv := 1 / c.val[lo]
-		for r := range yj {
-			yj[r] = t[r] * inv
+		for a := w - 1; a >= 0; a-- {
+			row := sn.diag[a*w : a*w+a+1]
+			ya := yf[a] / row[a]
+			yf[a] = ya
+			for b, v := range row[:a] {
+				yf[b] -= v * ya
+			}
 		}
 	}
 }
 
-// solve4 is solveP for p = 4, on fixed-size rows (one bounds check a row).
+// solve4 is solveP for four right-hand sides, on fixed-size rows with the
+// running sums in scalars (Go keeps arrays of more than one element in
+// memory, scalars in registers).
 func (c *SparseCholesky) solve4(y []float64) {
-	for j := 0; j < c.n; j++ { // G z = y
-		lo, hi := c.colPtr[j], c.colPtr[j+1]
-		yj := (*[4]float64)(y[j*4:])
-		inv := 1 / c.val[lo]
-		for r := range yj {
-			yj[r] *= inv
+	for k := range c.nodes {
+		sn := &c.nodes[k]
+		w := sn.width
+		yf := y[sn.first*4 : (sn.first+w)*4]
+		for a := 0; a < w; a++ {
+			ya := (*[4]float64)(yf[a*4:])
+			row := sn.diag[a*w : a*w+a+1]
+			t0, t1, t2, t3 := ya[0], ya[1], ya[2], ya[3]
+			for b, v := range row[:a] {
+				yb := (*[4]float64)(yf[b*4:])
+				t0 -= v * yb[0]
+				t1 -= v * yb[1]
+				t2 -= v * yb[2]
+				t3 -= v * yb[3]
+			}
+			inv := 1 / row[a]
+			ya[0], ya[1], ya[2], ya[3] = t0*inv, t1*inv, t2*inv, t3*inv
 		}
-		t := *yj
-		rows, vals := c.rowIdx[lo+1:hi], c.val[lo+1:hi]
-		for q, i := range rows {
-			v := vals[q]
+		for ii, i := range sn.rows {
+			var t0, t1, t2, t3 float64
+			for cc, v := range sn.below[ii*w : (ii+1)*w] {
+				yc := (*[4]float64)(yf[cc*4:])
+				t0 += v * yc[0]
+				t1 += v * yc[1]
+				t2 += v * yc[2]
+				t3 += v * yc[3]
+			}
 			yi := (*[4]float64)(y[i*4:])
-			yi[0] -= v * t[0]
-			yi[1] -= v * t[1]
-			yi[2] -= v * t[2]
-			yi[3] -= v * t[3]
+			yi[0] -= t0
+			yi[1] -= t1
+			yi[2] -= t2
+			yi[3] -= t3
 		}
 	}
-	for j := c.n - 1; j >= 0; j-- { // Gᵀ x = z
-		lo, hi := c.colPtr[j], c.colPtr[j+1]
-		yj := (*[4]float64)(y[j*4:])
-		t := *yj
-		rows, vals := c.rowIdx[lo+1:hi], c.val[lo+1:hi]
-		for q, i := range rows {
-			v := vals[q]
+	for k := len(c.nodes) - 1; k >= 0; k-- {
+		sn := &c.nodes[k]
+		w := sn.width
+		yf := y[sn.first*4 : (sn.first+w)*4]
+		for ii, i := range sn.rows {
 			yi := (*[4]float64)(y[i*4:])
-			t[0] -= v * yi[0]
-			t[1] -= v * yi[1]
-			t[2] -= v * yi[2]
-			t[3] -= v * yi[3]
+			u0, u1, u2, u3 := yi[0], yi[1], yi[2], yi[3]
+			for cc, v := range sn.below[ii*w : (ii+1)*w] {
+				yc := (*[4]float64)(yf[cc*4:])
+				yc[0] -= v * u0
+				yc[1] -= v * u1
+				yc[2] -= v * u2
+				yc[3] -= v * u3
+			}
 		}
-		inv := 1 / c.val[lo]
-		for r := range yj {
-			yj[r] = t[r] * inv
-		}
-	}
-}
-
-// solve8 is solveP for p = 8, on fixed-size rows (one bounds check a row).
-func (c *SparseCholesky) solve8(y []float64) {
-	for j := 0; j < c.n; j++ { // G z = y
-		lo, hi := c.colPtr[j], c.colPtr[j+1]
-		yj := (*[8]float64)(y[j*8:])
-		inv := 1 / c.val[lo]
-		for r := range yj {
-			yj[r] *= inv
-		}
-		t := *yj
-		rows, vals := c.rowIdx[lo+1:hi], c.val[lo+1:hi]
-		for q, i := range rows {
-			v := vals[q]
-			yi := (*[8]float64)(y[i*8:])
-			yi[0] -= v * t[0]
-			yi[1] -= v * t[1]
-			yi[2] -= v * t[2]
-			yi[3] -= v * t[3]
-			yi[4] -= v * t[4]
-			yi[5] -= v * t[5]
-			yi[6] -= v * t[6]
-			yi[7] -= v * t[7]
-		}
-	}
-	for j := c.n - 1; j >= 0; j-- { // Gᵀ x = z
-		lo, hi := c.colPtr[j], c.colPtr[j+1]
-		yj := (*[8]float64)(y[j*8:])
-		t := *yj
-		rows, vals := c.rowIdx[lo+1:hi], c.val[lo+1:hi]
-		for q, i := range rows {
-			v := vals[q]
-			yi := (*[8]float64)(y[i*8:])
-			t[0] -= v * yi[0]
-			t[1] -= v * yi[1]
-			t[2] -= v * yi[2]
-			t[3] -= v * yi[3]
-			t[4] -= v * yi[4]
-			t[5] -= v * yi[5]
-			t[6] -= v * yi[6]
-			t[7] -= v * yi[7]
-		}
-		inv := 1 / c.val[lo]
-		for r := range yj {
-			yj[r] = t[r] * inv
+		for a := w - 1; a >= 0; a-- {
+			ya := (*[4]float64)(yf[a*4:])
+			row := sn.diag[a*w : a*w+a+1]
+			inv := 1 / row[a]
+			u0, u1, u2, u3 := ya[0]*inv, ya[1]*inv, ya[2]*inv, ya[3]*inv
+			ya[0], ya[1], ya[2], ya[3] = u0, u1, u2, u3
+			for b, v := range row[:a] {
+				yb := (*[4]float64)(yf[b*4:])
+				yb[0] -= v * u0
+				yb[1] -= v * u1
+				yb[2] -= v * u2
+				yb[3] -= v * u3
+			}
 		}
 	}
 }
