@@ -75,8 +75,10 @@ type EigenOptions struct {
 	Rng *rand.Rand
 	// Name labels errors (the mesh file or shape); optional.
 	Name string
-	// Block is the Lanczos block width (default BlockSize). A block of p
-	// vectors finds eigenvalues of multiplicity up to p.
+	// Block is the starting Lanczos block width (default BlockSize). A
+	// block of p vectors finds eigenvalues of multiplicity up to p; a solve
+	// whose eigenvalues hold p or more equal values is repeated with twice
+	// the block (up to 64), so this only trades speed.
 	Block int
 }
 
@@ -257,7 +259,16 @@ type lanczosInfo struct {
 // test: only then can the pass have lost orthogonality by cancellation),
 // so Q stays M-orthonormal to rounding at about half the cost of always
 // orthogonalising twice. The p solves of a block go through the factor
-// together (SolveRows).
+// together (SolveRows). The shift-invert factor is a sparse Cholesky factor
+// of L − σM under a nested-dissection ordering (NewSparseCholesky).
+//
+// Convergence is checked at basis sizes extrapolated from the previous
+// check (nextStep), from the k largest eigenpairs of H computed without its
+// full eigendecomposition (ritzPairs), which also give the Ritz vectors.
+//
+// If the eigenvalues hold a cluster of p or more equal values (see
+// BlockSize: copies beyond p may be missing), the solve is repeated with
+// twice the block, reusing the factor.
 //
 // The basis cannot outgrow ℝⁿ. When a whole block no longer fits (n − m <
 // BlockSize), the part of the next block M-orthogonal to Q (at most n − m
@@ -490,22 +501,18 @@ func lanczos(L, M *Sparse, ch rowSolver, k int, o EigenOptions) (*Basis, lanczos
 		info.Vectors = m
 		if last && m >= k || m >= k+p && m >= nextCheck {
 			tic = time.Now()
-			// a cheap estimate first; the full eigendecomposition only when
-			// it says every wanted pair has converged (or Q spans ℝⁿ)
-			worst := 0.0
-			if !last {
-				info.Checks++
-				worst = ritzEstimate(projected(hcols, m), m, m0, p, B, k, tol)
-			}
-			if worst <= 1 {
-				info.Checks++
-				b, err := ritzIfConverged(Q, n, m, m0, p, hcols, B, k, tol, sigma, M)
-				if b != nil || err != nil {
-					info.Ritz += time.Since(tic).Seconds()
-					return b, info, err
-				}
-			}
+			info.Checks++
+			theta, worst, S, err := ritzPairs(projected(hcols, m), m, m0, p, B, k, tol, m >= n)
 			info.Ritz += time.Since(tic).Seconds()
+			if err != nil {
+				return nil, info, err
+			}
+			if S != nil { // converged, or Q spans ℝⁿ (Rayleigh–Ritz exact to rounding)
+				tic = time.Now()
+				b := ritz(Q, n, m, theta, S, sigma, M)
+				info.Ritz += time.Since(tic).Seconds()
+				return b, info, nil
+			}
 			nextCheck = m + p*nextStep(m, p, worst, &prevCheck)
 		}
 		if !last {
@@ -549,9 +556,12 @@ type checkPoint struct {
 // basis grows by a quarter. Each check costs O(m³), the vectors O(m·n), so
 // a few checks per solve are the aim.
 func nextStep(m, p int, worst float64, prev *checkPoint) int {
-	lw := math.Log(math.Max(worst, 1))
+	if worst <= 1 { // the estimate said converged, the exact check did not
+		return 1
+	}
+	lw := math.Log(worst)
 	step := max(2*p, m/4)
-	if prev.m > 0 && prev.logRes > lw && lw > 0 {
+	if prev.m > 0 && prev.logRes > lw {
 		rate := (prev.logRes - lw) / float64(m-prev.m)
 		step = int(math.Ceil(0.6 * lw / rate))
 		step = min(max(step, p), max(m/2, 2*p))
@@ -560,59 +570,22 @@ func nextStep(m, p int, worst float64, prev *checkPoint) int {
 	return max(1, (step+p-1)/p)
 }
 
-// ritzIfConverged solves the projected problem H s = θ s on the first m
-// basis vectors (the last block, of width p, starting at m0; B its
-// residual factor) and returns the k Ritz pairs of largest θ if each has
-// residual ‖B s_last‖ ≤ tol·θ, or if m = n (Q spans ℝⁿ, so Rayleigh–Ritz is
-// exact up to rounding); otherwise nil.
-func ritzIfConverged(Q []float64, n, m, m0, p int, hcols [][]float64, B []float64, k int, tol, sigma float64, M *Sparse) (*Basis, error) {
-	H := mat.NewSymDense(m, projected(hcols, m))
-	var es mat.EigenSym
-	if ok := es.Factorize(H, true); !ok {
-		return nil, fmt.Errorf("matching: Lanczos projected eigenproblem: %w", ErrNoConvergence)
+// ritz returns the basis of the Ritz pairs (λ = σ + 1/θ_i, φ_i = Q s_i),
+// λ ascending, from the k largest eigenvalues θ (descending) of the
+// projected operator and their eigenvectors, the columns of S (m×k).
+func ritz(Q []float64, n, m int, theta []float64, S *mat.Dense, sigma float64, M *Sparse) *Basis {
+	k := len(theta)
+	order := make([]int, k)
+	for i := range order {
+		order[i] = i
 	}
-	vals := es.Values(nil)
-	var S mat.Dense
-	es.VectorsTo(&S)
-	conv := 0
-	for i := 0; i < k; i++ {
-		idx := m - 1 - i
-		res := 0.0
-		for r := 0; r < p; r++ {
-			s := 0.0
-			for c := r; c < p; c++ {
-				s += B[r*p+c] * S.At(m0+c, idx)
-			}
-			res += s * s
-		}
-		if math.Sqrt(res) <= tol*math.Abs(vals[idx]) {
-			conv++
-		}
-	}
-	if conv < k && m < n {
-		return nil, nil
-	}
-	return ritz(Q, n, m, vals, &S, k, sigma, M), nil
-}
-
-func ritz(Q []float64, n, m int, vals []float64, S *mat.Dense, k int, sigma float64, M *Sparse) *Basis {
-	type pair struct {
-		lam float64
-		idx int
-	}
-	ps := make([]pair, k)
-	for i := 0; i < k; i++ {
-		idx := m - 1 - i
-		ps[i] = pair{sigma + 1/vals[idx], idx}
-	}
-	sort.Slice(ps, func(a, b int) bool { return ps[a].lam < ps[b].lam })
+	lam := func(i int) float64 { return sigma + 1/theta[i] }
+	sort.SliceStable(order, func(a, b int) bool { return lam(order[a]) < lam(order[b]) })
 	Sk := mat.NewDense(m, k, nil)
 	values := make([]float64, k)
-	for c, p := range ps {
-		values[c] = p.lam
-		for r := 0; r < m; r++ {
-			Sk.Set(r, c, S.At(r, p.idx))
-		}
+	for c, i := range order {
+		values[c] = lam(i)
+		Sk.SetCol(c, mat.Col(nil, i, S))
 	}
 	Qm := mat.NewDense(m, n, Q[:m*n])
 	var phi mat.Dense
