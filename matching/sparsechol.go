@@ -3,10 +3,14 @@ package matching
 import (
 	"fmt"
 	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
 )
 
 // ndLeaf is the subgraph size below which NestedDissection stops bisecting.
-const ndLeaf = 24
+const ndLeaf = 8
 
 // NestedDissection returns a fill-reducing ordering perm (perm[new] = old)
 // of the graph of s's symmetric pattern, by recursive bisection with level
@@ -185,10 +189,16 @@ type supernode struct {
 //
 // The pattern of G comes from the elimination tree (parent(j) = the first
 // row below j with G_ij ≠ 0): row k of G is non-zero exactly on the tree
-// paths from the columns of row k of PAPᵀ up to k. The values are computed
-// row by row ("up-looking"): row k solves G_{0:k,0:k}·g = (PAPᵀ)_{0:k,k} by
-// a sparse triangular solve along those paths, taken children first, and
-// G_kk = √(a_kk − ‖g‖²).
+// paths from the columns of row k of C = PAPᵀ up to k. The values are
+// computed supernode by supernode ("left-looking"): the columns of
+// supernode J, gathered into a dense panel F_J (its rows × its width),
+// start as C's entries and receive the updates −G_K·G_{K,J}ᵀ of every
+// earlier supernode K with rows in J's columns (G_{K,J}: those rows of
+// K's panel), each one dense product scattered into F_J through the row
+// positions; then the diagonal block is factored, F_D = G_D G_Dᵀ, and the
+// rows below are solved, G_B = F_B G_D⁻ᵀ. A supernode K is kept on the
+// list of the supernode holding its next unused row, so each update is
+// found without searching.
 func NewSparseCholesky(a *Sparse, perm []int) (*SparseCholesky, error) {
 	n := a.N
 	if perm == nil {
@@ -207,27 +217,35 @@ func NewSparseCholesky(a *Sparse, perm []int) (*SparseCholesky, error) {
 		}
 		iperm[old] = nw
 	}
-	// lower triangle of C = PAPᵀ by rows: row k holds columns j ≤ k
+	// lower triangle of C = PAPᵀ by rows (row k: columns j ≤ k) and by
+	// columns (column j: rows i ≥ j)
 	rp := make([]int, n+1)
+	cp := make([]int, n+1)
 	for k := 0; k < n; k++ {
 		old := perm[k]
 		for q := a.RowPtr[old]; q < a.RowPtr[old+1]; q++ {
-			if iperm[a.Col[q]] <= k {
+			if j := iperm[a.Col[q]]; j <= k {
 				rp[k+1]++
+				cp[j+1]++
 			}
 		}
 	}
 	for k := 0; k < n; k++ {
 		rp[k+1] += rp[k]
+		cp[k+1] += cp[k]
 	}
 	rc := make([]int, rp[n])
-	rv := make([]float64, rp[n])
+	ci := make([]int, cp[n])
+	cv := make([]float64, cp[n])
+	at := append([]int(nil), cp[:n]...)
 	for k := 0; k < n; k++ {
-		old, at := perm[k], rp[k]
+		old, r := perm[k], rp[k]
 		for q := a.RowPtr[old]; q < a.RowPtr[old+1]; q++ {
 			if j := iperm[a.Col[q]]; j <= k {
-				rc[at], rv[at] = j, a.Val[q]
-				at++
+				rc[r] = j
+				r++
+				ci[at[j]], cv[at[j]] = k, a.Val[q]
+				at[j]++
 			}
 		}
 	}
@@ -248,110 +266,152 @@ func NewSparseCholesky(a *Sparse, perm []int) (*SparseCholesky, error) {
 			}
 		}
 	}
-	// reach writes the pattern of row k of G (columns < k) into stack[top:],
-	// children before parents, and returns top.
+	// reach visits the pattern of row k of G (columns < k): the tree paths
+	// from the columns of row k of C up to k.
 	mark := make([]int, n)
 	for i := range mark {
 		mark[i] = -1
 	}
-	stack := make([]int, n)
-	path := make([]int, n)
-	reach := func(k int) int {
-		top := n
+	reach := func(k int, visit func(j int)) {
 		mark[k] = k
 		for q := rp[k]; q < rp[k+1]; q++ {
-			ln := 0
 			for j := rc[q]; mark[j] != k; j = parent[j] {
-				path[ln] = j
-				ln++
 				mark[j] = k
-			}
-			for ln > 0 {
-				ln--
-				top--
-				stack[top] = path[ln]
+				visit(j)
 			}
 		}
-		return top
 	}
 	cnt := make([]int, n) // entries of each column of G, diagonal included
 	for k := 0; k < n; k++ {
 		cnt[k]++
-		for t := reach(k); t < n; t++ {
-			cnt[stack[t]]++
-		}
+		reach(k, func(j int) { cnt[j]++ })
 	}
-	c := &csc{colPtr: make([]int, n+1)}
+	// supernodes: column j+1 joins j's when it is j's parent and has one
+	// entry fewer (then its pattern is j's less row j)
+	var first []int
+	snode := make([]int, n)
 	for j := 0; j < n; j++ {
-		c.colPtr[j+1] = c.colPtr[j] + cnt[j]
+		if j == 0 || parent[j-1] != j || cnt[j-1] != cnt[j]+1 {
+			first = append(first, j)
+		}
+		snode[j] = len(first) - 1
 	}
-	c.rowIdx = make([]int, c.colPtr[n])
-	c.val = make([]float64, c.colPtr[n])
-	fill := make([]int, n) // next free slot of each column
-	x := make([]float64, n)
-	for k := 0; k < n; k++ {
-		top := reach(k)
-		for q := rp[k]; q < rp[k+1]; q++ {
-			x[rc[q]] += rv[q]
-		}
-		d := x[k]
-		x[k] = 0
-		for t := top; t < n; t++ {
-			j := stack[t]
-			g := x[j] / c.val[c.colPtr[j]]
-			x[j] = 0
-			for q := c.colPtr[j] + 1; q < fill[j]; q++ {
-				x[c.rowIdx[q]] -= c.val[q] * g
-			}
-			d -= g * g
-			c.rowIdx[fill[j]], c.val[fill[j]] = k, g
-			fill[j]++
-		}
-		if !(d > 0) {
-			return nil, fmt.Errorf("matching: sparse Cholesky pivot %d of %d is %.3g: %w", k, n, d, ErrNotPD)
-		}
-		c.rowIdx[c.colPtr[k]], c.val[c.colPtr[k]] = k, math.Sqrt(d)
-		fill[k] = c.colPtr[k] + 1
-	}
-	return &SparseCholesky{n: n, perm: perm, nnz: len(c.val), nodes: c.supernodes(parent, cnt)}, nil
-}
-
-// csc is a lower-triangular factor by columns, the diagonal entry first.
-type csc struct {
-	colPtr []int
-	rowIdx []int
-	val    []float64
-}
-
-// supernodes groups the columns of g into fundamental supernodes (column
-// j+1 joins j's when it is j's parent in the elimination tree and has one
-// entry fewer) and copies them into dense blocks.
-func (g *csc) supernodes(parent, cnt []int) []supernode {
-	n := len(parent)
-	var nodes []supernode
-	for f := 0; f < n; {
-		w := 1
-		for f+w < n && parent[f+w-1] == f+w && cnt[f+w-1] == cnt[f+w]+1 {
-			w++
-		}
+	ns := len(first)
+	first = append(first, n)
+	nodes := make([]supernode, ns)
+	for s := 0; s < ns; s++ {
+		f, w := first[s], first[s+1]-first[s]
 		nr := cnt[f]
-		lo := g.colPtr[f]
-		sn := supernode{first: f, width: w, rows: append([]int(nil), g.rowIdx[lo+w:lo+nr]...),
-			diag: make([]float64, w*w), below: make([]float64, (nr-w)*w)}
+		nodes[s] = supernode{first: f, width: w, rows: make([]int, 0, nr-w)}
+		panel := make([]float64, nr*w)
+		nodes[s].diag, nodes[s].below = panel[:w*w], panel[w*w:]
+	}
+	// rows below each supernode's diagonal block: the rows k > last column
+	// whose pattern holds its first column, in increasing k
+	for k := 0; k < n; k++ {
+		reach(k, func(j int) {
+			if s := snode[j]; j == first[s] && k >= first[s+1] {
+				nodes[s].rows = append(nodes[s].rows, k)
+			}
+		})
+	}
+	nnz := 0
+	for s := range nodes {
+		w := nodes[s].width
+		nnz += w*(w+1)/2 + w*len(nodes[s].rows)
+	}
+	relpos := make([]int, n) // position of a row in the current supernode's rows
+	head := make([]int, ns)  // supernodes waiting to update supernode s, linked through link
+	link := make([]int, ns)
+	next := make([]int, ns) // index (into rows) of a supernode's first row not yet used
+	for s := range head {
+		head[s] = -1
+	}
+	var upd []float64
+	for s := 0; s < ns; s++ {
+		sn := &nodes[s]
+		f, w := sn.first, sn.width
+		nr := w + len(sn.rows)
+		panel := sn.diag[: nr*w : nr*w] // diag and below are one array
 		for c := 0; c < w; c++ {
-			col := g.val[g.colPtr[f+c]:g.colPtr[f+c+1]] // rows f+c, …: positions c… of the pattern
-			for t, v := range col {
-				if a := c + t; a < w {
-					sn.diag[a*w+c] = v
-				} else {
-					sn.below[(a-w)*w+c] = v
+			relpos[f+c] = c
+		}
+		for t, i := range sn.rows {
+			relpos[i] = w + t
+		}
+		for c := 0; c < w; c++ {
+			j := f + c
+			for q := cp[j]; q < cp[j+1]; q++ {
+				panel[relpos[ci[q]]*w+c] += cv[q]
+			}
+		}
+		// updates from earlier supernodes with rows in columns f … f+w−1
+		for K := head[s]; K != -1; {
+			nxK := link[K]
+			kn := &nodes[K]
+			wk := kn.width
+			rows := kn.rows
+			t0 := next[K]
+			t1 := t0
+			for t1 < len(rows) && rows[t1] < f+w {
+				t1++
+			}
+			kp := kn.below // row t of rows is kp[t*wk:(t+1)*wk]
+			mr, nc := len(rows)-t0, t1-t0
+			if cap(upd) < mr*nc {
+				upd = make([]float64, mr*nc)
+			}
+			u := upd[:mr*nc]
+			// u = G_K[rows t0…] · G_K[rows t0…t1−1]ᵀ
+			if mr*nc*wk >= 4096 {
+				blas64.Implementation().Dgemm(blas.NoTrans, blas.Trans, mr, nc, wk, 1,
+					kp[t0*wk:], wk, kp[t0*wk:], wk, 0, u, nc)
+			} else {
+				for x := 0; x < mr; x++ {
+					rx := kp[(t0+x)*wk : (t0+x+1)*wk]
+					for y := 0; y < nc && y <= x; y++ {
+						u[x*nc+y] = floats.Dot(rx, kp[(t0+y)*wk:(t0+y+1)*wk])
+					}
 				}
 			}
+			for x := 0; x < mr; x++ {
+				pr := panel[relpos[rows[t0+x]]*w:]
+				for y := 0; y < nc && y <= x; y++ {
+					pr[rows[t0+y]-f] -= u[x*nc+y]
+				}
+			}
+			next[K] = t1
+			if t1 < len(rows) {
+				J := snode[rows[t1]]
+				link[K], head[J] = head[J], K
+			}
+			K = nxK
 		}
-		nodes = append(nodes, sn)
-		f += w
+		// F_D = G_D G_Dᵀ (row-oriented), then G_B = F_B G_D⁻ᵀ
+		for r := 0; r < w; r++ {
+			pr := panel[r*w : r*w+r+1]
+			for b := 0; b < r; b++ {
+				pr[b] = (pr[b] - floats.Dot(pr[:b], panel[b*w:b*w+b])) / panel[b*w+b]
+			}
+			d := pr[r] - floats.Dot(pr[:r], pr[:r])
+			if !(d > 0) {
+				return nil, fmt.Errorf("matching: sparse Cholesky pivot %d of %d is %.3g: %w", f+r, n, d, ErrNotPD)
+			}
+			pr[r] = math.Sqrt(d)
+		}
+		for r := w; r < nr; r++ {
+			pr := panel[r*w : (r+1)*w]
+			for b := 0; b < w; b++ {
+				pr[b] = (pr[b] - floats.Dot(pr[:b], panel[b*w:b*w+b])) / panel[b*w+b]
+			}
+		}
+		if len(sn.rows) > 0 {
+			J := snode[sn.rows[0]]
+			next[s] = 0
+			link[s], head[J] = head[J], s
+		}
 	}
-	return nodes
+	return &SparseCholesky{n: n, perm: perm, nnz: nnz, nodes: nodes}, nil
 }
 
 // NNZ returns the number of non-zero entries of G (diagonal included).

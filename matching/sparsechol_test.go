@@ -161,3 +161,15 @@ func BenchmarkSolveRows(b *testing.B) {
 		ch.SolveRows(x)
 	}
 }
+
+// BenchmarkSparseCholesky times the nested-dissection ordering and factor
+// of the 20k-vertex benchmark matrix.
+func BenchmarkSparseCholesky(b *testing.B) {
+	K := shiftedLaplacian(b, 58)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := NewSparseCholesky(K, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
