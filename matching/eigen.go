@@ -331,9 +331,9 @@ func lanczos(L, M *Sparse, ch rowSolver, k int, o EigenOptions) (*Basis, lanczos
 	maxM := n
 	impl := blas64.Implementation()
 	// Q holds the basis vectors as rows (m×n); H the projected operator.
-	// About 3k vectors are needed for k pairs; growing Q by append would
-	// copy it many times.
-	Q := make([]float64, 0, n*min(n, 3*k+6*p))
+	// About k + 10√(pk) vectors are needed for k pairs (BlockSize); growing
+	// Q by append would copy it many times.
+	Q := make([]float64, 0, n*min(n, k+4*p+int(10*math.Sqrt(float64(p*k)))))
 	var hcols [][]float64 // hcols[c] = column c of H (length grows)
 	W := make([]float64, p*n)
 	MW := make([]float64, p*n)
@@ -452,7 +452,7 @@ func lanczos(L, M *Sparse, ch rowSolver, k int, o EigenOptions) (*Basis, lanczos
 	for {
 		m0 := len(Q) / n
 		if len(Q)+p*n > cap(Q) {
-			grown := make([]float64, len(Q), min(n*n, 2*cap(Q)+p*n))
+			grown := make([]float64, len(Q), min(n*n, cap(Q)+cap(Q)/2+p*n))
 			copy(grown, Q)
 			Q = grown
 		}

@@ -173,3 +173,43 @@ func BenchmarkSparseCholesky(b *testing.B) {
 		}
 	}
 }
+
+// TestAddScaled: the row merge equals assembling S + α·T from triplets, on
+// random patterns with shared, disjoint and empty rows.
+func TestAddScaled(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	const n = 40
+	random := func() (*Sparse, []Triplet) {
+		var ts []Triplet
+		for i := 0; i < n; i++ {
+			if i%7 == 3 {
+				continue // an empty row
+			}
+			for c := 0; c < rng.IntN(6); c++ {
+				ts = append(ts, Triplet{i, rng.IntN(n), rng.NormFloat64()})
+			}
+		}
+		return NewSparse(n, ts), ts
+	}
+	s, ts := random()
+	u, tt := random()
+	const alpha = -0.37
+	got := s.AddScaled(alpha, u)
+	for _, x := range tt {
+		ts = append(ts, Triplet{x.I, x.J, alpha * x.V})
+	}
+	want := NewSparse(n, ts)
+	if len(got.Col) != len(want.Col) {
+		t.Fatalf("%d entries, want %d", len(got.Col), len(want.Col))
+	}
+	for i := 0; i <= n; i++ {
+		if got.RowPtr[i] != want.RowPtr[i] {
+			t.Fatalf("RowPtr[%d] = %d, want %d", i, got.RowPtr[i], want.RowPtr[i])
+		}
+	}
+	for q := range want.Col {
+		if got.Col[q] != want.Col[q] || math.Abs(got.Val[q]-want.Val[q]) > 1e-15 {
+			t.Fatalf("entry %d: (%d, %g), want (%d, %g)", q, got.Col[q], got.Val[q], want.Col[q], want.Val[q])
+		}
+	}
+}
