@@ -253,3 +253,35 @@ func TestRitzPairs(t *testing.T) {
 		}
 	}
 }
+
+// TestLanczosBasisSize: on a limbed blob (2,562 vertices) the wanted pairs
+// converge within the k + c√(pk) vectors of BlockSize's law (c ≤ 12 for
+// tol 1e-10), with few convergence checks; the log shows where the time
+// goes (go test -run TestLanczosBasisSize -v).
+func TestLanczosBasisSize(t *testing.T) {
+	m := blobMesh(2, 4)
+	L, err := CotanLaplacian(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	M := Diag(LumpedMass(m))
+	K := L.AddScaled(0.01, M)
+	ch, err := NewSparseCholesky(K, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []int{30, 100} {
+		_, info, err := lanczos(L, M, ch, k, EigenOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := float64(BlockSize)
+		if limit := float64(k) + 12*math.Sqrt(p*float64(k)) + 2*p; float64(info.Vectors) > limit {
+			t.Errorf("k=%d: %d Krylov vectors, want ≤ %.0f", k, info.Vectors, limit)
+		}
+		if info.Checks > 8 {
+			t.Errorf("k=%d: %d convergence checks, want ≤ 8", k, info.Checks)
+		}
+		t.Logf("n=%d k=%d: factor %d entries in %d supernodes; %+v", L.N, k, ch.NNZ(), ch.Supernodes(), info)
+	}
+}

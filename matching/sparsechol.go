@@ -207,6 +207,35 @@ func NewSparseCholesky(a *Sparse, perm []int) (*SparseCholesky, error) {
 	if len(perm) != n {
 		panic(fmt.Sprintf("matching: NewSparseCholesky: ordering of length %d for n=%d", len(perm), n))
 	}
+	c := permutedLower(a, perm)
+	parent := c.eliminationTree()
+	nodes, snode := c.supernodes(parent)
+	ch := &SparseCholesky{n: n, perm: perm, nodes: nodes}
+	for s := range nodes {
+		w := nodes[s].width
+		ch.nnz += w*(w+1)/2 + w*len(nodes[s].rows)
+	}
+	if err := ch.factor(c, snode); err != nil {
+		return nil, err
+	}
+	return ch, nil
+}
+
+// lowerC is the lower triangle of C = PAPᵀ, by rows (row k: columns j ≤ k
+// in rc[rp[k]:rp[k+1]]) and by columns (column j: rows i ≥ j and values in
+// ci, cv[cp[j]:cp[j+1]]).
+type lowerC struct {
+	n      int
+	rp, rc []int
+	cp, ci []int
+	cv     []float64
+	mark   []int // reach: last row that visited each column
+}
+
+// permutedLower returns the lower triangle of P·a·Pᵀ for perm[new] = old.
+// It panics if perm is not a permutation.
+func permutedLower(a *Sparse, perm []int) *lowerC {
+	n := a.N
 	iperm := make([]int, n)
 	for i := range iperm {
 		iperm[i] = -1
@@ -217,45 +246,51 @@ func NewSparseCholesky(a *Sparse, perm []int) (*SparseCholesky, error) {
 		}
 		iperm[old] = nw
 	}
-	// lower triangle of C = PAPᵀ by rows (row k: columns j ≤ k) and by
-	// columns (column j: rows i ≥ j)
-	rp := make([]int, n+1)
-	cp := make([]int, n+1)
+	c := &lowerC{n: n, rp: make([]int, n+1), cp: make([]int, n+1), mark: make([]int, n)}
 	for k := 0; k < n; k++ {
 		old := perm[k]
 		for q := a.RowPtr[old]; q < a.RowPtr[old+1]; q++ {
 			if j := iperm[a.Col[q]]; j <= k {
-				rp[k+1]++
-				cp[j+1]++
+				c.rp[k+1]++
+				c.cp[j+1]++
 			}
 		}
 	}
 	for k := 0; k < n; k++ {
-		rp[k+1] += rp[k]
-		cp[k+1] += cp[k]
+		c.rp[k+1] += c.rp[k]
+		c.cp[k+1] += c.cp[k]
 	}
-	rc := make([]int, rp[n])
-	ci := make([]int, cp[n])
-	cv := make([]float64, cp[n])
-	at := append([]int(nil), cp[:n]...)
+	c.rc = make([]int, c.rp[n])
+	c.ci = make([]int, c.cp[n])
+	c.cv = make([]float64, c.cp[n])
+	at := append([]int(nil), c.cp[:n]...)
 	for k := 0; k < n; k++ {
-		old, r := perm[k], rp[k]
+		old, r := perm[k], c.rp[k]
 		for q := a.RowPtr[old]; q < a.RowPtr[old+1]; q++ {
 			if j := iperm[a.Col[q]]; j <= k {
-				rc[r] = j
+				c.rc[r] = j
 				r++
-				ci[at[j]], cv[at[j]] = k, a.Val[q]
+				c.ci[at[j]], c.cv[at[j]] = k, a.Val[q]
 				at[j]++
 			}
 		}
 	}
-	// elimination tree, with path compression through anc
-	parent := make([]int, n)
-	anc := make([]int, n)
-	for k := 0; k < n; k++ {
+	for i := range c.mark {
+		c.mark[i] = -1
+	}
+	return c
+}
+
+// eliminationTree returns parent[j], the first row below j with G_ij ≠ 0
+// (−1 for a root), by Liu's algorithm: each entry C_kj, j < k, makes k the
+// parent of the current root of j's subtree (found with path compression).
+func (c *lowerC) eliminationTree() []int {
+	parent := make([]int, c.n)
+	anc := make([]int, c.n)
+	for k := 0; k < c.n; k++ {
 		parent[k], anc[k] = -1, -1
-		for q := rp[k]; q < rp[k+1]; q++ {
-			for r := rc[q]; r != -1 && r < k; {
+		for q := c.rp[k]; q < c.rp[k+1]; q++ {
+			for r := c.rc[q]; r != -1 && r < k; {
 				nx := anc[r]
 				anc[r] = k
 				if nx == -1 {
@@ -266,28 +301,32 @@ func NewSparseCholesky(a *Sparse, perm []int) (*SparseCholesky, error) {
 			}
 		}
 	}
-	// reach visits the pattern of row k of G (columns < k): the tree paths
-	// from the columns of row k of C up to k.
-	mark := make([]int, n)
-	for i := range mark {
-		mark[i] = -1
-	}
-	reach := func(k int, visit func(j int)) {
-		mark[k] = k
-		for q := rp[k]; q < rp[k+1]; q++ {
-			for j := rc[q]; mark[j] != k; j = parent[j] {
-				mark[j] = k
-				visit(j)
-			}
+	return parent
+}
+
+// reach calls visit for each column of the pattern of row k of G (columns
+// < k): the tree paths from the columns of row k of C up to k.
+func (c *lowerC) reach(k int, parent []int, visit func(j int)) {
+	c.mark[k] = k
+	for q := c.rp[k]; q < c.rp[k+1]; q++ {
+		for j := c.rc[q]; c.mark[j] != k; j = parent[j] {
+			c.mark[j] = k
+			visit(j)
 		}
 	}
+}
+
+// supernodes returns G's fundamental supernodes, with their rows below the
+// diagonal block and zeroed panels, and the supernode of each column.
+// Column j+1 joins j's supernode when it is j's parent and has one entry
+// fewer: then its pattern is j's less row j.
+func (c *lowerC) supernodes(parent []int) ([]supernode, []int) {
+	n := c.n
 	cnt := make([]int, n) // entries of each column of G, diagonal included
 	for k := 0; k < n; k++ {
 		cnt[k]++
-		reach(k, func(j int) { cnt[j]++ })
+		c.reach(k, parent, func(j int) { cnt[j]++ })
 	}
-	// supernodes: column j+1 joins j's when it is j's parent and has one
-	// entry fewer (then its pattern is j's less row j)
 	var first []int
 	snode := make([]int, n)
 	for j := 0; j < n; j++ {
@@ -296,32 +335,33 @@ func NewSparseCholesky(a *Sparse, perm []int) (*SparseCholesky, error) {
 		}
 		snode[j] = len(first) - 1
 	}
-	ns := len(first)
 	first = append(first, n)
-	nodes := make([]supernode, ns)
-	for s := 0; s < ns; s++ {
+	nodes := make([]supernode, len(first)-1)
+	for s := range nodes {
 		f, w := first[s], first[s+1]-first[s]
 		nr := cnt[f]
-		nodes[s] = supernode{first: f, width: w, rows: make([]int, 0, nr-w)}
 		panel := make([]float64, nr*w)
-		nodes[s].diag, nodes[s].below = panel[:w*w], panel[w*w:]
+		nodes[s] = supernode{first: f, width: w, rows: make([]int, 0, nr-w), diag: panel[:w*w], below: panel[w*w:]}
 	}
-	// rows below each supernode's diagonal block: the rows k > last column
-	// whose pattern holds its first column, in increasing k
+	// the rows below a supernode's diagonal block are the rows k past its
+	// last column whose pattern holds its first column, in increasing k
 	for k := 0; k < n; k++ {
-		reach(k, func(j int) {
+		c.reach(k, parent, func(j int) {
 			if s := snode[j]; j == first[s] && k >= first[s+1] {
 				nodes[s].rows = append(nodes[s].rows, k)
 			}
 		})
 	}
-	nnz := 0
-	for s := range nodes {
-		w := nodes[s].width
-		nnz += w*(w+1)/2 + w*len(nodes[s].rows)
-	}
-	relpos := make([]int, n) // position of a row in the current supernode's rows
-	head := make([]int, ns)  // supernodes waiting to update supernode s, linked through link
+	return nodes, snode
+}
+
+// factor computes the panels of ch.nodes from C, supernode by supernode
+// (see NewSparseCholesky), or returns an error wrapping ErrNotPD.
+func (ch *SparseCholesky) factor(c *lowerC, snode []int) error {
+	nodes := ch.nodes
+	ns := len(nodes)
+	relpos := make([]int, c.n) // position of a row among the current supernode's rows
+	head := make([]int, ns)    // supernodes waiting to update supernode s, linked through link
 	link := make([]int, ns)
 	next := make([]int, ns) // index (into rows) of a supernode's first row not yet used
 	for s := range head {
@@ -333,56 +373,22 @@ func NewSparseCholesky(a *Sparse, perm []int) (*SparseCholesky, error) {
 		f, w := sn.first, sn.width
 		nr := w + len(sn.rows)
 		panel := sn.diag[: nr*w : nr*w] // diag and below are one array
-		for c := 0; c < w; c++ {
-			relpos[f+c] = c
+		for j := 0; j < w; j++ {
+			relpos[f+j] = j
 		}
 		for t, i := range sn.rows {
 			relpos[i] = w + t
 		}
-		for c := 0; c < w; c++ {
-			j := f + c
-			for q := cp[j]; q < cp[j+1]; q++ {
-				panel[relpos[ci[q]]*w+c] += cv[q]
+		for j := 0; j < w; j++ {
+			for q := c.cp[f+j]; q < c.cp[f+j+1]; q++ {
+				panel[relpos[c.ci[q]]*w+j] += c.cv[q]
 			}
 		}
-		// updates from earlier supernodes with rows in columns f … f+w−1
 		for K := head[s]; K != -1; {
 			nxK := link[K]
-			kn := &nodes[K]
-			wk := kn.width
-			rows := kn.rows
-			t0 := next[K]
-			t1 := t0
-			for t1 < len(rows) && rows[t1] < f+w {
-				t1++
-			}
-			kp := kn.below // row t of rows is kp[t*wk:(t+1)*wk]
-			mr, nc := len(rows)-t0, t1-t0
-			if cap(upd) < mr*nc {
-				upd = make([]float64, mr*nc)
-			}
-			u := upd[:mr*nc]
-			// u = G_K[rows t0…] · G_K[rows t0…t1−1]ᵀ
-			if mr*nc*wk >= 4096 {
-				blas64.Implementation().Dgemm(blas.NoTrans, blas.Trans, mr, nc, wk, 1,
-					kp[t0*wk:], wk, kp[t0*wk:], wk, 0, u, nc)
-			} else {
-				for x := 0; x < mr; x++ {
-					rx := kp[(t0+x)*wk : (t0+x+1)*wk]
-					for y := 0; y < nc && y <= x; y++ {
-						u[x*nc+y] = floats.Dot(rx, kp[(t0+y)*wk:(t0+y+1)*wk])
-					}
-				}
-			}
-			for x := 0; x < mr; x++ {
-				pr := panel[relpos[rows[t0+x]]*w:]
-				for y := 0; y < nc && y <= x; y++ {
-					pr[rows[t0+y]-f] -= u[x*nc+y]
-				}
-			}
-			next[K] = t1
-			if t1 < len(rows) {
-				J := snode[rows[t1]]
+			upd = updateFrom(panel, w, f, &nodes[K], &next[K], relpos, upd)
+			if t := next[K]; t < len(nodes[K].rows) {
+				J := snode[nodes[K].rows[t]]
 				link[K], head[J] = head[J], K
 			}
 			K = nxK
@@ -395,7 +401,7 @@ func NewSparseCholesky(a *Sparse, perm []int) (*SparseCholesky, error) {
 			}
 			d := pr[r] - floats.Dot(pr[:r], pr[:r])
 			if !(d > 0) {
-				return nil, fmt.Errorf("matching: sparse Cholesky pivot %d of %d is %.3g: %w", f+r, n, d, ErrNotPD)
+				return fmt.Errorf("matching: sparse Cholesky pivot %d of %d is %.3g: %w", f+r, c.n, d, ErrNotPD)
 			}
 			pr[r] = math.Sqrt(d)
 		}
@@ -411,7 +417,47 @@ func NewSparseCholesky(a *Sparse, perm []int) (*SparseCholesky, error) {
 			link[s], head[J] = head[J], s
 		}
 	}
-	return &SparseCholesky{n: n, perm: perm, nnz: nnz, nodes: nodes}, nil
+	return nil
+}
+
+// updateFrom subtracts from the panel of the supernode with columns
+// f … f+w−1 (rows placed by relpos) the contribution G_K[rows ≥ f]·
+// G_K[rows in f … f+w−1]ᵀ of the finished supernode K, whose unused rows
+// start at *next, and advances *next past the rows in f … f+w−1. upd is
+// scratch space, returned grown.
+func updateFrom(panel []float64, w, f int, kn *supernode, next *int, relpos []int, upd []float64) []float64 {
+	wk, rows := kn.width, kn.rows
+	t0 := *next
+	t1 := t0
+	for t1 < len(rows) && rows[t1] < f+w {
+		t1++
+	}
+	*next = t1
+	kp := kn.below // row t of rows is kp[t*wk:(t+1)*wk]
+	mr, nc := len(rows)-t0, t1-t0
+	if cap(upd) < mr*nc {
+		upd = make([]float64, mr*nc)
+	}
+	u := upd[:mr*nc]
+	if mr*nc*wk >= 4096 {
+		blas64.Implementation().Dgemm(blas.NoTrans, blas.Trans, mr, nc, wk, 1,
+			kp[t0*wk:], wk, kp[t0*wk:], wk, 0, u, nc)
+	} else {
+		for x := 0; x < mr; x++ {
+			rx := kp[(t0+x)*wk : (t0+x+1)*wk]
+			for y := 0; y < nc && y <= x; y++ {
+				u[x*nc+y] = floats.Dot(rx, kp[(t0+y)*wk:(t0+y+1)*wk])
+			}
+		}
+	}
+	// lower triangle only: row rows[t0+x] ≥ column rows[t0+y] ⇔ x ≥ y
+	for x := 0; x < mr; x++ {
+		pr := panel[relpos[rows[t0+x]]*w:]
+		for y := 0; y < nc && y <= x; y++ {
+			pr[rows[t0+y]-f] -= u[x*nc+y]
+		}
+	}
+	return upd
 }
 
 // NNZ returns the number of non-zero entries of G (diagonal included).
