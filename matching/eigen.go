@@ -194,8 +194,10 @@ func canonicalSigns(b *Basis) {
 // solves again with twice the block (the 2l+1 spherical harmonics of a
 // sphere: 3 → 4, 5 → 8, 9 → 16). Generic shapes have no multiple
 // eigenvalues, and a small block needs fewer vectors: about
-// k + c·√(p·k) for k pairs (measured at 5k vertices, k = 100: 241 vectors
-// for p = 1, 312 for p = 4, 400 for p = 8), and the basis costs O(n·m²).
+// k + c·√(p·k) for k pairs, c ≈ 10 at Tol 1e-10 (measured at 5k
+// vertices, k = 100: about 240 vectors for p = 1, 300 for p = 4, 400 for
+// p = 8), and the basis costs O(n·m²) to keep orthogonal; below p = 4 the
+// solves lose their blocking (docs/PERFORMANCE.md).
 const BlockSize = 4
 
 // maxBlock bounds the block width of the retries.

@@ -65,7 +65,6 @@ func NestedDissection(s *Sparse) []int {
 			label[v] = id
 		}
 		var comp []int
-		done := 0
 		for _, seed := range verts {
 			if label[seed] != id {
 				continue // already in an earlier component of this set
@@ -77,7 +76,6 @@ func NestedDissection(s *Sparse) []int {
 			for _, v := range comp {
 				label[v] = cid
 			}
-			done += len(comp)
 			if len(comp) <= ndLeaf {
 				for i := len(comp) - 1; i >= 0; i-- {
 					order = append(order, comp[i])
@@ -146,7 +144,6 @@ func NestedDissection(s *Sparse) []int {
 			split(b)
 			order = append(order, sep...)
 		}
-		_ = done
 	}
 	all := make([]int, n)
 	for i := range all {

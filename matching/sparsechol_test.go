@@ -82,6 +82,13 @@ func TestSparseCholesky(t *testing.T) {
 		for r := 0; r < p; r++ {
 			K.MulVecTo(b[r*n:(r+1)*n], x[r*n:(r+1)*n])
 		}
+		ye := append([]float64(nil), b...)
+		env.SolveRows(ye) // the envelope factor's block solve too
+		for i := range x {
+			if math.Abs(x[i]-ye[i]) > 1e-9*(1+math.Abs(x[i])) {
+				t.Fatalf("n=%d: EnvelopeCholesky.SolveRows entry %d: %g, want %g", n, i, ye[i], x[i])
+			}
+		}
 		for _, f := range []*SparseCholesky{nd, nat} {
 			y := append([]float64(nil), b...)
 			f.SolveRows(y)
