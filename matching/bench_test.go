@@ -48,6 +48,21 @@ func BenchmarkEigen100(b *testing.B) {
 	}
 }
 
+// BenchmarkEigs times the first k = 30 and 100 eigenpairs at about 5k,
+// 10k and 20k vertices (cube-sphere s = 29, 41, 58: 5,048, 10,088 and
+// 20,186 vertices), the grid of docs/PERFORMANCE.md; TestExportBenchMatrices
+// writes the same matrices for scripts/matching-eigsh.py.
+func BenchmarkEigs(b *testing.B) {
+	for _, s := range benchSizes {
+		for _, k := range []int{30, 100} {
+			b.Run(fmt.Sprintf("n=%d/k=%d", 6*s*s+2, k), func(b *testing.B) { benchEigen(b, s, k) })
+		}
+	}
+}
+
+// benchSizes are the cube-sphere resolutions of BenchmarkEigs.
+var benchSizes = []int{29, 41, 58}
+
 // BenchmarkZoomOutPair times one full pair at about 5,000 vertices:
 // both eigenbases (k = 100), WKS, the Laplacian-mask solve at k = 20 and
 // ZoomOut 20 → 100 (step 1), evaluation excluded.
@@ -84,14 +99,15 @@ func BenchmarkZoomOutPair(b *testing.B) {
 }
 
 // TestExportBenchMatrices writes the benchmark matrices as 0-based
-// "i j value" triplets (L, then the lumped mass diagonal) into
+// "i j value" triplets (L, then the lumped mass diagonal) and genlab's
+// eigenvalues for k = 30 and 100 (evals_go_<n>_k<k>.txt) into
 // $GENLAB_EXPORT_DIR, for timing scipy's eigsh on the same problems.
 func TestExportBenchMatrices(t *testing.T) {
 	dir := os.Getenv("GENLAB_EXPORT_DIR")
 	if dir == "" {
 		t.Skip("GENLAB_EXPORT_DIR not set")
 	}
-	for _, s := range []int{29, 58} {
+	for _, s := range benchSizes {
 		m := benchMesh(s)
 		L, err := CotanLaplacian(m)
 		if err != nil {
@@ -119,14 +135,19 @@ func TestExportBenchMatrices(t *testing.T) {
 		}
 		w.Flush()
 		g.Close()
-		b, err := Eigenbasis(L, Diag(LumpedMass(m)), 100, EigenOptions{Solver: Lanczos})
-		if err != nil {
-			t.Fatal(err)
+		for _, k := range []int{30, 100} {
+			b, err := Eigenbasis(L, Diag(LumpedMass(m)), k, EigenOptions{Solver: Lanczos})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, err := os.Create(filepath.Join(dir, fmt.Sprintf("evals_go_%d_k%d.txt", L.N, k)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range b.Values {
+				fmt.Fprintf(h, "%.17g\n", v)
+			}
+			h.Close()
 		}
-		h, _ := os.Create(filepath.Join(dir, fmt.Sprintf("evals_go_%d.txt", L.N)))
-		for _, v := range b.Values {
-			fmt.Fprintf(h, "%.17g\n", v)
-		}
-		h.Close()
 	}
 }

@@ -166,26 +166,53 @@ func (c *EnvelopeCholesky) Profile() int { return len(c.val) }
 
 // SolveTo sets dst = A⁻¹b (dst and b may alias). It panics on a length mismatch.
 func (c *EnvelopeCholesky) SolveTo(dst, b []float64) {
-	n := c.n
-	if len(dst) != n || len(b) != n {
+	if len(dst) != c.n || len(b) != c.n {
 		panic("matching: EnvelopeCholesky.SolveTo length mismatch")
 	}
-	y := make([]float64, n)
-	for i := 0; i < n; i++ {
-		y[i] = b[c.perm[i]]
+	copy(dst, b)
+	c.SolveRows(dst)
+}
+
+// SolveRows overwrites each of the len(x)/n consecutive length-n vectors
+// b_r held in x with A⁻¹b_r. The right-hand sides go through each factor
+// row together, so a block of them reads the factor from memory once
+// instead of once per vector. It panics if len(x) is not a multiple of n.
+func (c *EnvelopeCholesky) SolveRows(x []float64) {
+	n := c.n
+	if n == 0 || len(x)%n != 0 {
+		panic("matching: EnvelopeCholesky.SolveRows length is not a multiple of n")
+	}
+	p := len(x) / n
+	y := make([]float64, len(x))
+	for r := 0; r < p; r++ {
+		yr, xr := y[r*n:(r+1)*n], x[r*n:(r+1)*n]
+		for i, old := range c.perm {
+			yr[i] = xr[old]
+		}
 	}
 	for i := 0; i < n; i++ { // G y = Pb
 		fi := c.first[i]
 		ri := c.val[c.start[i]:c.start[i+1]]
-		y[i] = (y[i] - floats.Dot(ri[:i-fi], y[fi:i])) / ri[i-fi]
+		g, d := ri[:i-fi], ri[i-fi]
+		for r := 0; r < p; r++ {
+			yr := y[r*n : (r+1)*n]
+			yr[i] = (yr[i] - floats.Dot(g, yr[fi:i])) / d
+		}
 	}
 	for i := n - 1; i >= 0; i-- { // Gᵀ x = y
 		fi := c.first[i]
 		ri := c.val[c.start[i]:c.start[i+1]]
-		y[i] /= ri[i-fi]
-		floats.AddScaled(y[fi:i], -y[i], ri[:i-fi])
+		g, d := ri[:i-fi], ri[i-fi]
+		for r := 0; r < p; r++ {
+			yr := y[r*n : (r+1)*n]
+			yr[i] /= d
+			floats.AddScaled(yr[fi:i], -yr[i], g)
+		}
 	}
-	for i := 0; i < n; i++ {
-		dst[c.perm[i]] = y[i]
+	for r := 0; r < p; r++ {
+		yr, xr := y[r*n:(r+1)*n], x[r*n:(r+1)*n]
+		for i, old := range c.perm {
+			xr[old] = yr[i]
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"time"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -74,6 +75,11 @@ type EigenOptions struct {
 	Rng *rand.Rand
 	// Name labels errors (the mesh file or shape); optional.
 	Name string
+	// Block is the starting Lanczos block width (default BlockSize). A
+	// block of p vectors finds eigenvalues of multiplicity up to p; a solve
+	// whose eigenvalues hold p or more equal values is repeated with twice
+	// the block (up to 64), so this only trades speed.
+	Block int
 }
 
 // denseEigen reduces L φ = λ M φ to the standard problem S ψ = λ ψ with
@@ -154,34 +160,117 @@ func denseEigen(L, M *Sparse, k int) (*Basis, error) {
 // is positive, making bases from different solvers comparable.
 func canonicalSigns(b *Basis) {
 	n, k := b.Vectors.Dims()
-	for j := 0; j < k; j++ {
-		big, arg := 0.0, 0
-		for i := 0; i < n; i++ {
-			if v := math.Abs(b.Vectors.At(i, j)); v > big {
-				big, arg = v, i
-			}
-		}
-		if b.Vectors.At(arg, j) < 0 {
-			for i := 0; i < n; i++ {
-				b.Vectors.Set(i, j, -b.Vectors.At(i, j))
+	raw := b.Vectors.RawMatrix()
+	big := make([]float64, k)
+	arg := make([]int, k)
+	for i := 0; i < n; i++ {
+		for j, v := range raw.Data[i*raw.Stride : i*raw.Stride+k] {
+			if a := math.Abs(v); a > big[j] {
+				big[j], arg[j] = a, i
 			}
 		}
 	}
+	sign := make([]float64, k)
+	flip := false
+	for j := range sign {
+		sign[j] = 1
+		if raw.Data[arg[j]*raw.Stride+j] < 0 {
+			sign[j], flip = -1, true
+		}
+	}
+	if !flip {
+		return
+	}
+	for i := 0; i < n; i++ {
+		floats.Mul(raw.Data[i*raw.Stride:i*raw.Stride+k], sign)
+	}
 }
 
-// BlockSize is the block width of the Lanczos solver; blocks of a few
-// vectors find eigenvalues of multiplicity up to the block size (the 2l+1
-// spherical harmonics) that a single-vector Lanczos would miss.
-const BlockSize = 8
+// BlockSize is the starting block width of the Lanczos solver. A block of
+// p vectors finds every copy of an eigenvalue of multiplicity up to p (in
+// exact arithmetic the block Krylov space holds at most p independent
+// vectors of any eigenspace), so a solve whose eigenvalues hold a cluster
+// of p or more equal values may have missed copies, and lanczosEigen
+// solves again with twice the block (the 2l+1 spherical harmonics of a
+// sphere: 3 → 4, 5 → 8, 9 → 16). Generic shapes have no multiple
+// eigenvalues, and a small block needs fewer vectors: about
+// k + c·√(p·k) for k pairs, c ≈ 10 at Tol 1e-10 (measured at 5k
+// vertices, k = 100: about 240 vectors for p = 1, 300 for p = 4, 400 for
+// p = 8), and the basis costs O(n·m²) to keep orthogonal; below p = 4 the
+// solves lose their blocking (docs/PERFORMANCE.md).
+const BlockSize = 4
+
+// maxBlock bounds the block width of the retries.
+const maxBlock = 64
+
+// clusterTol is the relative gap below which two computed eigenvalues count
+// as copies of one multiple eigenvalue in the block-size check.
+const clusterTol = 1e-6
+
+// largestCluster returns the size of the largest run of ascending values
+// vals that agree to clusterTol (relative, with an absolute floor of
+// 1e-10·max|λ| so that the zero eigenvalues of several components count as
+// one cluster).
+func largestCluster(vals []float64) int {
+	if len(vals) == 0 {
+		return 0
+	}
+	floor := 1e-10 * math.Max(math.Abs(vals[0]), math.Abs(vals[len(vals)-1]))
+	best, run := 1, 1
+	for i := 1; i < len(vals); i++ {
+		a, b := math.Abs(vals[i-1]), math.Abs(vals[i])
+		if math.Abs(vals[i]-vals[i-1]) <= clusterTol*math.Max(a, b)+floor {
+			run++
+		} else {
+			run = 1
+		}
+		best = max(best, run)
+	}
+	return best
+}
+
+// rowSolver solves A X = B in place for right-hand sides held as
+// consecutive rows of x (SparseCholesky, EnvelopeCholesky).
+type rowSolver interface{ SolveRows(x []float64) }
+
+// lanczosInfo reports what one Lanczos solve did.
+type lanczosInfo struct {
+	Vectors    int // Krylov basis vectors (applications of T)
+	Checks     int // projected eigenproblems solved
+	SecondPass int // blocks that needed a second full reorthogonalisation pass
+	// seconds spent solving, orthogonalising and in the projected
+	// eigenproblems (Ritz vectors included)
+	Solve, Orth, Ritz float64
+}
 
 // lanczosEigen runs block Lanczos with full reorthogonalisation in the M
 // inner product on the operator T = (L − σM)⁻¹M, self-adjoint in
 // ⟨x,y⟩_M = xᵀMy. Its eigenvalues θ = 1/(λ − σ) are largest for the λ
 // nearest σ, so the wanted pairs converge first. With Q the M-orthonormal
 // Krylov basis, T·Q = Q·H + X_{j+1}B_j e_jᵀ, where H = QᵀM T Q collects the
-// reorthogonalisation coefficients; a Ritz pair (θ, Qs) of H has residual
+// orthogonalisation coefficients; a Ritz pair (θ, Qs) of H has residual
 // ‖B_j s_j‖ (s_j: the last block of s). Blocks are added until the k largest
 // Ritz values have residual ≤ Tol·θ; then λ = σ + 1/θ and φ = Qs.
+//
+// Each new block W = T X_j is first orthogonalised against the last two
+// blocks (the block three-term recurrence, which removes almost all of W),
+// then once against the whole basis (full reorthogonalisation: it removes
+// the rounding-level components the recurrence leaves along converged Ritz
+// vectors). A second full pass is made only when the first one shrinks a
+// row's M-norm below 1/√2 of its value (the Daniel–Gragg–Kaufman–Stewart
+// test: only then can the pass have lost orthogonality by cancellation),
+// so Q stays M-orthonormal to rounding at about half the cost of always
+// orthogonalising twice. The p solves of a block go through the factor
+// together (SolveRows). The shift-invert factor is a sparse Cholesky factor
+// of L − σM under a nested-dissection ordering (NewSparseCholesky).
+//
+// Convergence is checked at basis sizes extrapolated from the previous
+// check (nextStep), from the k largest eigenpairs of H computed without its
+// full eigendecomposition (ritzPairs), which also give the Ritz vectors.
+//
+// If the eigenvalues hold a cluster of p or more equal values (see
+// BlockSize: copies beyond p may be missing), the solve is repeated with
+// twice the block, reusing the factor.
 //
 // The basis cannot outgrow ℝⁿ. When a whole block no longer fits (n − m <
 // BlockSize), the part of the next block M-orthogonal to Q (at most n − m
@@ -191,6 +280,37 @@ const BlockSize = 8
 // multiple of the block size below n, with too few blocks for the wanted
 // pairs to converge — 2 blocks on 19 vertices.)
 func lanczosEigen(L, M *Sparse, k int, o EigenOptions) (*Basis, error) {
+	sigma := o.Shift
+	if sigma == 0 {
+		sigma = -0.01
+	}
+	K := L.AddScaled(-sigma, M)
+	ch, err := NewSparseCholesky(K, NestedDissection(K))
+	if err != nil {
+		return nil, fmt.Errorf("matching: shift-invert factor at σ=%g: %w", sigma, err)
+	}
+	p := BlockSize
+	if o.Block > 0 {
+		p = o.Block
+	}
+	for {
+		o.Block = p
+		b, _, err := lanczos(L, M, ch, k, o)
+		if err != nil || p >= min(L.N, maxBlock) || largestCluster(b.Values) < p {
+			return b, err
+		}
+		p *= 2
+	}
+}
+
+// dgks is the Daniel–Gragg–Kaufman–Stewart threshold: a reorthogonalisation
+// pass that leaves less than this fraction of a vector's norm is repeated.
+const dgks = 0.7071067811865476
+
+// lanczos runs one block Lanczos solve with block width o.Block (default
+// BlockSize) on T = K⁻¹M, ch the factor of K = L − σM.
+func lanczos(L, M *Sparse, ch rowSolver, k int, o EigenOptions) (*Basis, lanczosInfo, error) {
+	var info lanczosInfo
 	n := L.N
 	sigma := o.Shift
 	if sigma == 0 {
@@ -204,35 +324,53 @@ func lanczosEigen(L, M *Sparse, k int, o EigenOptions) (*Basis, error) {
 	if rng == nil {
 		rng = rand.New(rand.NewPCG(1, 1))
 	}
-	K := L.AddScaled(-sigma, M)
-	ch, err := NewEnvelopeCholesky(K)
-	if err != nil {
-		return nil, fmt.Errorf("matching: shift-invert factor at σ=%g: %w", sigma, err)
+	var tic time.Time
+	p := BlockSize
+	if o.Block > 0 {
+		p = o.Block
 	}
-	p := min(BlockSize, n)
+	p = min(p, n)
 	maxM := n
 	impl := blas64.Implementation()
 	// Q holds the basis vectors as rows (m×n); H the projected operator.
-	Q := make([]float64, 0, n*min(n, 3*k+4*p))
+	// About k + 10√(pk) vectors are needed for k pairs (BlockSize); growing
+	// Q by append would copy it many times.
+	Q := make([]float64, 0, n*min(n, k+4*p+int(10*math.Sqrt(float64(p*k)))))
 	var hcols [][]float64 // hcols[c] = column c of H (length grows)
 	W := make([]float64, p*n)
 	MW := make([]float64, p*n)
+	MQ := make([]float64, p*n) // M times the rows of W already orthonormalised by mqr
+	// mul sets dst = M·x; a lumped (diagonal) M is a scaling.
+	mul := M.MulVecTo
+	if M.IsDiagonal() {
+		md := M.Diagonal()
+		mul = func(dst, x []float64) { floats.MulTo(dst, md, x) }
+	}
 	coef := make([]float64, maxM*p)
-	// orthogonalise the p rows of W against the m rows of Q (twice), adding
-	// the coefficients into acc (m×p, row-major) when acc != nil.
-	orth := func(m int, acc []float64) {
-		if m == 0 {
+	// orth orthogonalises the p rows of W against rows lo..m−1 of Q once,
+	// adding the coefficients into acc (m×p, row-major) when acc != nil.
+	orth := func(lo, m int, acc []float64) {
+		if m <= lo {
 			return
 		}
-		for pass := 0; pass < 2; pass++ {
-			for r := 0; r < p; r++ {
-				M.MulVecTo(MW[r*n:(r+1)*n], W[r*n:(r+1)*n])
-			}
-			impl.Dgemm(blas.NoTrans, blas.Trans, m, p, n, 1, Q, n, MW, n, 0, coef, p)
-			impl.Dgemm(blas.Trans, blas.NoTrans, p, n, m, -1, coef, p, Q, n, 1, W, n)
-			if acc != nil {
-				floats.Add(acc[:m*p], coef[:m*p])
-			}
+		for r := 0; r < p; r++ {
+			mul(MW[r*n:(r+1)*n], W[r*n:(r+1)*n])
+		}
+		q := Q[lo*n : m*n]
+		c := coef[:(m-lo)*p]
+		impl.Dgemm(blas.NoTrans, blas.Trans, m-lo, p, n, 1, q, n, MW, n, 0, c, p)
+		impl.Dgemm(blas.Trans, blas.NoTrans, p, n, m-lo, -1, c, p, q, n, 1, W, n)
+		if acc != nil {
+			floats.Add(acc[lo*p:m*p], c)
+		}
+	}
+	// mnorms sets nrm[r] to the M-norm² of row r of W.
+	nrm0, nrm1 := make([]float64, p), make([]float64, p)
+	mnorms := func(nrm []float64) {
+		for r := 0; r < p; r++ {
+			wr := W[r*n : (r+1)*n]
+			mul(MW[r*n:(r+1)*n], wr)
+			nrm[r] = floats.Dot(wr, MW[r*n:(r+1)*n])
 		}
 	}
 	// M-orthonormalise the rows of W in place by modified Gram–Schmidt,
@@ -243,20 +381,18 @@ func lanczosEigen(L, M *Sparse, k int, o EigenOptions) (*Basis, error) {
 	// step needs (its residuals), as no block follows it.
 	mqr := func(m int, fill bool) ([]float64, error) {
 		B := make([]float64, p*p)
-		mv := make([]float64, n)
 		for r := 0; r < p; r++ {
 			wr := W[r*n : (r+1)*n]
+			mv := MQ[r*n : (r+1)*n]
 			for tries := 0; ; tries++ {
 				for c := 0; c < r; c++ {
-					wc := W[c*n : (c+1)*n]
-					M.MulVecTo(mv, wc)
-					d := floats.Dot(wr, mv)
+					d := floats.Dot(wr, MQ[c*n:(c+1)*n])
 					if tries == 0 {
 						B[c*p+r] += d
 					}
-					floats.AddScaled(wr, -d, wc)
+					floats.AddScaled(wr, -d, W[c*n:(c+1)*n])
 				}
-				M.MulVecTo(mv, wr)
+				mul(mv, wr)
 				nr := math.Sqrt(math.Max(floats.Dot(wr, mv), 0))
 				scale := 1.0
 				if tries == 0 {
@@ -267,6 +403,7 @@ func lanczosEigen(L, M *Sparse, k int, o EigenOptions) (*Basis, error) {
 						B[r*p+r] = nr
 					}
 					floats.Scale(1/nr, wr)
+					floats.Scale(1/nr, mv)
 					break
 				}
 				if tries == 0 {
@@ -274,7 +411,7 @@ func lanczosEigen(L, M *Sparse, k int, o EigenOptions) (*Basis, error) {
 				}
 				if !fill {
 					for i := range wr {
-						wr[i] = 0
+						wr[i], mv[i] = 0, 0
 					}
 					break
 				}
@@ -293,7 +430,8 @@ func lanczosEigen(L, M *Sparse, k int, o EigenOptions) (*Basis, error) {
 						}
 					}
 				}
-				orth(m, nil)
+				orth(0, m, nil)
+				orth(0, m, nil)
 				copy(wr, W[r*n:(r+1)*n])
 				for rr := 0; rr < p; rr++ {
 					if rr != r {
@@ -309,39 +447,49 @@ func lanczosEigen(L, M *Sparse, k int, o EigenOptions) (*Basis, error) {
 		W[i] = rng.NormFloat64()
 	}
 	if _, err := mqr(0, true); err != nil {
-		return nil, err
+		return nil, info, err
 	}
-	check := 0
+	nextCheck, prevP := 0, 0
+	prevCheck := checkPoint{}
 	for {
 		m0 := len(Q) / n
+		if len(Q)+p*n > cap(Q) {
+			grown := make([]float64, len(Q), min(n*n, cap(Q)+cap(Q)/2+p*n))
+			copy(grown, Q)
+			Q = grown
+		}
 		Q = append(Q, W[:p*n]...)
 		m := m0 + p
-		// W = T X_j, one solve per column, in parallel
+		// W = T X_j: p solves through the factor together
 		for r := 0; r < p; r++ {
-			M.MulVecTo(MW[r*n:(r+1)*n], Q[(m0+r)*n:(m0+r+1)*n])
+			mul(W[r*n:(r+1)*n], Q[(m0+r)*n:(m0+r+1)*n])
 		}
-		done := make(chan struct{})
-		half := (p + 1) / 2
-		go func() {
-			for r := half; r < p; r++ {
-				ch.SolveTo(W[r*n:(r+1)*n], MW[r*n:(r+1)*n])
-			}
-			close(done)
-		}()
-		for r := 0; r < half; r++ {
-			ch.SolveTo(W[r*n:(r+1)*n], MW[r*n:(r+1)*n])
-		}
-		<-done
+		tic = time.Now()
+		ch.SolveRows(W[:p*n])
+		info.Solve += time.Since(tic).Seconds()
+		tic = time.Now()
 		acc := make([]float64, m*p)
-		orth(m, acc)
+		orth(max(0, m0-prevP), m, acc) // the block three-term recurrence
+		mnorms(nrm0)
+		orth(0, m, acc) // full reorthogonalisation
+		mnorms(nrm1)
+		for r := 0; r < p; r++ {
+			if nrm1[r] < dgks*dgks*nrm0[r] {
+				orth(0, m, acc)
+				info.SecondPass++
+				break
+			}
+		}
+		prevP = p
 		// The basis never outgrows ℝⁿ: when a whole block no longer fits,
 		// the rows of W that survive orthogonalisation (at most n − m) are
 		// the last, partial block.
 		last := m+p > maxM
 		B, err := mqr(m, !last)
 		if err != nil {
-			return nil, err
+			return nil, info, err
 		}
+		info.Orth += time.Since(tic).Seconds()
 		for c := 0; c < p; c++ {
 			col := make([]float64, m+p)
 			for r := 0; r < m; r++ {
@@ -352,11 +500,22 @@ func lanczosEigen(L, M *Sparse, k int, o EigenOptions) (*Basis, error) {
 			}
 			hcols = append(hcols, col)
 		}
-		if (m >= k+p && m-check >= 4*p) || (last && m >= k) {
-			check = m
-			if b, err := ritzIfConverged(Q, n, m, m0, p, hcols, B, k, tol, sigma, M); b != nil || err != nil {
-				return b, err
+		info.Vectors = m
+		if last && m >= k || m >= k+p && m >= nextCheck {
+			tic = time.Now()
+			info.Checks++
+			theta, worst, S, err := ritzPairs(projected(hcols, m), m, m0, p, B, k, tol, m >= n)
+			info.Ritz += time.Since(tic).Seconds()
+			if err != nil {
+				return nil, info, err
 			}
+			if S != nil { // converged, or Q spans ℝⁿ (Rayleigh–Ritz exact to rounding)
+				tic = time.Now()
+				b := ritz(Q, n, m, theta, S, sigma, M)
+				info.Ritz += time.Since(tic).Seconds()
+				return b, info, nil
+			}
+			nextCheck = m + p*nextStep(m, p, worst, &prevCheck)
 		}
 		if !last {
 			continue
@@ -373,7 +532,7 @@ func lanczosEigen(L, M *Sparse, k int, o EigenOptions) (*Basis, error) {
 			kept++
 		}
 		if kept == 0 {
-			return nil, fmt.Errorf("matching: Lanczos exhausted the Krylov space (%d of %d vectors) before %d eigenpairs converged: %w", m, n, k, ErrNoConvergence)
+			return nil, info, fmt.Errorf("matching: Lanczos exhausted the Krylov space (%d of %d vectors) before %d eigenpairs converged: %w", m, n, k, ErrNoConvergence)
 		}
 		for c := m0; c < m; c++ {
 			hcols[c] = hcols[c][:m+kept]
@@ -382,68 +541,53 @@ func lanczosEigen(L, M *Sparse, k int, o EigenOptions) (*Basis, error) {
 	}
 }
 
-// ritzIfConverged solves the projected problem H s = θ s on the first m
-// basis vectors (the last block, of width p, starting at m0; B its
-// residual factor) and returns the k Ritz pairs of largest θ if each has
-// residual ‖B s_last‖ ≤ tol·θ, or if m = n (Q spans ℝⁿ, so Rayleigh–Ritz is
-// exact up to rounding); otherwise nil.
-func ritzIfConverged(Q []float64, n, m, m0, p int, hcols [][]float64, B []float64, k int, tol, sigma float64, M *Sparse) (*Basis, error) {
-	H := mat.NewSymDense(m, nil)
-	for c := 0; c < m; c++ {
-		for r := 0; r <= c; r++ {
-			v := hcols[c][r]
-			if c < len(hcols[r]) {
-				v = 0.5 * (v + hcols[r][c])
-			}
-			H.SetSym(r, c, v)
-		}
-	}
-	var es mat.EigenSym
-	if ok := es.Factorize(H, true); !ok {
-		return nil, fmt.Errorf("matching: Lanczos projected eigenproblem: %w", ErrNoConvergence)
-	}
-	vals := es.Values(nil)
-	var S mat.Dense
-	es.VectorsTo(&S)
-	conv := 0
-	for i := 0; i < k; i++ {
-		idx := m - 1 - i
-		res := 0.0
-		for r := 0; r < p; r++ {
-			s := 0.0
-			for c := r; c < p; c++ {
-				s += B[r*p+c] * S.At(m0+c, idx)
-			}
-			res += s * s
-		}
-		if math.Sqrt(res) <= tol*math.Abs(vals[idx]) {
-			conv++
-		}
-	}
-	if conv < k && m < n {
-		return nil, nil
-	}
-	return ritz(Q, n, m, vals, &S, k, sigma, M), nil
+// checkPoint is a convergence check: the basis size and the log of the
+// worst scaled residual.
+type checkPoint struct {
+	m      int
+	logRes float64
 }
 
-func ritz(Q []float64, n, m int, vals []float64, S *mat.Dense, k int, sigma float64, M *Sparse) *Basis {
-	type pair struct {
-		lam float64
-		idx int
+// nextStep returns in how many blocks to check convergence again, after a
+// check at basis size m whose worst scaled residual (residual/(tol·θ)) was
+// worst. Far from convergence the residuals of Lanczos fall about
+// geometrically with the basis size, so log(worst) is extrapolated linearly
+// from the previous check to the size where it reaches 0, and three fifths
+// of the way is taken (the decay speeds up as neighbouring pairs converge,
+// so the extrapolation overshoots); without a usable previous check the
+// basis grows by a quarter. Each check costs O(m³), the vectors O(m·n), so
+// a few checks per solve are the aim.
+func nextStep(m, p int, worst float64, prev *checkPoint) int {
+	if worst <= 1 { // the estimate said converged, the exact check did not
+		return 1
 	}
-	ps := make([]pair, k)
-	for i := 0; i < k; i++ {
-		idx := m - 1 - i
-		ps[i] = pair{sigma + 1/vals[idx], idx}
+	lw := math.Log(worst)
+	step := max(2*p, m/4)
+	if prev.m > 0 && prev.logRes > lw {
+		rate := (prev.logRes - lw) / float64(m-prev.m)
+		step = int(math.Ceil(0.6 * lw / rate))
+		step = min(max(step, p), max(m/2, 2*p))
 	}
-	sort.Slice(ps, func(a, b int) bool { return ps[a].lam < ps[b].lam })
+	*prev = checkPoint{m, lw}
+	return max(1, (step+p-1)/p)
+}
+
+// ritz returns the basis of the Ritz pairs (λ = σ + 1/θ_i, φ_i = Q s_i),
+// λ ascending, from the k largest eigenvalues θ (descending) of the
+// projected operator and their eigenvectors, the columns of S (m×k).
+func ritz(Q []float64, n, m int, theta []float64, S *mat.Dense, sigma float64, M *Sparse) *Basis {
+	k := len(theta)
+	order := make([]int, k)
+	for i := range order {
+		order[i] = i
+	}
+	lam := func(i int) float64 { return sigma + 1/theta[i] }
+	sort.SliceStable(order, func(a, b int) bool { return lam(order[a]) < lam(order[b]) })
 	Sk := mat.NewDense(m, k, nil)
 	values := make([]float64, k)
-	for c, p := range ps {
-		values[c] = p.lam
-		for r := 0; r < m; r++ {
-			Sk.Set(r, c, S.At(r, p.idx))
-		}
+	for c, i := range order {
+		values[c] = lam(i)
+		Sk.SetCol(c, mat.Col(nil, i, S))
 	}
 	Qm := mat.NewDense(m, n, Q[:m*n])
 	var phi mat.Dense

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"sort"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -123,6 +124,16 @@ func (s *Sparse) MulDense(x mat.Matrix) *mat.Dense {
 		panic("matching: Sparse.MulDense dimension mismatch")
 	}
 	out := mat.NewDense(s.N, c, nil)
+	if xd, ok := x.(*mat.Dense); ok { // rows of X read in place
+		raw := xd.RawMatrix()
+		for i := 0; i < s.N; i++ {
+			row := out.RawRowView(i)
+			for p := s.RowPtr[i]; p < s.RowPtr[i+1]; p++ {
+				floats.AddScaled(row, s.Val[p], raw.Data[s.Col[p]*raw.Stride:s.Col[p]*raw.Stride+c])
+			}
+		}
+		return out
+	}
 	for i := 0; i < s.N; i++ {
 		row := out.RawRowView(i)
 		for p := s.RowPtr[i]; p < s.RowPtr[i+1]; p++ {
@@ -135,21 +146,35 @@ func (s *Sparse) MulDense(x mat.Matrix) *mat.Dense {
 	return out
 }
 
-// AddScaled returns S + α·T.
+// AddScaled returns S + α·T, merging the rows (columns ascending in
+// both, as NewSparse and Diag store them).
 func (s *Sparse) AddScaled(alpha float64, t *Sparse) *Sparse {
 	if s.N != t.N {
 		panic("matching: Sparse.AddScaled dimension mismatch")
 	}
-	ts := make([]Triplet, 0, len(s.Val)+len(t.Val))
-	for i := 0; i < s.N; i++ {
-		for p := s.RowPtr[i]; p < s.RowPtr[i+1]; p++ {
-			ts = append(ts, Triplet{i, s.Col[p], s.Val[p]})
+	n := s.N
+	out := &Sparse{N: n, RowPtr: make([]int, n+1),
+		Col: make([]int, 0, len(s.Col)+len(t.Col)), Val: make([]float64, 0, len(s.Col)+len(t.Col))}
+	for i := 0; i < n; i++ {
+		p, pe := s.RowPtr[i], s.RowPtr[i+1]
+		q, qe := t.RowPtr[i], t.RowPtr[i+1]
+		for p < pe || q < qe {
+			switch {
+			case q == qe || p < pe && s.Col[p] < t.Col[q]:
+				out.Col, out.Val = append(out.Col, s.Col[p]), append(out.Val, s.Val[p])
+				p++
+			case p == pe || t.Col[q] < s.Col[p]:
+				out.Col, out.Val = append(out.Col, t.Col[q]), append(out.Val, alpha*t.Val[q])
+				q++
+			default:
+				out.Col, out.Val = append(out.Col, s.Col[p]), append(out.Val, s.Val[p]+alpha*t.Val[q])
+				p++
+				q++
+			}
 		}
-		for p := t.RowPtr[i]; p < t.RowPtr[i+1]; p++ {
-			ts = append(ts, Triplet{i, t.Col[p], alpha * t.Val[p]})
-		}
+		out.RowPtr[i+1] = len(out.Col)
 	}
-	return NewSparse(s.N, ts)
+	return out
 }
 
 // Dense returns S as a dense symmetric matrix (the upper triangle is read).
