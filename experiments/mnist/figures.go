@@ -211,21 +211,40 @@ func fidVsK(path string, t *results.Table) error {
 	})
 }
 
-// floorRef is the train-vs-test fid_lenet floor (mean over the table's
-// rows) as a reference line, or none when no row has it.
+// floorRef is the train-vs-test fid_lenet floor as reference lines: its
+// mean over the rows of each sample count n_eval (the floor depends on N,
+// and below 10,000 on which test digits: the first N), none when no row has
+// it.
 func floorRef(t *results.Table) []results.RefLine {
-	var s float64
-	n := 0
+	type acc struct {
+		sum float64
+		n   int
+	}
+	byN := map[string]*acc{} // n_eval → the floors measured at that sample count
 	for i := range t.Rows {
 		if v, err := t.Float(i, "floor_fid_lenet"); err == nil && !math.IsNaN(v) {
-			s += v
-			n++
+			k := t.Get(i, "n_eval")
+			if byN[k] == nil {
+				byN[k] = &acc{}
+			}
+			byN[k].sum += v
+			byN[k].n++
 		}
 	}
-	if n == 0 {
-		return nil
+	ns := make([]string, 0, len(byN))
+	for k := range byN {
+		ns = append(ns, k)
 	}
-	return []results.RefLine{{Y: s / float64(n), Label: "floor (train vs test digits)"}}
+	sort.Slice(ns, func(a, b int) bool { return atoi(ns[a]) < atoi(ns[b]) })
+	var refs []results.RefLine
+	for _, k := range ns {
+		label := "floor (train vs test digits)"
+		if len(ns) > 1 {
+			label = fmt.Sprintf("floor, N = %s (train vs first N test digits)", k)
+		}
+		refs = append(refs, results.RefLine{Y: byN[k].sum / float64(byN[k].n), Label: label})
+	}
+	return refs
 }
 
 func atoi(s string) int {

@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"genlab/results"
@@ -33,5 +35,21 @@ func TestFidVsK(t *testing.T) {
 	}
 	if _, err := os.Stat(q); err == nil {
 		t.Error("fid_vs_k drawn without k-Diff rows")
+	}
+}
+
+// The floor line is drawn per sample count: floors at N = 5,000 and
+// 10,000 are not averaged together.
+func TestFloorRefPerN(t *testing.T) {
+	tab := &results.Table{Columns: []string{"n_eval", "floor_fid_lenet"}, Rows: [][]string{
+		{"10000", "1.8"}, {"5000", "13"}, {"10000", "2.0"}, {"5000", "14"},
+	}}
+	refs := floorRef(tab)
+	if len(refs) != 2 || math.Abs(refs[0].Y-13.5) > 1e-12 || math.Abs(refs[1].Y-1.9) > 1e-12 || !strings.Contains(refs[0].Label, "5000") {
+		t.Errorf("floor lines %+v, want 13.5 (N = 5000) and 1.9 (N = 10000)", refs)
+	}
+	tab.Rows = tab.Rows[:1]
+	if refs := floorRef(tab); len(refs) != 1 || refs[0].Y != 1.8 {
+		t.Errorf("one N: %+v", refs)
 	}
 }
