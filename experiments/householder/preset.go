@@ -28,7 +28,6 @@ type Config struct {
 	Beta2           float64  `json:"beta2"`
 	R1Gamma         float64  `json:"r1_gamma"`
 	R1Every         int      `json:"r1_every"`
-	R1Delta         float64  `json:"r1_delta"`
 	EMAHalfLife     float64  `json:"ema_halflife"`
 	EMARampup       float64  `json:"ema_rampup"`
 	CheckpointEvery int      `json:"checkpoint_every"`
@@ -74,7 +73,7 @@ func (c Config) maxK() int {
 
 func (c Config) train() gan.TrainConfig {
 	return gan.TrainConfig{Batch: c.Batch, LR: c.LR, Beta2: c.Beta2, R1Gamma: c.R1Gamma, R1Every: c.R1Every,
-		R1Delta: c.R1Delta, EMAHalfLife: c.EMAHalfLife, EMARampup: c.EMARampup,
+		EMAHalfLife: c.EMAHalfLife, EMARampup: c.EMARampup,
 		MixProb: c.MixProb, PLWeight: c.PLWeight, PLEvery: c.PLEvery, PLDecay: c.PLDecay}
 }
 
@@ -92,7 +91,7 @@ const genRevision = 2
 
 func preset(p internal.Preset) Config {
 	c := Config{GenRev: genRevision, ZDim: 8, WDim: 16, MapHidden: 64, MapLRMul: 0.01, LR: 2e-3, Beta2: 0.99, R1Gamma: 1, R1Every: 16,
-		R1Delta: 1e-3, EMAHalfLife: 10000, EMARampup: 0.05, Psi: 0.7, TargetRMS: 0.05, MaxAlpha: 50,
+		EMAHalfLife: 10000, EMARampup: 0.05, Psi: 0.7, TargetRMS: 0.05, MaxAlpha: 50,
 		HPLayers: []int{0, 3}, Init: "random", K: 5, FinetuneFrac: 0.1, Arms: allArms}
 	switch p {
 	case internal.Quick:

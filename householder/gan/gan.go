@@ -505,15 +505,11 @@ func (gg *genGraph) setNoise(noise [][]float64) {
 // of the JSON) switch them off, so configurations written before they
 // existed keep their meaning and their hash.
 type TrainConfig struct {
-	Batch   int
-	LR      float64 // Adam learning rate (2e-3)
-	Beta2   float64 // Adam β₂ (0.99); β₁ = 0
-	R1Gamma float64 // R1 weight γ (1 for Sprites-5)
-	R1Every int     // lazy R1 interval (16)
-	// R1Delta was the finite-difference step of the former R1
-	// Hessian-vector product. R1 is now exact (reg.go) and ignores it; the
-	// field stays so that stored configurations and task keys are unchanged.
-	R1Delta     float64
+	Batch       int
+	LR          float64 // Adam learning rate (2e-3)
+	Beta2       float64 // Adam β₂ (0.99); β₁ = 0
+	R1Gamma     float64 // R1 weight γ (1 for Sprites-5)
+	R1Every     int     // lazy R1 interval (16)
 	EMAHalfLife float64 // EMA half-life of G in images (StyleGAN2: 10k)
 	EMARampup   float64 // if > 0, the half-life is at most EMARampup × images seen in this run (0.05)
 	// MixProb is the style-mixing probability (StyleGAN2: 0.9): each

@@ -193,7 +193,7 @@ func TestSamplerMatchesTrainingGraph(t *testing.T) {
 func TestGANCheckpointResume(t *testing.T) {
 	for _, sg2 := range []bool{false, true} {
 		gen, d := tinyGANCfg(t, 2, sg2)
-		cfg := TrainConfig{Batch: 4, LR: 2e-3, Beta2: 0.99, R1Gamma: 1, R1Every: 2, R1Delta: 1e-3, EMAHalfLife: 1000, EMARampup: 0.05}
+		cfg := TrainConfig{Batch: 4, LR: 2e-3, Beta2: 0.99, R1Gamma: 1, R1Every: 2, EMAHalfLife: 1000, EMARampup: 0.05}
 		if sg2 {
 			cfg.MixProb, cfg.PLWeight, cfg.PLEvery, cfg.PLDecay = 0.9, 2, 2, 0.01
 		}
@@ -250,7 +250,7 @@ func benchGAN(b *testing.B, sg2 bool) (*GAN, []float32, *rand.Rand) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg := TrainConfig{Batch: 16, LR: 2e-3, Beta2: 0.99, R1Gamma: 1, R1Every: 16, R1Delta: 1e-3, EMAHalfLife: 10000}
+	cfg := TrainConfig{Batch: 16, LR: 2e-3, Beta2: 0.99, R1Gamma: 1, R1Every: 16, EMAHalfLife: 10000}
 	if sg2 {
 		cfg.MixProb, cfg.PLWeight, cfg.PLEvery, cfg.PLDecay = 0.9, 2, 4, 0.01
 	}
@@ -310,8 +310,8 @@ func BenchmarkR1FiniteDifference(b *testing.B) {
 
 // TestConfigKeysUnchanged: with the StyleGAN2 switches off, TrainConfig and
 // GenConfig hash (results.Key, as the experiment's G0 cache does) to the
-// keys of the structs as they were before the switches existed, and a
-// switch on changes the key.
+// keys of the plain structs without the switches (omitempty keeps them out),
+// and a switch on changes the key.
 func TestConfigKeysUnchanged(t *testing.T) {
 	type oldTrain struct {
 		Batch       int
@@ -319,7 +319,6 @@ func TestConfigKeysUnchanged(t *testing.T) {
 		Beta2       float64
 		R1Gamma     float64
 		R1Every     int
-		R1Delta     float64
 		EMAHalfLife float64
 		EMARampup   float64
 	}
@@ -337,8 +336,8 @@ func TestConfigKeysUnchanged(t *testing.T) {
 		}
 		return k
 	}
-	tc := TrainConfig{Batch: 16, LR: 3e-3, Beta2: 0.99, R1Gamma: 0.1, R1Every: 16, R1Delta: 1e-3, EMAHalfLife: 10000, EMARampup: 0.05}
-	if key(tc) != key(oldTrain{16, 3e-3, 0.99, 0.1, 16, 1e-3, 10000, 0.05}) {
+	tc := TrainConfig{Batch: 16, LR: 3e-3, Beta2: 0.99, R1Gamma: 0.1, R1Every: 16, EMAHalfLife: 10000, EMARampup: 0.05}
+	if key(tc) != key(oldTrain{16, 3e-3, 0.99, 0.1, 16, 10000, 0.05}) {
 		t.Error("TrainConfig key changed")
 	}
 	gc := GenConfig{ZDim: 8, WDim: 16, MapHidden: 64, MapLRMul: 0.01, ConstCh: 16, Channels: []int{16, 16, 8}}
