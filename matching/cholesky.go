@@ -166,11 +166,18 @@ func (c *EnvelopeCholesky) Profile() int { return len(c.val) }
 
 // SolveTo sets dst = A⁻¹b (dst and b may alias). It panics on a length mismatch.
 func (c *EnvelopeCholesky) SolveTo(dst, b []float64) {
-	if len(dst) != c.n || len(b) != c.n {
-		panic("matching: EnvelopeCholesky.SolveTo length mismatch")
+	solveOne("EnvelopeCholesky", c.n, c.SolveRows, dst, b)
+}
+
+// solveOne solves for one right-hand side through a factor's block solve:
+// dst = A⁻¹b with dst and b of length n (they may alias). It panics,
+// naming the factor, on a length mismatch.
+func solveOne(factor string, n int, solveRows func([]float64), dst, b []float64) {
+	if len(dst) != n || len(b) != n {
+		panic("matching: " + factor + ".SolveTo length mismatch")
 	}
 	copy(dst, b)
-	c.SolveRows(dst)
+	solveRows(dst)
 }
 
 // SolveRows overwrites each of the len(x)/n consecutive length-n vectors

@@ -465,11 +465,7 @@ func (c *SparseCholesky) Supernodes() int { return len(c.nodes) }
 
 // SolveTo sets dst = A⁻¹b (dst and b may alias). It panics on a length mismatch.
 func (c *SparseCholesky) SolveTo(dst, b []float64) {
-	if len(dst) != c.n || len(b) != c.n {
-		panic("matching: SparseCholesky.SolveTo length mismatch")
-	}
-	copy(dst, b)
-	c.SolveRows(dst)
+	solveOne("SparseCholesky", c.n, c.SolveRows, dst, b)
 }
 
 // SolveRows overwrites each of the len(x)/n consecutive length-n vectors
