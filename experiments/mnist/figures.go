@@ -25,8 +25,9 @@ import (
 // fid_lenet against NFE (mean ± 95% CI over seeds) for the settings sampled
 // at several NFEs, with the floor as its own series, fid_lenet against D
 // when several D were run, and against k when several k were run, and
-// paired.csv: every arm against the EDM run of its context, seed by seed.
-func summaryFigures(dir string, t *results.Table) error {
+// paired.csv: every arm against the EDM run of its context, seed by seed,
+// and the learned k against s with k* of each estimate in dims.
+func summaryFigures(dir string, t *results.Table, dims []dimRow) error {
 	names, groups := settings(t)
 	if err := samplesBySetting(dir, t, names, groups); err != nil {
 		return err
@@ -40,7 +41,10 @@ func summaryFigures(dir string, t *results.Table) error {
 	if err := writePaired(dir, t); err != nil {
 		return err
 	}
-	return fidVsK(filepath.Join(dir, "fid_vs_k.png"), t)
+	if err := fidVsK(filepath.Join(dir, "fid_vs_k.png"), t); err != nil {
+		return err
+	}
+	return kVsS(filepath.Join(dir, "k_vs_s.png"), t, dims)
 }
 
 // settings groups the rows that differ only in their seed, each group

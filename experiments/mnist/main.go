@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return internal.Usagef("-data-dir %s: %v", dir, err)
 	}
 	r := common.Runner(experiment, stdout, stderr)
-	r.Headline = []string{"fid_vs_nfe.png", "fid_vs_k.png", "fid_vs_D.png", "samples_by_setting.png"}
+	r.Headline = []string{"fid_vs_nfe.png", "fid_vs_k.png", "k_vs_s.png", "fid_vs_D.png", "samples_by_setting.png"}
 	r.BLAS = nn.BLAS()
 	err = internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[mnistrun.Config], d *results.Dir) (map[string]float64, error) {
 		bar := internal.NewProgress(stderr, t.Config.Steps, experiment+" "+t.Label)
@@ -87,7 +87,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return internal.Finish(r, func(t *results.Table) error {
-		return summaryFigures(filepath.Join(r.Out, experiment), t)
+		dir := filepath.Join(r.Out, experiment)
+		points := intrinsicPoints
+		if common.Preset == internal.Quick {
+			points = quickIntrinsicPoints
+		}
+		dims, err := intrinsicDims(r.Out, digest, sets, kResolutions(t), points)
+		if err != nil {
+			return err
+		}
+		if err := writeIntrinsic(dir, dims); err != nil {
+			return err
+		}
+		return summaryFigures(dir, t, dims)
 	})
 }
 

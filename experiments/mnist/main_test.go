@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -144,4 +146,60 @@ func TestLearnedKScheduleEndToEnd(t *testing.T) {
 	if kf := r["k_final"]; !(kf >= lo && kf <= hi) {
 		t.Errorf("k_final %v outside the knots' range [%v, %v]", kf, lo, hi)
 	}
+	checkIntrinsic(t, filepath.Join(out, experiment))
+}
+
+// checkIntrinsic reads intrinsic.csv: two estimates (two-NN, MLE) at the
+// run's side, each n in the range published for MNIST pixels widened
+// for 1,000 points (4–30, far from a broken estimator's 1 or N), inside its
+// own interval, and k* = N/(N+n) with its interval mapped through it; and
+// k_vs_s.png drawn beside it.
+func checkIntrinsic(t *testing.T, dir string) {
+	t.Helper()
+	rows := readCSV(t, filepath.Join(dir, "intrinsic.csv"))
+	if len(rows) != 2 {
+		t.Fatalf("intrinsic.csv: %d rows, want 2 (two-nn, mle)", len(rows))
+	}
+	for _, r := range rows {
+		f := func(c string) float64 {
+			v, err := strconv.ParseFloat(r[c], 64)
+			if err != nil {
+				t.Fatalf("intrinsic.csv %s: %v", c, err)
+			}
+			return v
+		}
+		n, N := f("n"), f("ambient_N")
+		if !(n > 4 && n < 30) || !(f("n_lo") <= n && n <= f("n_hi")) {
+			t.Errorf("%s: n = %v [%v, %v]", r["method"], n, f("n_lo"), f("n_hi"))
+		}
+		if ks := f("k_star"); math.Abs(ks-N/(N+n)) > 1e-5 || !(f("k_star_lo") <= ks && ks <= f("k_star_hi")) {
+			t.Errorf("%s: k* = %v [%v, %v], want N/(N+n) = %v", r["method"], ks, f("k_star_lo"), f("k_star_hi"), N/(N+n))
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "k_vs_s.png")); err != nil {
+		t.Errorf("k_vs_s.png: %v", err)
+	}
+}
+
+// readCSV returns the rows of a CSV file as column → cell maps.
+func readCSV(t *testing.T, path string) []map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(recs) < 1 {
+		t.Fatalf("%s: %v", path, err)
+	}
+	var out []map[string]string
+	for _, rec := range recs[1:] {
+		m := map[string]string{}
+		for j, c := range recs[0] {
+			m[c] = rec[j]
+		}
+		out = append(out, m)
+	}
+	return out
 }

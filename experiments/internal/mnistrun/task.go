@@ -109,6 +109,17 @@ func (s *Sets) Floor(cfg Config, n int) *data.Images {
 	return resize(s.train.Subset(cfg.rand(streamFloor).Perm(s.train.N)[:n]), cfg.Res)
 }
 
+// TrainSample returns n training digits drawn without replacement by a
+// PCG(seed, 0) permutation, at side res, as rows in [−1, 1] (the scale the
+// models see).
+func (s *Sets) TrainSample(res, n int, seed uint64) (*mat.Dense, error) {
+	if n < 1 || n > s.train.N {
+		return nil, fmt.Errorf("%d training digits asked, have %d", n, s.train.N)
+	}
+	idx := rand.New(rand.NewPCG(seed, 0)).Perm(s.train.N)[:n]
+	return resize(s.train.Subset(idx), res).Unit(), nil
+}
+
 // Kernel returns the noise kernel of D (+Inf: Gaussian).
 func Kernel(d AugD) (diffusion.Kernel, error) {
 	k := pfgm.Kernel{D: float64(d)}
