@@ -42,8 +42,9 @@ func (gs *groups) add(set, k string, i ...int) {
 // summaryGroups groups the rows by set and k, then adds the held-out blobs
 // split by body — even pair indices carry the symmetry-breaking tail, odd
 // ones are exactly mirror-symmetric (their intrinsic descriptors cannot
-// tell a map from its mirror image) — and the pooled category shift (every
-// set but the held-out blobs).
+// tell a map from its mirror image) — the pooled category shift (every
+// set but the held-out blobs) and, with more than one set, "all": every
+// pair of every set pooled.
 func summaryGroups(t *results.Table) *groups {
 	gs := &groups{m: map[string]*group{}}
 	for i := range t.Rows {
@@ -62,9 +63,19 @@ func summaryGroups(t *results.Table) *groups {
 			gs.add(sub, g.k, i)
 		}
 	}
+	sets := map[string]bool{}
 	for _, key := range append([]string{}, gs.order...) {
-		if g := gs.m[key]; !strings.HasPrefix(g.set, "blob") {
+		g := gs.m[key]
+		if !strings.HasPrefix(g.set, "blob") {
 			gs.add("shift-pooled", g.k, g.rows...)
+		}
+		if g.set != "blob-asym" && g.set != "blob-sym" {
+			sets[g.set] = true
+		}
+	}
+	if len(sets) > 1 {
+		for i := range t.Rows {
+			gs.add("all", t.Get(i, "k"), i)
 		}
 	}
 	sort.Strings(gs.order)
@@ -80,6 +91,62 @@ func col(t *results.Table, rows []int, c string) []float64 {
 		}
 	}
 	return v
+}
+
+// paired returns the values of columns a and b over the rows where both
+// parse, in row order.
+func paired(t *results.Table, rows []int, a, b string) (x, y []float64) {
+	for _, i := range rows {
+		u, err1 := t.Float(i, a)
+		v, err2 := t.Float(i, b)
+		if err1 == nil && err2 == nil {
+			x, y = append(x, u), append(y, v)
+		}
+	}
+	return x, y
+}
+
+// signRow is the paired comparison, after ZoomOut over a group's pairs, of a
+// method against a reference mask: the sign test's wins (method lower),
+// losses, pairs n (ties included), two-sided p, and the mean difference
+// Δ = method − reference with its 95% t half-width (NaN for n < 2).
+type signRow struct {
+	Regime, Label, Ref string
+	Wins, Losses, N    int
+	P, Mean, Half      float64
+}
+
+// signRefs are the reference masks of the sign tests: the Laplacian mask
+// (M1) and the mean-map mask (M3).
+var signRefs = []prior.Method{prior.LapMask, prior.MeanMask}
+
+// signRows returns the sign tests of the group rows in regime r: every
+// prior method (M4, M5 with each prior) against M1 and M3, the axiomatic
+// refinement against M1, and M3 against M1.
+func signRows(t *results.Table, rows []int, base Config, r string) []signRow {
+	var out []signRow
+	for _, m := range base.Methods {
+		for _, p := range priorsOf(base, m) {
+			for _, ref := range signRefs {
+				switch {
+				case prior.Method(m) == ref:
+					continue
+				case p == "" && ref != prior.LapMask:
+					continue
+				case p == "" && m != string(prior.AxiomRefine) && m != string(prior.MeanMask):
+					continue
+				}
+				a, b := paired(t, rows, methodName(r, m, p)+"_zo_err", methodName(r, string(ref), "")+"_zo_err")
+				if len(a) == 0 {
+					continue
+				}
+				w, l, pv, _ := metrics.SignTest(a, b)
+				mean, half := metrics.MeanCI95(diff(a, b))
+				out = append(out, signRow{Regime: r, Label: methodLabel(m, p), Ref: string(ref), Wins: w, Losses: l, N: len(a), P: pv, Mean: mean, Half: half})
+			}
+		}
+	}
+	return out
 }
 
 // ci formats the mean ± 95% CI of v ("–" when empty, the mean alone for one
@@ -132,7 +199,7 @@ func summary(dir string, t *results.Table, base Config) error {
 	gs := summaryGroups(t)
 	var tb, sb strings.Builder
 	tb.WriteString("| set | regime | method | n | error ×100 | after ZoomOut | flipped (raw → ZO) |\n|---|---|---|---|---|---|---|\n")
-	sb.WriteString("| set | regime | method | vs | wins | losses | n | p (two-sided sign test) | mean Δ after ZO |\n|---|---|---|---|---|---|---|---|---|\n")
+	sb.WriteString("| set | regime | method | vs | wins | losses | n | p (two-sided sign test) | mean Δ after ZO | 95% CI of Δ |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, key := range gs.order {
 		if err := tableGroup(&tb, &sb, dir, t, base, key, gs.m[key]); err != nil {
 			return err
@@ -173,16 +240,14 @@ func tableGroup(tb, sb *strings.Builder, dir string, t *results.Table, base Conf
 					share(c(name+"_flipped")), share(c(name+"_zo_flipped")))
 				labels = append(labels, r+" "+label)
 				vals = append(vals, zo)
-				if p == "" && m != string(prior.AxiomRefine) {
-					continue
-				}
-				ref := c(methodName(r, string(prior.LapMask), "") + "_zo_err")
-				if len(ref) != len(zo) || len(zo) == 0 {
-					continue
-				}
-				w, l, pv, md := metrics.SignTest(zo, ref)
-				fmt.Fprintf(sb, "| %s | %s | %s | lap | %d | %d | %d | %.3g | %+.2f |\n", key, r, label, w, l, len(zo), pv, md)
 			}
+		}
+		for _, sr := range signRows(t, g.rows, base, r) {
+			half := "–"
+			if !math.IsNaN(sr.Half) {
+				half = fmt.Sprintf("[%+.2f, %+.2f]", sr.Mean-sr.Half, sr.Mean+sr.Half)
+			}
+			fmt.Fprintf(sb, "| %s | %s | %s | %s | %d | %d | %d | %.3g | %+.2f | %s |\n", key, r, sr.Label, sr.Ref, sr.Wins, sr.Losses, sr.N, sr.P, sr.Mean, half)
 		}
 	}
 	if len(labels) == 0 {
@@ -194,8 +259,9 @@ func tableGroup(tb, sb *strings.Builder, dir string, t *results.Table, base Conf
 }
 
 // matrixGroup writes one group of matrix.md: method × regime, error after
-// ZoomOut (raw in brackets), flipped shares, and the sign test against the
-// Laplacian mask.
+// ZoomOut (raw in brackets), flipped shares, and the paired sign tests
+// against the Laplacian and the mean-map masks (wins/losses, two-sided p,
+// mean Δ ± 95% CI).
 func matrixGroup(mb *strings.Builder, t *results.Table, base Config, key string, g *group) {
 	hdr := "| " + key + " (n = " + fmt.Sprint(len(g.rows)) + ") |"
 	sep := "|---|"
@@ -210,32 +276,54 @@ func matrixGroup(mb *strings.Builder, t *results.Table, base Config, key string,
 		fmt.Fprintf(mb, " %s (%s) |", ci(col(t, g.rows, "oracle_zo_err")), ci(col(t, g.rows, "oracle_err")))
 	}
 	mb.WriteString("\n")
-	var flips, signs strings.Builder
+	var flips strings.Builder
+	signs := make([]strings.Builder, len(signRefs))
 	flips.WriteString("\n" + key + ": share of left/right-flipped maps after ZoomOut\n\n" + hdr + "\n" + sep + "\n")
-	signs.WriteString("\n" + key + ": paired sign test against the Laplacian mask after ZoomOut (wins/losses, two-sided p)\n\n" + hdr + "\n" + sep + "\n")
+	for si, ref := range signRefs {
+		fmt.Fprintf(&signs[si], "\n%s: paired sign test against %s after ZoomOut (wins/losses, two-sided p, mean Δ ± 95%% CI)\n\n%s\n%s\n",
+			key, ref, hdr, sep)
+	}
 	for _, m := range base.Methods {
 		for _, p := range priorsOf(base, m) {
 			label := methodLabel(m, p)
 			fmt.Fprintf(mb, "| %s |", label)
 			fmt.Fprintf(&flips, "| %s |", label)
-			fmt.Fprintf(&signs, "| %s |", label)
 			for _, r := range base.Regimes {
 				fmt.Fprintf(mb, " %s (%s) |", ci(cell(r, m, p, "_zo_err")), ci(cell(r, m, p, "_err")))
 				fmt.Fprintf(&flips, " %s |", share(cell(r, m, p, "_zo_flipped")))
-				zo, ref := cell(r, m, p, "_zo_err"), cell(r, string(prior.LapMask), "", "_zo_err")
-				if len(zo) == 0 || len(zo) != len(ref) {
-					signs.WriteString(" – |")
-					continue
-				}
-				w, l, pv, _ := metrics.SignTest(zo, ref)
-				fmt.Fprintf(&signs, " %d/%d (p %.2g) |", w, l, pv)
 			}
 			mb.WriteString("\n")
 			flips.WriteString("\n")
-			signs.WriteString("\n")
+			for si, ref := range signRefs {
+				if m == string(ref) {
+					continue
+				}
+				fmt.Fprintf(&signs[si], "| %s |", label)
+				for _, r := range base.Regimes {
+					a, b := paired(t, g.rows, methodName(r, m, p)+"_zo_err", methodName(r, string(ref), "")+"_zo_err")
+					if len(a) == 0 {
+						signs[si].WriteString(" – |")
+						continue
+					}
+					w, l, pv, _ := metrics.SignTest(a, b)
+					fmt.Fprintf(&signs[si], " %d/%d (p %.2g) %s |", w, l, pv, ci(diff(a, b)))
+				}
+				signs[si].WriteString("\n")
+			}
 		}
 	}
 	mb.WriteString(flips.String())
-	mb.WriteString(signs.String())
+	for si := range signs {
+		mb.WriteString(signs[si].String())
+	}
 	mb.WriteString("\n")
+}
+
+// diff returns a − b elementwise.
+func diff(a, b []float64) []float64 {
+	d := make([]float64, len(a))
+	for i := range a {
+		d[i] = a[i] - b[i]
+	}
+	return d
 }
