@@ -34,7 +34,7 @@ func main() { internal.Main(experiment, run) }
 // options are spectral-prior's flags besides the common ones.
 type options struct {
 	priors, regimes, methods, sets internal.Strings
-	ks                             internal.Ints
+	ks, netCurve                   internal.Ints
 	npairs, netSteps               int
 	defects                        internal.MeshDefects
 }
@@ -50,7 +50,9 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.Var(&o.sets, "sets", "comma list of test sets: blob (held out), shift3, shift6 (category shift), CGAL meshes")
 	fs.Var(&o.ks, "k", "comma list of map sizes k (prior and solve; default: the preset's, 20)")
 	fs.IntVar(&o.npairs, "npairs", 0, "test pairs per set (0: the preset's, e.g. default 8 blob, 2 per other set)")
-	fs.IntVar(&o.netSteps, "net-steps", 0, "training steps of the network prior (0: the preset's)")
+	fs.IntVar(&o.netSteps, "net-steps", 0, "training steps of the network prior (0: the preset's, or -net-curve's largest count)")
+	fs.Var(&o.netCurve, "net-curve", "ascending comma list of step counts, e.g. 2500,5000,10000,20000,30000,50000: train one network prior per "+
+		"(seed, k) to the largest, resumably, and write net_curve.csv and error_vs_net_steps.png (held-out loss and validation error at each count)")
 	o.defects.Register(fs)
 }
 
@@ -85,8 +87,16 @@ func (o *options) resolve(p internal.Preset) (Config, map[string]int, error) {
 	if o.netSteps < 0 {
 		return base, nil, internal.Usagef("-net-steps %d: want ≥ 0", o.netSteps)
 	}
-	if o.netSteps > 0 {
+	for i, s := range o.netCurve {
+		if s < 1 || i > 0 && s <= o.netCurve[i-1] {
+			return base, nil, internal.Usagef("-net-curve %s: want ascending step counts ≥ 1", o.netCurve.String())
+		}
+	}
+	switch {
+	case o.netSteps > 0:
 		base.Net.Steps = o.netSteps
+	case len(o.netCurve) > 0:
+		base.Net.Steps = o.netCurve[len(o.netCurve)-1]
 	}
 	if len(o.ks) == 0 {
 		o.ks = internal.Ints{base.K}
@@ -184,9 +194,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	r := common.Runner(experiment, stdout, stderr)
 	r.Headline = []string{"error_*.png"}
-	bs := &bundles{root: r.Out, expDir: filepath.Join(r.Out, experiment), stderr: stderr}
+	bs := &bundles{root: r.Out, expDir: filepath.Join(r.Out, experiment), stderr: stderr, curve: o.netCurve}
 	defer bs.closeAll()
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }
+	if len(o.netCurve) > 0 && !common.Plan && common.Cluster.Emit == "" && !common.Cluster.Collect {
+		sel, err := curveTasks(tasks, common.Task)
+		if err != nil {
+			return err
+		}
+		if _, err := runCurves(ctx, bs, sel, o.netCurve, false, logf); err != nil {
+			return err
+		}
+	}
 	err = internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[Config], d *results.Dir) (map[string]float64, error) {
 		bar := internal.NewProgress(stderr, solves(t.Config), experiment+" "+t.Label+" solves")
 		defer bar.Finish()
@@ -196,6 +215,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return internal.Finish(r, func(t *results.Table) error {
-		return summary(filepath.Join(r.Out, experiment), t, base)
+		if err := summary(filepath.Join(r.Out, experiment), t, base); err != nil {
+			return err
+		}
+		if len(o.netCurve) == 0 {
+			return nil
+		}
+		curve, err := runCurves(ctx, bs, tasks, o.netCurve, true, logf)
+		if err != nil {
+			return err
+		}
+		return writeCurve(filepath.Join(r.Out, experiment), curve)
 	})
 }

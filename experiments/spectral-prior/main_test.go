@@ -25,6 +25,9 @@ func TestBadFlagsExit2(t *testing.T) {
 			t.Errorf("%v: stderr %q: want one line", args, stderr)
 		}
 	}
+	for _, v := range []string{"100,50", "-1", "0,10", "10,10", "x"} {
+		exptest.UsageError(t, experiment, run, []string{"-net-curve", v, "-out", out}, "net-curve", v)
+	}
 }
 
 // One quick blob pair end to end: the contract's files, the oracle floor

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -60,6 +61,7 @@ type bundles struct {
 	root   string
 	expDir string
 	stderr io.Writer             // progress of the network prior's training
+	curve  []int                 // -net-curve's step counts: a network prior continues from the largest cached one below its own
 	models *diffusion.ModelCache // the trained network priors (modelCache)
 	mu     sync.Mutex            // guards m and serialises building
 	m      map[string]*bundle
@@ -162,7 +164,9 @@ func (bs *bundles) addPrior(ctx context.Context, cfg Config, b *bundle, p string
 		b.dens[p] = g
 	case "net":
 		tn := time.Now()
-		np, loss, err := bs.net(ctx, cfg, b.images, stderr)
+		from := slices.Clone(bs.curve)
+		slices.Reverse(from)
+		np, res, err := bs.net(ctx, cfg, b.images, from, stderr)
 		if err != nil {
 			return err
 		}
@@ -177,7 +181,7 @@ func (bs *bundles) addPrior(ctx context.Context, cfg Config, b *bundle, p string
 		}
 		b.close = append(b.close, small.Close, big.Close)
 		b.dens[p] = batched{small: small, big: big, nSmall: 1}
-		b.stats["net_loss"] = loss
+		b.stats["net_loss"] = res["final_loss"]
 		b.stats["time_net_s"] = time.Since(tn).Seconds()
 	}
 	return nil
@@ -220,11 +224,17 @@ func (bs *bundles) tuned(ctx context.Context, cfg Config, b *bundle, tk any, std
 
 // maps returns the training |C| images at Map.K, cached on disk.
 func (bs *bundles) maps(ctx context.Context, cfg Config, stderr func(string, ...any)) (*mat.Dense, error) {
+	return bs.mapSet(ctx, cfg, cfg.Map, cfg.Seed, stderr)
+}
+
+// mapSet returns the |C| images at mc.K of the map set mc drawn from seed
+// (CGAL meshes from cfg.CGALDir), cached on disk.
+func (bs *bundles) mapSet(ctx context.Context, cfg Config, mc MapCfg, seed uint64, stderr func(string, ...any)) (*mat.Dense, error) {
 	d, err := results.OpenCache(bs.root, modelsExperiment, struct {
 		Kind string `json:"kind"`
 		Map  MapCfg `json:"map"`
 		Seed uint64 `json:"seed"`
-	}{"maps", cfg.Map, cfg.Seed})
+	}{"maps", mc, seed})
 	if err != nil {
 		return nil, err
 	}
@@ -233,47 +243,63 @@ func (bs *bundles) maps(ctx context.Context, cfg Config, stderr func(string, ...
 	if d.Done() {
 		return results.ReadDense(path)
 	}
-	mc := prior.MapSetConfig{K: cfg.Map.K, Bodies: cfg.Map.Bodies, Poses: cfg.Map.Poses, Level: cfg.Map.Level,
-		MaxAngle: cfg.Map.MaxAngle, MaxBend: cfg.Map.MaxBend, CGALPoses: cfg.Map.CGALPoses,
-		DefBend: cfg.Map.DefBend, DefAngle: cfg.Map.DefAngle, Seed: cfg.Seed}
-	for _, name := range cfg.Map.CGAL {
+	ms := prior.MapSetConfig{K: mc.K, Bodies: mc.Bodies, Poses: mc.Poses, Level: mc.Level,
+		MaxAngle: mc.MaxAngle, MaxBend: mc.MaxBend, CGALPoses: mc.CGALPoses,
+		DefBend: mc.DefBend, DefAngle: mc.DefAngle, Seed: seed}
+	for _, name := range mc.CGAL {
 		m, _, err := mesh.Load(filepath.Join(cfg.CGALDir, name+".off"))
 		if err != nil {
 			return nil, err
 		}
-		mc.CGAL = append(mc.CGAL, m)
+		ms.CGAL = append(ms.CGAL, m)
 	}
-	stderr("%s: building %d×%d training maps (seed %d)", experiment, cfg.Map.Bodies, cfg.Map.Poses, cfg.Seed)
+	stderr("%s: building %d×%d maps (seed %d)", experiment, mc.Bodies, mc.Poses, seed)
 	t0 := time.Now()
-	set, err := prior.BuildMapSet(ctx, mc)
+	set, err := prior.BuildMapSet(ctx, ms)
 	if err != nil {
 		return nil, err
 	}
-	im := set.Images(cfg.Map.K)
+	im := set.Images(mc.K)
 	if err := results.WriteDense(path, im); err != nil {
 		return nil, err
 	}
 	return im, d.WriteResult(map[string]float64{"maps": float64(len(set.Maps)), "seconds": time.Since(t0).Seconds()})
 }
 
-// net returns the network prior for (seed, k) from the model cache:
-// trained now (resuming from its checkpoint) or loaded.
-func (bs *bundles) net(ctx context.Context, cfg Config, images *mat.Dense, stderr func(string, ...any)) (*prior.NetPrior, float64, error) {
-	_, dim := images.Dims()
-	sd := prior.RMS(images)
-	fresh, err := nn.NewMLP(nn.MLPConfig{In: dim, Out: dim, Hidden: cfg.Net.Hidden, Layers: cfg.Net.Layers, Fourier: cfg.Net.Fourier},
-		rand.New(rand.NewPCG(cfg.Seed, 1)))
-	if err != nil {
-		return nil, 0, err
-	}
-	key := struct {
+// netKey is the model-cache key of cfg's network prior trained for steps
+// Adam steps.
+func netKey(cfg Config, steps int) any {
+	n := cfg.Net
+	n.Steps = steps
+	return struct {
 		Kind string `json:"kind"`
 		Map  MapCfg `json:"map"`
 		Net  NetCfg `json:"net"`
 		Seed uint64 `json:"seed"`
 		K    int    `json:"k"`
-	}{"net", cfg.Map, cfg.Net, cfg.Seed, cfg.K}
-	cm, err := bs.modelCache().LoadOrTrain(ctx, key, fresh, func(ctx context.Context, ckpt string, record func(int, map[string]float64) error) (nn.Model, map[string]float64, error) {
+	}{"net", cfg.Map, n, cfg.Seed, cfg.K}
+}
+
+// net returns the network prior for (seed, k) from the model cache:
+// trained now (resuming from its checkpoint) or loaded. A prior not yet
+// started continues the training of the first entry of from (shorter runs
+// of the same prior, largest first) that has a checkpoint: the training
+// state is exact (weights, EMA, Adam, random stream), so the result equals
+// a run from scratch, bit for bit.
+func (bs *bundles) net(ctx context.Context, cfg Config, images *mat.Dense, from []int, stderr func(string, ...any)) (*prior.NetPrior, map[string]float64, error) {
+	_, dim := images.Dims()
+	sd := prior.RMS(images)
+	fresh, err := nn.NewMLP(nn.MLPConfig{In: dim, Out: dim, Hidden: cfg.Net.Hidden, Layers: cfg.Net.Layers, Fourier: cfg.Net.Fourier},
+		rand.New(rand.NewPCG(cfg.Seed, 1)))
+	if err != nil {
+		return nil, nil, err
+	}
+	cm, err := bs.modelCache().LoadOrTrain(ctx, netKey(cfg, cfg.Net.Steps), fresh, func(ctx context.Context, ckpt string, record func(int, map[string]float64) error) (nn.Model, map[string]float64, error) {
+		if s, err := bs.continueFrom(cfg, ckpt, from); err != nil {
+			return nil, nil, err
+		} else if s > 0 {
+			stderr("%s: the network prior (k = %d) continues from its %d-step checkpoint", experiment, cfg.K, s)
+		}
 		stderr("%s: training the network prior (k = %d, %d steps)", experiment, cfg.K, cfg.Net.Steps)
 		t0 := time.Now()
 		bar := internal.NewProgress(bs.stderr, cfg.Net.Steps, fmt.Sprintf("%s net prior k=%d seed%d", experiment, cfg.K, cfg.Seed))
@@ -287,9 +313,42 @@ func (bs *bundles) net(ctx context.Context, cfg Config, images *mat.Dense, stder
 		return np.Model, map[string]float64{"final_loss": np.Loss, "train_seconds": time.Since(t0).Seconds(), "sigma_data": sd}, nil
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
-	return prior.NewNetPrior(cm.Net, sd), cm.Result["final_loss"], nil
+	return prior.NewNetPrior(cm.Net, sd), cm.Result, nil
+}
+
+// continueFrom copies into ckpt, when it does not exist, the checkpoint
+// (and the metrics.jsonl) of the first of the shorter runs from that has
+// one, and returns that run's step count (0: none copied).
+func (bs *bundles) continueFrom(cfg Config, ckpt string, from []int) (int, error) {
+	if diffusion.CheckpointExists(ckpt) {
+		return 0, nil
+	}
+	dst := filepath.Dir(ckpt)
+	for _, s := range from {
+		if s >= cfg.Net.Steps {
+			continue
+		}
+		key, err := results.Key(netKey(cfg, s))
+		if err != nil {
+			return 0, err
+		}
+		src := filepath.Join(bs.root, modelsExperiment, key)
+		b, err := os.ReadFile(filepath.Join(src, diffusion.CacheCheckpointFile))
+		if err != nil {
+			continue
+		}
+		if m, err := os.ReadFile(filepath.Join(src, results.MetricsFile)); err == nil {
+			if _, err := os.Stat(filepath.Join(dst, results.MetricsFile)); err != nil {
+				if err := results.WriteFileAtomic(filepath.Join(dst, results.MetricsFile), m); err != nil {
+					return 0, err
+				}
+			}
+		}
+		return s, results.WriteFileAtomic(ckpt, b)
+	}
+	return 0, nil
 }
 
 // modelCache returns the cache of network priors under the run root; bs.mu
