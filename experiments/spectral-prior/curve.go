@@ -408,7 +408,7 @@ func (bs *bundles) netCurve(ctx context.Context, cfg Config, counts []int, readO
 		cd = c
 		return cd, nil
 	}
-	refs, err := bs.cachedMeasure("netcurve-ref", cfg, 0, readOnly, func() (map[string]float64, error) {
+	refs, err := bs.cachedMeasure(ctx, "netcurve-ref", cfg, 0, readOnly, func() (map[string]float64, error) {
 		d, err := data()
 		if err != nil {
 			return nil, err
@@ -423,7 +423,7 @@ func (bs *bundles) netCurve(ctx context.Context, cfg Config, counts []int, readO
 	for i, s := range counts {
 		cs := cfg
 		cs.Net.Steps = s
-		res, err := bs.cachedMeasure("netcurve", cs, s, readOnly, func() (map[string]float64, error) {
+		res, err := bs.cachedMeasure(ctx, "netcurve", cs, s, readOnly, func() (map[string]float64, error) {
 			d, err := data()
 			if err != nil {
 				return nil, err
@@ -463,9 +463,9 @@ func (bs *bundles) netCurve(ctx context.Context, cfg Config, counts []int, readO
 }
 
 // cachedMeasure returns the result of the cache entry (kind, cfg, steps),
-// computing and writing it with f when it is missing, unless readOnly (then
-// nil, and nothing is written).
-func (bs *bundles) cachedMeasure(kind string, cfg Config, steps int, readOnly bool, f func() (map[string]float64, error)) (map[string]float64, error) {
+// computing and writing it with f, under the entry's lock, when it is
+// missing, unless readOnly (then nil, and nothing is written).
+func (bs *bundles) cachedMeasure(ctx context.Context, kind string, cfg Config, steps int, readOnly bool, f func() (map[string]float64, error)) (map[string]float64, error) {
 	if readOnly {
 		key, err := results.Key(curveKey(kind, cfg, steps))
 		if err != nil {
@@ -481,6 +481,11 @@ func (bs *bundles) cachedMeasure(kind string, cfg Config, steps int, readOnly bo
 		return nil, err
 	}
 	defer d.Close()
+	lk, err := results.AcquireLock(ctx, d.Dir(), nil) // array elements of a sweep measure it once
+	if err != nil {
+		return nil, err
+	}
+	defer lk.Release()
 	if d.Done() {
 		return d.Result()
 	}
