@@ -34,7 +34,8 @@ func main() { internal.Main(experiment, run) }
 // options are spectral-prior's flags besides the common ones.
 type options struct {
 	priors, regimes, methods, sets internal.Strings
-	ks, netCurve                   internal.Ints
+	ks                             internal.Ints
+	netCurve                       stepCounts
 	npairs, netSteps               int
 	defects                        internal.MeshDefects
 }
@@ -55,6 +56,16 @@ func (o *options) register(fs *flag.FlagSet) {
 		"(seed, k) to the largest, resumably, and write net_curve.csv and error_vs_net_steps.png (held-out loss and validation error at each count)")
 	o.defects.Register(fs)
 }
+
+// stepCounts is -net-curve's comma list of step counts: a list, but not a
+// sweep axis (one network prior is trained through all of them).
+type stepCounts []int
+
+// Set implements flag.Value.
+func (s *stepCounts) Set(v string) error { return (*internal.Ints)(s).Set(v) }
+
+// String implements flag.Value.
+func (s *stepCounts) String() string { return (*internal.Ints)(s).String() }
 
 // resolve applies the flags to the preset's base configuration and returns
 // it with the number of test pairs of each set.
