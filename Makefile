@@ -38,6 +38,8 @@ MNIST_MLP_SWEEP := -net mlp -steps 3000 -heun-steps 18 -eval-every 1500 -eval-n 
 MNIST_UNET_SHORT := -steps 1500 -heun-steps 18 -eval-every 1500 -eval-n 1000 -n-eval 5000
 MNIST_UNET_D := 4,16,64,256,1024,inf
 MNIST_UNET_K := 0,0.25,0.5,0.75,0.9,1,learn,learn-s
+# The spectral prior's training curve: the default's network prior (50k steps) measured on the way.
+SP_CURVE := 2500,5000,10000,20000,30000,50000
 # The image robustness sweep: 2,000 samples per sampler (≈ 4 min a model).
 ROBUST_UNET := -alpha 0.05,0.1,0.2 -bits 4,6,8 -heun-steps 3,5,8,12
 
@@ -45,11 +47,14 @@ ROBUST_UNET := -alpha 0.05,0.1,0.2 -bits 4,6,8 -heun-steps 3,5,8,12
 reproduce: data
 	@for e in toy2d matching $(QUICK_DEMOS); do \
 	  echo "== $$e (default)"; $(GO) run $(GOFLAGS_TAGS) ./experiments/$$e -preset default -out $(OUT) >/dev/null || exit 1; done
+	@echo "== spectral-prior: the MLP prior's training curve (the default's tasks are cached by then)"
+	$(GO) run $(GOFLAGS_TAGS) ./experiments/spectral-prior -preset default -net-curve $(SP_CURVE) -out $(OUT) >/dev/null
 	@echo "== mnist sweeps: fid_lenet vs k and vs D with the MLP (3,000 steps, 3 seeds)"
 	$(GO) run $(GOFLAGS_TAGS) ./experiments/mnist -preset default $(MNIST_MLP_SWEEP) -k 0,0.5,1,learn,0.88 -out $(OUT) >/dev/null
 	$(GO) run $(GOFLAGS_TAGS) ./experiments/mnist -preset default $(MNIST_MLP_SWEEP) -noise pfgm -D 8,128,inf -out $(OUT) >/dev/null
-	@echo "== mnist U-Net sweeps (issue 15): the short D sweep, then D and k at the default's length (≈ 35 min a run)"
+	@echo "== mnist U-Net sweeps (issue 15): the short D and k sweeps, then D and k at the default's length (≈ 35 min a run)"
 	$(GO) run $(GOFLAGS_TAGS) ./experiments/mnist -preset default $(MNIST_UNET_SHORT) -noise pfgm -D $(MNIST_UNET_D) -out $(OUT) >/dev/null
+	$(GO) run $(GOFLAGS_TAGS) ./experiments/mnist -preset default $(MNIST_UNET_SHORT) -k $(MNIST_UNET_K) -out $(OUT) >/dev/null
 	@echo "== pfgm-robustness on the short U-Net models (state noise, quantised weights, fewer Heun steps; fid_lenet)"
 	$(GO) run $(GOFLAGS_TAGS) ./experiments/pfgm-robustness -preset default -data mnist-unet -D 4,64,inf -steps 1500 $(ROBUST_UNET) -out $(OUT) >/dev/null
 	$(GO) run $(GOFLAGS_TAGS) ./experiments/mnist -preset default -noise pfgm -D $(MNIST_UNET_D) -out $(OUT) >/dev/null

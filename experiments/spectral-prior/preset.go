@@ -106,7 +106,7 @@ func preset(p internal.Preset) (Config, []string, []int) {
 		Priors: append([]string{}, allPriors...), Regimes: names(prior.Regimes), Methods: names(prior.Methods),
 		Map: MapCfg{K: 20, Bodies: 40, Poses: 4, Level: 3, MaxAngle: 0.6, MaxBend: 0.15,
 			CGAL: []string{"pig"}, CGALPoses: 6, DefBend: 0.6, DefAngle: 0.6},
-		Net: NetCfg{Hidden: 256, Layers: 3, Fourier: 16, Steps: 3000, Batch: 64, LR: 1e-3, Warmup: 200, EMAHalfLife: 20000},
+		Net: NetCfg{Hidden: 256, Layers: 3, Fourier: 16, Steps: 50000, Batch: 64, LR: 1e-3, Warmup: 200, EMAHalfLife: 20000},
 		Tune: TuneCfg{Pairs: 3, MuLap: []float64{1e-4, 1e-3, 1e-2, 1e-1, 1}, MuRes: []float64{10, 100, 1e3, 1e4},
 			MuMean: []float64{1e-4, 1e-3, 1e-2, 1e-1, 1}, MuDist: []float64{0.01, 0.1, 1, 10, 100}},
 		Sigma: 1, S: 100, MeanEps: 0.05, Gamma: 0.5, Refine: refine, Axiom: axiom,
