@@ -211,8 +211,44 @@ func fidVsK(path string, t *results.Table) error {
 	sort.Slice(series, func(a, b int) bool { return series[a].Name < series[b].Name })
 	return results.MetricVsParam(path, results.SweepPlot{
 		Title: "MNIST: fid_lenet vs k-Diff target k (0 = ε, ½ = v, 1 = x)", XLabel: "k", YLabel: "fid_lenet", LogY: true, Series: series,
-		YBounds: results.NonNegative, Refs: floorRef(t),
+		YBounds: results.NonNegative, Refs: kRefs(t),
 	})
+}
+
+// kRefs are fid_vs_k's reference lines: the mean fid_lenet of the EDM runs
+// (target edm, D = ∞) sharing a k-Diff run's network, side, training length
+// and sample count, one line per such setting, and the floor of the rows of
+// those settings only.
+func kRefs(t *results.Table) []results.RefLine {
+	setting := func(i int) string {
+		return fmt.Sprintf("%s %d² %s steps N = %s", t.Get(i, "net"), atoi(t.Get(i, "res")), t.Get(i, "steps"), t.Get(i, "n_eval"))
+	}
+	ks := map[string]bool{}
+	for i := range t.Rows {
+		if t.Get(i, "target") == "k" {
+			ks[setting(i)] = true
+		}
+	}
+	sub := &results.Table{Columns: t.Columns}
+	var edm results.Groups
+	for i, row := range t.Rows {
+		if !ks[setting(i)] {
+			continue
+		}
+		sub.Rows = append(sub.Rows, row)
+		if fid, err := t.Float(i, "fid_lenet"); err == nil && t.Get(i, "target") == "edm" && t.Get(i, "D") == "inf" {
+			edm.Add(setting(i), 0, fid)
+		}
+	}
+	var refs []results.RefLine
+	for _, s := range edm.Series() {
+		mean := 0.0
+		for _, v := range s.Y[0] {
+			mean += v / float64(len(s.Y[0]))
+		}
+		refs = append(refs, results.RefLine{Y: mean, Label: fmt.Sprintf("EDM preconditioning, %s (mean of %d)", s.Name, len(s.Y[0]))})
+	}
+	return append(refs, floorRef(sub)...)
 }
 
 // floorRef is the train-vs-test fid_lenet floor as reference lines: its

@@ -38,6 +38,23 @@ func TestFidVsK(t *testing.T) {
 	}
 }
 
+// fid_vs_k's reference lines: the EDM runs of the k runs' setting (their
+// mean) and that setting's floor, not those of other settings.
+func TestKRefs(t *testing.T) {
+	cols := []string{"net", "res", "steps", "n_eval", "D", "target", "fid_lenet", "floor_fid_lenet"}
+	tab := &results.Table{Columns: cols, Rows: [][]string{
+		{"unet", "14", "1500", "5000", "inf", "k", "47", "13"},
+		{"unet", "14", "1500", "5000", "inf", "edm", "48", "13.2"},
+		{"unet", "14", "1500", "5000", "inf", "edm", "50", "13.4"},
+		{"unet", "14", "1500", "5000", "64", "edm", "40", "13"},    // not D = ∞
+		{"unet", "14", "12000", "10000", "inf", "edm", "7", "1.8"}, // another setting
+	}}
+	refs := kRefs(tab)
+	if len(refs) != 2 || refs[0].Y != 49 || !strings.Contains(refs[0].Label, "EDM") || math.Abs(refs[1].Y-13.15) > 1e-12 {
+		t.Errorf("refs %+v, want EDM 49 and the floor 13.15 of the 1,500-step setting", refs)
+	}
+}
+
 // The floor line is drawn per sample count: floors at N = 5,000 and
 // 10,000 are not averaged together.
 func TestFloorRefPerN(t *testing.T) {
