@@ -238,8 +238,16 @@ func (m *maskScore) best() (mu, err float64) {
 // at returns the mean error ×100 over the problems at μ, before and after
 // ZoomOut.
 func (m *maskScore) at(ctx context.Context, cfg Config, vps []*valProblem, mu float64) (raw, zo float64, err error) {
+	return meanErrs(ctx, cfg, vps, func(i int, vp *valProblem) (*mat.Dense, error) {
+		return matching.SolveFMap(vp.prob.A, vp.prob.B, m.masks[i], mu)
+	})
+}
+
+// meanErrs returns the mean error ×100 over the problems of the map solve
+// gives each, before and after ZoomOut.
+func meanErrs(ctx context.Context, cfg Config, vps []*valProblem, solve func(i int, vp *valProblem) (*mat.Dense, error)) (raw, zo float64, err error) {
 	for i, vp := range vps {
-		c, err := matching.SolveFMap(vp.prob.A, vp.prob.B, m.masks[i], mu)
+		c, err := solve(i, vp)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -265,19 +273,9 @@ func distilledScore(ctx context.Context, cfg Config, vps []*valProblem, den diff
 // the refinement with den's SDS term) before and after ZoomOut.
 func refineErr(ctx context.Context, cfg Config, vps []*valProblem, den diffusion.Denoiser, mu float64) (raw, zo float64, err error) {
 	s := &prior.Solver{Den: den, MuDist: mu, Sigma: cfg.Sigma, S: cfg.S, Refine: cfg.Refine}
-	for _, vp := range vps {
-		c, err := s.Solve(ctx, vp.prob, prior.DistilledRefine, internal.NewRand(vp.ps, streamSolve+1))
-		if err != nil {
-			return 0, 0, err
-		}
-		r, z, err := vp.errs(ctx, cfg, c, true)
-		if err != nil {
-			return 0, 0, err
-		}
-		raw += r / float64(len(vps))
-		zo += z / float64(len(vps))
-	}
-	return raw, zo, nil
+	return meanErrs(ctx, cfg, vps, func(_ int, vp *valProblem) (*mat.Dense, error) {
+		return s.Solve(ctx, vp.prob, prior.DistilledRefine, internal.NewRand(vp.ps, streamSolve+1))
+	})
 }
 
 // curveData is what the measures of a curve need, built on first use.
