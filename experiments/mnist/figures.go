@@ -253,8 +253,8 @@ func kRefs(t *results.Table) []results.RefLine {
 
 // floorRef is the train-vs-test fid_lenet floor as reference lines: its
 // mean over the rows of each sample count n_eval (the floor depends on N,
-// and below 10,000 on which test digits: the first N), none when no row has
-// it.
+// and below 10,000 on which test digits: mnistrun.RefIndices), none when no
+// row has it.
 func floorRef(t *results.Table) []results.RefLine {
 	type acc struct {
 		sum float64
@@ -280,7 +280,7 @@ func floorRef(t *results.Table) []results.RefLine {
 	for _, k := range ns {
 		label := "floor (train vs test digits)"
 		if len(ns) > 1 {
-			label = fmt.Sprintf("floor, N = %s (train vs first N test digits)", k)
+			label = fmt.Sprintf("floor, N = %s (train vs N test digits)", k)
 		}
 		refs = append(refs, results.RefLine{Y: byN[k].sum / float64(byN[k].n), Label: label})
 	}

@@ -137,7 +137,7 @@ func (m *mnistSets) get() (*mnistrun.Sets, error) {
 // runMNISTTask measures one mnist U-Net model (the EMA weights of the run
 // c.MNISTKey) clean and under every perturbation of c: N = c.NEval samples
 // from the mnist run's own headline prior draws (the clean samples are the
-// first N of its samples), fid_lenet against the first N test digits for
+// first N of its samples), fid_lenet against N test digits (RefIndices) for
 // each sampler, and ΔM = M(perturbed) − M(clean); the clean draw also gets
 // precision/recall and the floor. It writes a sample grid per sampler and
 // the clean samples (samples.npy, uint8).

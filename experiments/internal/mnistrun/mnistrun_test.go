@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -115,5 +116,42 @@ func TestDKeepsItsJSON(t *testing.T) {
 	}
 	if k, err := Kernel(AugD(64)); err != nil || k.(pfgm.Kernel).D != 64 {
 		t.Errorf("kernel(64) = %v, %v", k, err)
+	}
+}
+
+// The reference digits below 10,000 are a fixed draw that spans both halves
+// of the test split (the first 5,000 digits come from other writers than
+// the last 5,000): at n = 5,000 the count from the first half is
+// hypergeometric with mean 2,500 and sd ≈ 25, so [2,400, 2,600] is ±4 sd.
+// At n = total the draw is every digit in order, so N = 10,000 scores are
+// those of the whole split.
+func TestRefIndices(t *testing.T) {
+	const total = 10000
+	idx := RefIndices(total, 5000)
+	first := 0
+	for i, j := range idx {
+		if i > 0 && j <= idx[i-1] {
+			t.Fatalf("indices not strictly ascending at %d: %d after %d", i, j, idx[i-1])
+		}
+		if j < 0 || j >= total {
+			t.Fatalf("index %d outside [0, %d)", j, total)
+		}
+		if j < total/2 {
+			first++
+		}
+	}
+	if first < 2400 || first > 2600 {
+		t.Errorf("%d of 5000 reference digits from the first half, want 2400..2600", first)
+	}
+	if again := RefIndices(total, 5000); !slices.Equal(again, idx) {
+		t.Error("RefIndices is not deterministic")
+	}
+	if small := RefIndices(total, 100); len(small) != 100 {
+		t.Errorf("RefIndices(%d, 100) has %d indices", total, len(small))
+	}
+	for i, j := range RefIndices(total, total) {
+		if i != j {
+			t.Fatalf("RefIndices(total, total)[%d] = %d, want the identity", i, j)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -29,8 +30,9 @@ const (
 )
 
 // Sets holds the MNIST splits (28×28) and, per (resolution, N), the
-// evaluator over the first N test images, built once per process and shared
-// by the tasks running at once (-jobs).
+// evaluator over the reference digits RefIndices(10000, N) of the test
+// split, built once per process and shared by the tasks running at once
+// (-jobs).
 type Sets struct {
 	train, test *data.Images
 	mu          sync.Mutex
@@ -81,13 +83,29 @@ func resize(im *data.Images, res int) *data.Images {
 	return im.Downsample(im.H / res)
 }
 
-// Evaluator returns the shared fid_lenet evaluator over the first n test
-// digits at side res, and those digits.
+// refSeed seeds the draw of the reference digits (RefIndices): one fixed
+// draw, so that every task at the same N is scored against the same digits.
+const refSeed = 1
+
+// RefIndices returns the indices of the n reference test digits out of
+// total, ascending: the first n of a fixed PCG(refSeed, 0) permutation, so
+// all of them when n = total. MNIST's test split is not exchangeable — its
+// first 5,000 digits were written by Census Bureau employees and are cleaner
+// than the last 5,000, written by students — so the first n digits would
+// be a biased reference for n < 10,000.
+func RefIndices(total, n int) []int {
+	idx := rand.New(rand.NewPCG(refSeed, 0)).Perm(total)[:n]
+	slices.Sort(idx)
+	return idx
+}
+
+// Evaluator returns the shared fid_lenet evaluator over the n reference
+// test digits (RefIndices) at side res, and those digits.
 func (s *Sets) Evaluator(res, n int) (*SharedEval, *data.Images, error) {
-	if n > s.test.N {
-		return nil, nil, fmt.Errorf("n_eval %d exceeds the %d test images", n, s.test.N)
+	if n < 1 || n > s.test.N {
+		return nil, nil, fmt.Errorf("n_eval %d: want 1..%d (the test images)", n, s.test.N)
 	}
-	real := resize(s.test.Head(n), res)
+	real := resize(s.test.Subset(RefIndices(s.test.N, n)), res)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e, ok := s.evals[[2]int{res, n}]; ok {
