@@ -237,20 +237,35 @@ func TestGANCheckpointResume(t *testing.T) {
 
 // benchGAN builds the default-preset GAN (batch 16), with StyleGAN2's
 // mixing, noise inputs and path-length regulariser if sg2.
-func benchGAN(b *testing.B, sg2 bool) (*GAN, []float32, *rand.Rand) {
+// benchShape is a GAN's widths and batch for the step benchmarks.
+type benchShape struct {
+	constCh   int
+	gen, disc []int
+	batch     int
+	r1Gamma   float64
+}
+
+var (
+	// defaultShape is experiments/householder's default preset.
+	defaultShape = benchShape{16, []int{16, 16, 8}, []int{8, 16, 32, 32}, 16, 1}
+	// specShape is its full preset, the spec's Sprites-5 scale.
+	specShape = benchShape{32, []int{32, 32, 16}, []int{16, 32, 32, 32}, 32, 1}
+)
+
+func benchGAN(b *testing.B, sh benchShape, sg2 bool) (*GAN, []float32, *rand.Rand) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	gen, err := NewGenerator(GenConfig{ZDim: 8, WDim: 16, MapHidden: 64, MapLRMul: 0.01, ConstCh: 16, Channels: []int{16, 16, 8}, Noise: sg2}, rng)
+	gen, err := NewGenerator(GenConfig{ZDim: 8, WDim: 16, MapHidden: 64, MapLRMul: 0.01, ConstCh: sh.constCh, Channels: sh.gen, Noise: sg2}, rng)
 	if err != nil {
 		b.Fatal(err)
 	}
 	if gen, err = gen.WithProjector([]int{0, 3}, 5, InitRandom, rng); err != nil {
 		b.Fatal(err)
 	}
-	d, err := NewDiscriminator(32, []int{8, 16, 32, 32}, rng)
+	d, err := NewDiscriminator(32, sh.disc, rng)
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg := TrainConfig{Batch: 16, LR: 2e-3, Beta2: 0.99, R1Gamma: 1, R1Every: 16, EMAHalfLife: 10000}
+	cfg := TrainConfig{Batch: sh.batch, LR: 2e-3, Beta2: 0.99, R1Gamma: sh.r1Gamma, R1Every: 16, EMAHalfLife: 10000}
 	if sg2 {
 		cfg.MixProb, cfg.PLWeight, cfg.PLEvery, cfg.PLDecay = 0.9, 2, 4, 0.01
 	}
@@ -258,36 +273,44 @@ func benchGAN(b *testing.B, sg2 bool) (*GAN, []float32, *rand.Rand) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return gan, spriteBatch(16, rng), rng
+	return gan, spriteBatch(sh.batch, rng), rng
+}
+
+func benchStep(b *testing.B, sh benchShape, sg2 bool) {
+	gan, real, rng := benchGAN(b, sh, sg2)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := gan.Step(real, rng); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var ng, nd int
+	for _, p := range gan.Gen.Params() {
+		ng += p.Len()
+	}
+	for _, p := range gan.D.Params() {
+		nd += p.Len()
+	}
+	b.ReportMetric(float64(ng), "G-params")
+	b.ReportMetric(float64(nd), "D-params")
 }
 
 // BenchmarkGANStep times one iteration of the default-preset GAN (batch
 // 16; R1 every 16 iterations).
-func BenchmarkGANStep(b *testing.B) {
-	gan, real, rng := benchGAN(b, false)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := gan.Step(real, rng); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
+func BenchmarkGANStep(b *testing.B) { benchStep(b, defaultShape, false) }
+
+// BenchmarkGANStepSpec times one iteration at the full preset's (the
+// spec's) widths and batch 32: what a pre-training iteration of the spec's
+// Sprites-5 G0 costs.
+func BenchmarkGANStepSpec(b *testing.B) { benchStep(b, specShape, false) }
 
 // BenchmarkGANStepStyleGAN2 is BenchmarkGANStep with style mixing (0.9),
 // noise inputs and the path-length regulariser (every 4 iterations).
-func BenchmarkGANStepStyleGAN2(b *testing.B) {
-	gan, real, rng := benchGAN(b, true)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := gan.Step(real, rng); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
+func BenchmarkGANStepStyleGAN2(b *testing.B) { benchStep(b, defaultShape, true) }
 
 // BenchmarkR1Exact times one R1 step (exact gradient) of the default D.
 func BenchmarkR1Exact(b *testing.B) {
-	gan, real, _ := benchGAN(b, false)
+	gan, real, _ := benchGAN(b, defaultShape, false)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := gan.r1Step(real); err != nil {
@@ -299,7 +322,7 @@ func BenchmarkR1Exact(b *testing.B) {
 // BenchmarkR1FiniteDifference times the former R1 route (fdR1Grad, the
 // test oracle) on the same D.
 func BenchmarkR1FiniteDifference(b *testing.B) {
-	gan, real, _ := benchGAN(b, false)
+	gan, real, _ := benchGAN(b, defaultShape, false)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := fdR1Grad(gan.dg, real, 1, 16, 1e-3); err != nil {
