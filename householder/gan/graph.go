@@ -29,7 +29,7 @@ import (
 // obeys the product rule, the leaky ReLU multiplies by φ'(a)), and
 // gorgonia's first-order reverse mode differentiates the scalar J_x F·v
 // with respect to θ. φ' is piecewise constant, so its own derivative is
-// zero wherever it exists: leakyTangentOp is linear in ȧ and constant in a.
+// zero wherever it exists: the tangent leakyOp is linear in ȧ and constant in a.
 
 // binder gives the graph node of a parameter: an nn.Binder for float32
 // graphs bound to the parameters' storage (tests use float64 copies).
@@ -198,16 +198,14 @@ func (b *gb) sum(x *G.Node, axes ...int) *G.Node {
 // dot is Σ x ⊙ y, a scalar.
 func (b *gb) dot(x, y *G.Node) *G.Node { return b.sum(b.had(x, y)) }
 
-// leaky is the leaky ReLU with slope 0.2 times gain.
+// leaky is gain·φ(x), φ the leaky ReLU with slope 0.2: one fused op
+// (leakyOp) instead of gorgonia's LeakyRelu, which builds it from two
+// comparisons, three products and a sum, each a full pass with a copy.
 func (b *gb) leaky(x *G.Node, gain float64) *G.Node {
 	if !b.ok(x) {
 		return nil
 	}
-	y := b.do(G.LeakyRelu(x, 0.2))
-	if gain == 1 {
-		return y
-	}
-	return b.scale(y, gain)
+	return b.do(G.ApplyOp(leakyOp{kind: leakyValue, slope: 0.2, gain: gain, shape: x.Shape().Clone()}, x))
 }
 
 // leakyTangent returns the tangent of leaky(a, gain) along ȧ,
@@ -217,84 +215,146 @@ func (b *gb) leakyTangent(a, at *G.Node, gain float64) *G.Node {
 	if at == nil || !b.ok(a) {
 		return nil
 	}
-	return b.do(G.ApplyOp(leakyTangentOp{slope: 0.2, gain: gain, shape: a.Shape().Clone()}, a, at))
+	return b.do(G.ApplyOp(leakyOp{kind: leakyTangentKind, slope: 0.2, gain: gain, shape: a.Shape().Clone()}, a, at))
 }
 
-// leakyTangentOp maps (a, ȧ) to gain·φ'(a)·ȧ, φ'(a) = 1 for a > 0 and
-// slope otherwise: the tangent of y = gain·LeakyReLU(a). It is linear in ȧ
-// (its adjoint is itself) and piecewise constant in a, whose derivative it
-// treats as zero (exact except on the measure-zero set a = 0).
-type leakyTangentOp struct {
+// leakyKind selects what a leakyOp computes.
+type leakyKind int
+
+const (
+	// leakyValue maps a to gain·φ(a), φ(a) = a for a ≥ 0 and slope·a
+	// otherwise, rounded as (slope·a)·gain; its gradient is leakyGrad.
+	leakyValue leakyKind = iota
+	// leakyTangentKind maps (a, ȧ) to gain·φ'(a)·ȧ with the factor
+	// gain·slope rounded once: the forward-mode tangent of leakyValue.
+	leakyTangentKind
+	// leakyGrad maps (a, ḡ) to φ'(a)·(gain·ḡ), rounded as (ḡ·gain)·slope:
+	// the reverse-mode adjoint of leakyValue. It and leakyValue round as
+	// gorgonia's LeakyRelu followed by a scalar product did, so generators
+	// and discriminators trained before the fused op are reproduced to
+	// the bit.
+	leakyGrad
+)
+
+// leakyOp is the leaky ReLU family of element-wise ops (leakyKind). The
+// two-input kinds are linear in their second input, whose adjoint is the
+// same map, and piecewise constant in a, whose derivative they treat as
+// zero (exact except on the measure-zero set a = 0).
+type leakyOp struct {
+	kind        leakyKind
 	slope, gain float64
 	shape       tensor.Shape
 }
 
-func (op leakyTangentOp) Arity() int { return 2 }
-func (op leakyTangentOp) Type() hm.Type {
+func (op leakyOp) Arity() int {
+	if op.kind == leakyValue {
+		return 1
+	}
+	return 2
+}
+func (op leakyOp) Type() hm.Type {
 	t := G.TensorType{Dims: op.shape.Dims(), Of: hm.TypeVariable('a')}
+	if op.kind == leakyValue {
+		return hm.NewFnType(t, t)
+	}
 	return hm.NewFnType(t, t, t)
 }
-func (op leakyTangentOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+func (op leakyOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return op.shape.Clone(), nil
 }
-func (op leakyTangentOp) ReturnsPtr() bool      { return false }
-func (op leakyTangentOp) CallsExtern() bool     { return false }
-func (op leakyTangentOp) OverwritesInput() int  { return -1 }
-func (op leakyTangentOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op leakyTangentOp) Hashcode() uint32 {
+func (op leakyOp) ReturnsPtr() bool      { return false }
+func (op leakyOp) CallsExtern() bool     { return false }
+func (op leakyOp) OverwritesInput() int  { return -1 }
+func (op leakyOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op leakyOp) Hashcode() uint32 {
 	h := fnv.New32a()
 	op.WriteHash(h)
 	return h.Sum32()
 }
-func (op leakyTangentOp) String() string {
-	return fmt.Sprintf("genlab.LeakyTangent(%g,%g)%v", op.slope, op.gain, op.shape)
+func (op leakyOp) String() string {
+	return fmt.Sprintf("genlab.Leaky%d(%g,%g)%v", op.kind, op.slope, op.gain, op.shape)
 }
 
-func (op leakyTangentOp) Do(in ...G.Value) (G.Value, error) {
-	if len(in) != 2 {
-		return nil, fmt.Errorf("gan: leaky tangent: %d inputs", len(in))
+func (op leakyOp) Do(in ...G.Value) (G.Value, error) {
+	if len(in) != op.Arity() {
+		return nil, fmt.Errorf("gan: leaky op %d: %d inputs", op.kind, len(in))
 	}
-	a, at := dense(in[0]), dense(in[1])
+	a := dense(in[0])
+	var t *tensor.Dense
+	if op.kind != leakyValue {
+		t = dense(in[1])
+	}
 	switch ad := a.Data().(type) {
 	case []float32:
-		td, ok := at.Data().([]float32)
-		if !ok || len(td) != len(ad) {
-			return nil, fmt.Errorf("gan: leaky tangent: inputs %v, %v", a.Dtype(), at.Dtype())
-		}
-		out := make([]float32, len(ad))
-		hi, lo := float32(op.gain), float32(op.gain*op.slope)
-		for i, v := range ad {
-			if v > 0 {
-				out[i] = hi * td[i]
-			} else {
-				out[i] = lo * td[i]
-			}
+		out, err := leakyDo(op, ad, t, float32(op.slope), float32(op.gain), float32(op.gain*op.slope))
+		if err != nil {
+			return nil, err
 		}
 		return tensor.New(tensor.WithShape(op.shape...), tensor.WithBacking(out)), nil
 	case []float64:
-		td, ok := at.Data().([]float64)
-		if !ok || len(td) != len(ad) {
-			return nil, fmt.Errorf("gan: leaky tangent: inputs %v, %v", a.Dtype(), at.Dtype())
-		}
-		out := make([]float64, len(ad))
-		hi, lo := op.gain, op.gain*op.slope
-		for i, v := range ad {
-			if v > 0 {
-				out[i] = hi * td[i]
-			} else {
-				out[i] = lo * td[i]
-			}
+		out, err := leakyDo(op, ad, t, op.slope, op.gain, op.gain*op.slope)
+		if err != nil {
+			return nil, err
 		}
 		return tensor.New(tensor.WithShape(op.shape...), tensor.WithBacking(out)), nil
 	}
-	return nil, fmt.Errorf("gan: leaky tangent: dtype %v", a.Dtype())
+	return nil, fmt.Errorf("gan: leaky op: dtype %v", a.Dtype())
 }
 
-// DiffWRT: constant in a, linear in ȧ.
-func (op leakyTangentOp) DiffWRT(int) []bool { return []bool{false, true} }
+// leakyDo computes op element-wise on a (and t, the second input of the
+// two-input kinds) with slope s, gain g and their product sg.
+func leakyDo[T float32 | float64](op leakyOp, a []T, t *tensor.Dense, s, g, sg T) ([]T, error) {
+	out := make([]T, len(a))
+	if op.kind == leakyValue {
+		for i, v := range a {
+			if v >= 0 {
+				out[i] = v * g
+			} else {
+				out[i] = v * s * g
+			}
+		}
+		return out, nil
+	}
+	td, ok := t.Data().([]T)
+	if !ok || len(td) != len(a) {
+		return nil, fmt.Errorf("gan: leaky op %d: inputs %v, %v", op.kind, a, t.Dtype())
+	}
+	for i, v := range a {
+		switch {
+		case op.kind == leakyTangentKind && v > 0:
+			out[i] = g * td[i]
+		case op.kind == leakyTangentKind:
+			out[i] = sg * td[i]
+		case v >= 0:
+			out[i] = td[i] * g
+		default:
+			out[i] = td[i] * g * s
+		}
+	}
+	return out, nil
+}
 
-// SymDiff: the adjoint of ȧ ↦ gain·φ'(a)·ȧ is the same map.
-func (op leakyTangentOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+// DiffWRT: leakyValue is differentiable in a; the two-input kinds are
+// constant in a and linear in their second input.
+func (op leakyOp) DiffWRT(int) []bool {
+	if op.kind == leakyValue {
+		return []bool{true}
+	}
+	return []bool{false, true}
+}
+
+// SymDiff: leakyValue's gradient is leakyGrad(a, grad); the adjoint of
+// the linear map of the two-input kinds is the same map.
+func (op leakyOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	if op.kind == leakyValue {
+		back := op
+		back.kind = leakyGrad
+		d, err := G.ApplyOp(back, in[0], grad)
+		if err != nil {
+			return nil, err
+		}
+		return G.Nodes{d}, nil
+	}
 	d, err := G.ApplyOp(op, in[0], grad)
 	if err != nil {
 		return nil, err
