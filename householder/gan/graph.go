@@ -319,16 +319,21 @@ func leakyDo[T float32 | float64](op leakyOp, a []T, t *tensor.Dense, s, g, sg T
 	if !ok || len(td) != len(a) {
 		return nil, fmt.Errorf("gan: leaky op %d: inputs %v, %v", op.kind, a, t.Dtype())
 	}
+	if op.kind == leakyTangentKind {
+		for i, v := range a {
+			f := sg
+			if v > 0 {
+				f = g
+			}
+			out[i] = f * td[i]
+		}
+		return out, nil
+	}
 	for i, v := range a {
-		switch {
-		case op.kind == leakyTangentKind && v > 0:
-			out[i] = g * td[i]
-		case op.kind == leakyTangentKind:
-			out[i] = sg * td[i]
-		case v >= 0:
-			out[i] = td[i] * g
-		default:
-			out[i] = td[i] * g * s
+		if u := td[i] * g; v >= 0 {
+			out[i] = u
+		} else {
+			out[i] = u * s
 		}
 	}
 	return out, nil
