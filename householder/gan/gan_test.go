@@ -7,6 +7,7 @@ import (
 
 	"genlab/data"
 	"genlab/householder"
+	"genlab/internal/cputime"
 	"genlab/results"
 
 	"gonum.org/v1/gonum/mat"
@@ -276,13 +277,21 @@ func benchGAN(b *testing.B, sh benchShape, sg2 bool) (*GAN, []float32, *rand.Ran
 	return gan, spriteBatch(sh.batch, rng), rng
 }
 
+// benchStep times GAN.Step on a fresh GAN per b.N round (Iter from 0, so
+// the lazy R1 runs on iterations 16, 32, …: -benchtime 16x includes one)
+// and reports wall ns/op, process CPU cpu-ms/op (user+system, all threads)
+// and the G and D parameter counts, which bench/torch_gan_step.py checks.
 func benchStep(b *testing.B, sh benchShape, sg2 bool) {
 	gan, real, rng := benchGAN(b, sh, sg2)
 	b.ResetTimer()
+	cpu0 := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		if _, err := gan.Step(real, rng); err != nil {
 			b.Fatal(err)
 		}
+	}
+	if d := cputime.Process() - cpu0; d > 0 {
+		b.ReportMetric(d.Seconds()*1e3/float64(b.N), "cpu-ms/op")
 	}
 	var ng, nd int
 	for _, p := range gan.Gen.Params() {
