@@ -1,15 +1,22 @@
 #!/bin/sh
-# bench/run.sh — genlab's U-Net and fid_lenet benchmarks beside their PyTorch
-# peers, interleaved in one run, printed as one table (docs/PERFORMANCE.md).
+# bench/run.sh — genlab's U-Net, fid_lenet and GAN benchmarks beside their
+# PyTorch peers, interleaved in one run, printed as one table
+# (docs/PERFORMANCE.md).
 #
 #   bench/run.sh                      # 2 repeats, 1 and 2 threads
 #   REPS=3 THREADS=1 bench/run.sh     # 3 repeats, 1 thread only
-#   MLP=0 SAMPLE=0 bench/run.sh       # without the MLP steps / the U-Net sampling run
+#   MLP=0 SAMPLE=0 GAN=0 bench/run.sh # without the MLP steps / the U-Net sampling run / the GAN
 #
 # Besides the U-Net training step and the LeNet, it times the MLP denoiser
 # step at the peer's two shapes (bench/torch_denoiser_step.py) and sampling
 # 500 digits at 14² with the U-Net, Heun NFE 35 at batch 500
 # (diffusion's BenchmarkSampleUNet against bench/torch_unet_sample.py).
+# With GAN=1 (the default) it also times one iteration of the Householder
+# experiment's GAN (D step, lazy R1, G step, EMA) at its default and spec
+# shapes: householder/gan's BenchmarkGANStep and BenchmarkGANStepSpec with
+# -benchtime $GAN_TIME against bench/torch_gan_step.py with --steps the same
+# count, so both time the same share of R1 steps (16x: one in 16, as in
+# training; the spec shape costs 0.3–0.6 s a step in Go, the default 0.08 s).
 #
 # Each repeat runs, for each thread count t: the pure-Go benchmarks (-cpu t,
 # i.e. GOMAXPROCS=t), the same with -tags openblas and OPENBLAS_NUM_THREADS=1
@@ -26,7 +33,12 @@ MLP=${MLP:-1}
 SAMPLE=${SAMPLE:-1}
 UNET_TIME=${UNET_TIME:-5x}
 LENET_TIME=${LENET_TIME:-20x}
+GAN=${GAN:-1}
+GAN_TIME=${GAN_TIME:-16x} # Nx: the peer runs N timed steps too
 py=/usr/bin/python3 # Debian's python3-torch lives under the system interpreter
+case "$GAN_TIME" in
+*[!0-9]*x | x | *[!x]) echo "bench/run.sh: GAN_TIME=$GAN_TIME, want a count such as 16x" >&2; exit 2 ;;
+esac
 LOG=${LOG:-$(mktemp)}
 : >"$LOG"
 
@@ -61,6 +73,11 @@ gobench() { # impl threads
 	# shellcheck disable=SC2086
 	OPENBLAS_NUM_THREADS=1 go test $tags -run '^$' -bench 'TrainStep|Features' -benchtime "$LENET_TIME" -cpu "$2" -count 1 ./fidlenet |
 		grep '^Benchmark' | sed "s/^/impl=go-$1 threads=$2 /" | log
+	if [ "$GAN" = 1 ]; then
+		# shellcheck disable=SC2086
+		OPENBLAS_NUM_THREADS=1 go test $tags -run '^$' -bench '^BenchmarkGANStep(Spec)?$' -benchtime "$GAN_TIME" -cpu "$2" -count 1 ./householder/gan |
+			grep '^Benchmark' | sed "s/^/impl=go-$1 threads=$2 /" | log
+	fi
 }
 
 peers() { # threads
@@ -77,6 +94,11 @@ peers() { # threads
 	fi
 	if [ "$SAMPLE" = 1 ]; then
 		"$py" bench/torch_unet_sample.py --threads "$1" | sed "s/^/impl=torch threads=$1 /" | log
+	fi
+	if [ "$GAN" = 1 ]; then
+		for sh in default spec; do
+			"$py" bench/torch_gan_step.py --shape "$sh" --steps "${GAN_TIME%x}" --threads "$1"
+		done | sed "s/^/impl=torch threads=$1 /" | log
 	fi
 }
 
@@ -99,6 +121,8 @@ from collections import defaultdict
 
 rows = defaultdict(lambda: defaultdict(list))  # (bench, threads) -> impl -> [(wall_ms, cpu_ms, img/s)]
 params = defaultdict(dict)
+GAN_SHAPES = {"default": "GAN 32² const16 G16/16/8 D8/16/32/32 b16 step",
+              "spec": "GAN 32² const32 G32/32/16 D16/32/32/32 b32 step"}
 for line in open(sys.argv[1]):
     if not line.startswith("impl="):
         continue
@@ -114,10 +138,14 @@ for line in open(sys.argv[1]):
                "BenchmarkFeatures": "LeNet features b200",
                "BenchmarkTrainStepMLP/dim=784/hidden=512/layers=4/batch=256": "MLP 784/512×4 b256 step",
                "BenchmarkTrainStepMLP/dim=2/hidden=256/layers=4/batch=1024": "MLP 2/256×4 b1024 step",
-               "BenchmarkSampleUNet/res=14/ch=32/batch=500/n=500/nfe=35": "U-Net sample 500 at 14² ch32, NFE 35"}.get(name)
+               "BenchmarkSampleUNet/res=14/ch=32/batch=500/n=500/nfe=35": "U-Net sample 500 at 14² ch32, NFE 35",
+               "BenchmarkGANStep": GAN_SHAPES["default"],
+               "BenchmarkGANStepSpec": GAN_SHAPES["spec"]}.get(name)
         if key is None:
             continue
         p = m.get("params")
+        if "G-params" in m:
+            p = f"{m['G-params']:.0f} G + {m['D-params']:.0f} D"
     else:
         kv = dict(x.split("=", 1) for x in f[2:] if "=" in x)
         if f[4] == "unet-sample":
@@ -126,19 +154,22 @@ for line in open(sys.argv[1]):
             rows[(key, threads)][impl].append((wall, cpu, None))
             continue
         wall, cpu = float(kv["step_ms"]), (float(kv["cpu_ms"]) if "cpu_ms" in kv else None)
-        if "res" in kv:
+        p = float(kv["params"]) if "params" in kv else None
+        if f[4] == "gan":
+            key = GAN_SHAPES[kv["shape"]]
+            p = f"{kv['g_params']} G + {kv['d_params']} D"
+        elif "res" in kv:
             key = f"U-Net 1×{kv['res']}×{kv['res']} ch{kv['ch']} b{kv['batch']} step"
         elif "mode" in kv:
             key = "LeNet train step b64" if kv["mode"] == "train" else "LeNet features b200"
         else:
             key = f"MLP {kv['dim']}/{kv['hidden']}×{kv['layers']} b{kv['batch']} step"
-        p = float(kv["params"]) if "params" in kv else None
     imgs = None
     if key.startswith("LeNet"):
         imgs = (64 if "train" in key else 200) / wall * 1e3
     rows[(key, threads)][impl].append((wall, cpu, imgs))
     if p is not None:
-        params[key][impl] = int(p)
+        params[key][impl] = p if isinstance(p, str) else int(p)
 
 def mean(v):
     v = [x for x in v if x is not None]
