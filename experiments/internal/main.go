@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 )
@@ -39,11 +40,42 @@ type RunFunc func(ctx context.Context, args []string, stdout, stderr io.Writer) 
 // Main runs an experiment binary: run gets a context cancelled on SIGINT or
 // SIGTERM (Slurm and Kubernetes send SIGTERM before killing), then the
 // process exits with Run's code.
+//
+// With the environment variable GENLAB_CPUPROFILE set to a file name, the
+// whole run is CPU-profiled into that file (go tool pprof reads it); a
+// file that cannot be created is exit 2.
 func Main(name string, run RunFunc) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := Run(ctx, name, os.Args[1:], os.Stdout, os.Stderr, run)
+	var code int
+	if path := os.Getenv(CPUProfileEnv); path != "" {
+		code = profiled(name, path, func() int { return Run(ctx, name, os.Args[1:], os.Stdout, os.Stderr, run) })
+	} else {
+		code = Run(ctx, name, os.Args[1:], os.Stdout, os.Stderr, run)
+	}
 	stop()
 	os.Exit(code)
+}
+
+// CPUProfileEnv names the environment variable that makes Main write a CPU
+// profile of the run.
+const CPUProfileEnv = "GENLAB_CPUPROFILE"
+
+// profiled runs f with the CPU profiler writing to path.
+func profiled(name, path string, f func() int) int {
+	out, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(out)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %s=%s: %v\n", name, CPUProfileEnv, path, err)
+		return ExitUsage
+	}
+	code := f()
+	pprof.StopCPUProfile()
+	if err := out.Close(); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %s=%s: %v\n", name, CPUProfileEnv, path, err)
+	}
+	return code
 }
 
 // Run calls run and maps its error to an exit code: nil or flag.ErrHelp → 0;
