@@ -3,6 +3,7 @@
 package nn
 
 // #cgo LDFLAGS: -lopenblas
+// char *openblas_get_corename(void);
 import "C"
 
 import (
@@ -25,6 +26,13 @@ func init() {
 	blas32.Use(impl)
 }
 
-// BLAS names the matrix kernels in use: OpenBLAS behind gorgonia, gonum and
-// kern.Sgemm, and kern's elementwise kernels (kern.Impl()).
-func BLAS() string { return "openblas; nn/kern " + kern.Impl() }
+// BLAS names the matrix kernels in use: OpenBLAS with the core type whose
+// kernels it picked for this CPU (openblas_get_corename, e.g. "SkylakeX";
+// OPENBLAS_CORETYPE overrides it) behind gorgonia, gonum and kern.Sgemm, and
+// kern's elementwise kernels (kern.Impl()). Different cores round
+// differently, and chaotic computations (argmins over nearly equal
+// distances) can then differ by more than rounding: results are
+// reproducible for the same build on the same core type.
+func BLAS() string {
+	return "openblas " + C.GoString(C.openblas_get_corename()) + "; nn/kern " + kern.Impl()
+}

@@ -18,7 +18,6 @@ import (
 	"strings"
 
 	"genlab/experiments/internal"
-	"genlab/nn"
 	"genlab/results"
 )
 
@@ -93,7 +92,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	r := common.Runner(experiment, stdout, stderr)
 	r.Headline = []string{"bars_mig.png", "bars_*.png"}
-	r.BLAS = nn.BLAS()
 	cache := filepath.Join(r.Out, experiment+"-cache")
 	if !common.Plan {
 		if err := results.MarkCache(cache); err != nil { // G0/FeatNet checkpoints, not an experiment

@@ -67,12 +67,11 @@ type Runner struct {
 }
 
 // Runner returns the Runner for experiment with c's flags, recording the
-// process's command line and the default (pure-Go gonum) BLAS; set BLAS
-// when a build uses another.
+// process's command line and the build's matrix kernels (nn.BLAS).
 func (c *Common) Runner(experiment string, stdout, stderr io.Writer) Runner {
 	return Runner{
 		Experiment: experiment, Out: c.Out, Force: c.Force, Task: c.Task, Threads: c.Threads, Jobs: c.Jobs,
-		Plan: c.Plan, BLAS: "gonum (pure Go)", Args: os.Args, Stdout: stdout, Stderr: stderr,
+		Plan: c.Plan, BLAS: nn.BLAS(), Args: os.Args, Stdout: stdout, Stderr: stderr,
 		Cluster: c.Cluster.forRun(),
 	}
 }

@@ -20,7 +20,6 @@ import (
 	"genlab/experiments/internal"
 	"genlab/experiments/internal/kdiffrun"
 	"genlab/kdiff"
-	"genlab/nn"
 	"genlab/results"
 )
 
@@ -95,7 +94,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	r := common.Runner(experiment, stdout, stderr)
 	r.Headline = []string{"sw1_vs_N.png", "heatmap_*.png"}
-	r.BLAS = nn.BLAS()
 	err = internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[kdiffrun.Config], d *results.Dir) (map[string]float64, error) {
 		return runTask(ctx, t.Config, t.Label, d, stderr)
 	})

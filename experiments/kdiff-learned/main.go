@@ -30,7 +30,6 @@ import (
 	"genlab/experiments/internal"
 	"genlab/experiments/internal/kdiffrun"
 	"genlab/kdiff"
-	"genlab/nn"
 	"genlab/results"
 )
 
@@ -332,7 +331,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	r := common.Runner(experiment, stdout, stderr)
 	r.Headline = []string{"learned_k_vs_N.png", "learned_k_vs_ratio_*.png", "width_learned_k.png"}
-	r.BLAS = nn.BLAS()
 	err = internal.RunTasks(ctx, r, ts, func(ctx context.Context, t internal.Task[kdiffrun.Config], d *results.Dir) (map[string]float64, error) {
 		return runTask(ctx, t, d, stderr)
 	})

@@ -27,7 +27,6 @@ import (
 	"genlab/experiments/internal"
 	"genlab/experiments/internal/mnistrun"
 	"genlab/kdiff"
-	"genlab/nn"
 	"genlab/pfgm"
 	"genlab/results"
 )
@@ -77,7 +76,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	r := common.Runner(experiment, stdout, stderr)
 	r.Headline = []string{"fid_vs_nfe.png", "fid_vs_k.png", "k_vs_s.png", "fid_vs_D.png", "samples_by_setting.png"}
-	r.BLAS = nn.BLAS()
 	err = internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[mnistrun.Config], d *results.Dir) (map[string]float64, error) {
 		bar := internal.NewProgress(stderr, t.Config.Steps, experiment+" "+t.Label)
 		defer bar.Finish()

@@ -40,7 +40,6 @@ import (
 	"genlab/diffusion"
 	"genlab/experiments/internal"
 	"genlab/experiments/internal/pfgmrun"
-	"genlab/nn"
 	"genlab/results"
 )
 
@@ -114,7 +113,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	r := common.Runner(experiment, stdout, stderr)
 	r.Headline = []string{"robust_alpha_*_sw1.png", "robust_*.png"}
-	r.BLAS = nn.BLAS()
 	cache := pfgmrun.NewModelCache(r.Out)
 	var images mnistSets
 	err = internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[Config], d *results.Dir) (map[string]float64, error) {

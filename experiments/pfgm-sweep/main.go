@@ -25,7 +25,6 @@ import (
 	"genlab/diffusion"
 	"genlab/experiments/internal"
 	"genlab/experiments/internal/pfgmrun"
-	"genlab/nn"
 	"genlab/results"
 )
 
@@ -65,7 +64,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	r := common.Runner(experiment, stdout, stderr)
 	r.Headline = []string{"sweep_*_sw1.png"}
-	r.BLAS = nn.BLAS()
 	cache := pfgmrun.NewModelCache(r.Out)
 	err = internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[Config], d *results.Dir) (map[string]float64, error) {
 		res, err := runTask(ctx, t, d, cache, stderr)

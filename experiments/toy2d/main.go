@@ -16,7 +16,6 @@ import (
 	"genlab/data"
 	"genlab/diffusion"
 	"genlab/experiments/internal"
-	"genlab/nn"
 	"genlab/results"
 )
 
@@ -65,7 +64,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	r := common.Runner(experiment, stdout, stderr)
 	r.Headline = []string{"sw1_vs_nfe.png"}
-	r.BLAS = nn.BLAS()
 	err = internal.RunTasks(ctx, r, tasks, func(ctx context.Context, t internal.Task[Config], d *results.Dir) (map[string]float64, error) {
 		bar := internal.NewProgress(stderr, t.Config.Steps, experiment+" "+t.Label)
 		defer bar.Finish()
