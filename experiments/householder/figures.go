@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strconv"
 
 	"genlab/experiments/internal"
 	"genlab/results"
@@ -58,7 +59,21 @@ func summaryFigures(dir string, t *results.Table) error {
 	for g := range groups {
 		names = append(names, g)
 	}
-	sort.Strings(names)
+	// Settings in numeric order of k, then fine-tune length, then init.
+	num := func(g, col string) float64 {
+		v, _ := strconv.ParseFloat(t.Get(groups[g][0], col), 64)
+		return v
+	}
+	sort.Slice(names, func(a, b int) bool {
+		ga, gb := names[a], names[b]
+		if ka, kb := num(ga, "k"), num(gb, "k"); ka != kb {
+			return ka < kb
+		}
+		if fa, fb := num(ga, "finetune_frac"), num(gb, "finetune_frac"); fa != fb {
+			return fa < fb
+		}
+		return ga < gb
+	})
 	if err := internal.WritePaired(dir, pairedTable(t, groups, names)); err != nil {
 		return fmt.Errorf("householder: paired differences: %w", err)
 	}
