@@ -1,9 +1,12 @@
 package internal
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"genlab/nn"
 )
 
 // profiled returns its function's exit code and leaves a CPU profile in
@@ -22,5 +25,14 @@ func TestProfiled(t *testing.T) {
 	ran = false
 	if code := profiled("x", filepath.Join(path, "no", "such"), func() int { ran = true; return 0 }); code != ExitUsage || ran {
 		t.Fatalf("bad path: code %d, ran %v: want %d, false", code, ran, ExitUsage)
+	}
+}
+
+// Every experiment's Runner records the build's matrix kernels (with
+// -tags openblas, OpenBLAS and its core type), not a fixed string.
+func TestRunnerRecordsBLAS(t *testing.T) {
+	var c Common
+	if got := c.Runner("x", io.Discard, io.Discard).BLAS; got != nn.BLAS() || got == "" {
+		t.Fatalf("Runner BLAS %q, want nn.BLAS() = %q", got, nn.BLAS())
 	}
 }
