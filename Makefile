@@ -61,12 +61,12 @@ reproduce: data
 	$(GO) run $(GOFLAGS_TAGS) ./experiments/mnist -preset default -k $(MNIST_UNET_K) -out $(OUT) >/dev/null
 
 ## test: gofmt/vet, then every test in the pure-Go build, nn again without assembly (-tags purego: the
-## scalar/gonum fallback), and nn and fidlenet with openblas when present
+## scalar/gonum fallback), and nn, fidlenet and the GAN (gorgonia's products) with openblas when present
 test: lint data
 	$(GO) test -count=1 -timeout 20m ./...
 	$(GO) test -count=1 -tags purego ./nn/...
 ifneq ($(OPENBLAS),)
-	$(GO) test -count=1 -tags openblas ./nn/... ./fidlenet/ ./internal/...
+	$(GO) test -count=1 -tags openblas ./nn/... ./fidlenet/ ./internal/... ./householder/...
 endif
 
 ## fuzz: every fuzz target (readers of OFF/OBJ/PLY, idx, checkpoints, result/config JSON, the
