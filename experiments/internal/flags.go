@@ -238,7 +238,7 @@ func guardNumbers(fs *flag.FlagSet) {
 var flagRanges = map[string][2]float64{
 	// sizes of allocations and loops
 	"batch": {0, 1 << 16}, "hidden": {0, 1 << 14}, "layers": {0, 256}, "channels": {0, 1 << 11},
-	"steps": {0, 1 << 30}, "iters": {0, 1 << 30}, "net-steps": {0, 1 << 30}, "net-hidden": {0, 4096}, "warmup": {0, 1 << 30},
+	"steps": {0, 1 << 30}, "iters": {0, 1 << 30}, "net-steps": {0, 1 << 30}, "net-hidden": {0, 4096}, "net-clip": {0, 1e6}, "warmup": {0, 1 << 30},
 	"eval-every": {0, 1 << 30}, "eval-n": {0, 1 << 22}, "sample-steps": {0, 1 << 20}, "heun": {0, 1 << 16},
 	"n-eval": {0, 1 << 22}, "n": {0, 1 << 24}, "npairs": {0, 1 << 16}, "zoomout": {0, 1 << 12},
 	"extra": {0, 1 << 16}, "k": {0, 1 << 12}, "res": {0, 1 << 12}, "width-N": {1, 1 << 16},

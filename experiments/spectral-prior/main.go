@@ -37,6 +37,7 @@ type options struct {
 	ks                             internal.Ints
 	netCurve                       stepCounts
 	npairs, netSteps, netHidden    int
+	netClip                        float64
 	defects                        internal.MeshDefects
 }
 
@@ -53,6 +54,7 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.npairs, "npairs", 0, "test pairs per set (0: the preset's, e.g. default 8 blob, 2 per other set)")
 	fs.IntVar(&o.netSteps, "net-steps", 0, "training steps of the network prior (0: the preset's, or -net-curve's largest count)")
 	fs.IntVar(&o.netHidden, "net-hidden", 0, "hidden width of the network prior's MLP (0: the preset's, default 256; the spec's range is 256–512)")
+	fs.Float64Var(&o.netClip, "net-clip", 0, "global gradient-norm clip of the network prior's Adam (0: none, the default)")
 	fs.Var(&o.netCurve, "net-curve", "ascending comma list of step counts, e.g. 2500,5000,10000,20000,30000,50000: train one network prior per "+
 		"(seed, k) to the largest, resumably, and write net_curve.csv and error_vs_net_steps.png (held-out loss and validation error at each count)")
 	o.defects.Register(fs)
@@ -102,6 +104,7 @@ func (o *options) resolve(p internal.Preset) (Config, map[string]int, error) {
 	if o.netHidden > 0 {
 		base.Net.Hidden = o.netHidden
 	}
+	base.Net.GradClip = o.netClip
 	for i, s := range o.netCurve {
 		if s < 1 || i > 0 && s <= o.netCurve[i-1] {
 			return base, nil, internal.Usagef("-net-curve %s: want ascending step counts ≥ 1", o.netCurve.String())

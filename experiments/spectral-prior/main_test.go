@@ -15,7 +15,7 @@ func TestBadFlagsExit2(t *testing.T) {
 	out := t.TempDir()
 	for _, args := range [][]string{
 		{"-prior", "magic"}, {"-regime", "dirty"}, {"-method", "oracle"}, {"-sets", "teapot"}, {"-k", "1"}, {"-npairs", "-1"},
-		{"-net-steps", "-3"}, {"-net-hidden", "-1"}, {"-net-hidden", "5000"},
+		{"-net-steps", "-3"}, {"-net-hidden", "-1"}, {"-net-hidden", "5000"}, {"-net-clip", "-1"}, {"-net-clip", "NaN"},
 	} {
 		code, _, stderr := internal.Capture(experiment, append(args, "-out", out), run)
 		if code != 2 {

@@ -30,6 +30,9 @@ type NetCfg struct {
 	LR          float64 `json:"lr"`
 	Warmup      int     `json:"warmup"`
 	EMAHalfLife float64 `json:"ema_half_life"`
+	// GradClip is Adam's global gradient-norm clip (0: none, the presets'
+	// default; left out of the JSON then, so earlier task keys stay valid).
+	GradClip float64 `json:"grad_clip,omitempty"`
 }
 
 // TuneCfg is the per-mask λ grid searched on validation blob pairs.

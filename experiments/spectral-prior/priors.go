@@ -305,7 +305,7 @@ func (bs *bundles) net(ctx context.Context, cfg Config, images *mat.Dense, from 
 		bar := internal.NewProgress(bs.stderr, cfg.Net.Steps, fmt.Sprintf("%s net prior k=%d seed%d", experiment, cfg.K, cfg.Seed))
 		defer bar.Finish()
 		np, err := prior.TrainNet(ctx, images, prior.NetConfig{Hidden: cfg.Net.Hidden, Layers: cfg.Net.Layers, Fourier: cfg.Net.Fourier,
-			Steps: cfg.Net.Steps, Batch: cfg.Net.Batch, LR: cfg.Net.LR, Warmup: cfg.Net.Warmup, EMAHalfLife: cfg.Net.EMAHalfLife,
+			Steps: cfg.Net.Steps, Batch: cfg.Net.Batch, LR: cfg.Net.LR, Warmup: cfg.Net.Warmup, EMAHalfLife: cfg.Net.EMAHalfLife, GradClip: cfg.Net.GradClip,
 			Seed: cfg.Seed, CheckpointPath: ckpt, Record: record, Progress: internal.TrainStep(bar)})
 		if err != nil {
 			return nil, nil, err

@@ -21,6 +21,7 @@ type NetConfig struct {
 	LR                      float64
 	Warmup                  int
 	EMAHalfLife             float64 // in samples (EDM rampup 0.05 applies)
+	GradClip                float64 // Adam's global-norm clip: g ← g·min(1, GradClip/‖g‖₂); 0: none
 	Seed                    uint64  // initialisation PCG(Seed, 1); the trainer's stream from Seed
 	CheckpointPath          string  // resumable training state ("" for none)
 	Record                  func(step int, values map[string]float64) error
@@ -47,7 +48,7 @@ func TrainNet(ctx context.Context, images *mat.Dense, cfg NetConfig) (*NetPrior,
 	tr, err := diffusion.Train(ctx, net, images,
 		diffusion.Method{Kernel: diffusion.Gaussian{}, Target: target, Sigma: diffusion.DefaultLogNormal},
 		diffusion.TrainConfig{Steps: cfg.Steps, Batch: cfg.Batch, Seed: cfg.Seed,
-			Adam:        nn.AdamConfig{LR: cfg.LR, WarmupSteps: cfg.Warmup},
+			Adam:        nn.AdamConfig{LR: cfg.LR, WarmupSteps: cfg.Warmup, GradClip: cfg.GradClip},
 			EMAHalfLife: cfg.EMAHalfLife, EMARampup: 0.05,
 			CheckpointPath: cfg.CheckpointPath, CheckpointEvery: 500, LogEvery: 50, Record: cfg.Record,
 			Progress: cfg.Progress})

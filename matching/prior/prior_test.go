@@ -318,3 +318,26 @@ func TestNetPriorDenoises(t *testing.T) {
 		t.Errorf("network prior MSE %.4f not below 0.2× the identity's %.4f", net, id)
 	}
 }
+
+// GradClip reaches the optimiser: with every step's gradient clipped to a
+// norm of 1e-9, Adam's ε (1e-8) dominates its normalisation and the steps
+// are tiny, so the loss stays high, while the unclipped run of the same
+// seed learns (measured: 36.8 against 63.4).
+func TestNetPriorGradClip(t *testing.T) {
+	const k = 8
+	data := smallSet(t, k).Images(k)
+	cfg := NetConfig{Hidden: 32, Layers: 2, Fourier: 4, Steps: 200, Batch: 32, LR: 2e-3, Warmup: 10, Seed: 1}
+	free, err := TrainNet(context.Background(), data, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.GradClip = 1e-9
+	stuck, err := TrainNet(context.Background(), data, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("final loss: unclipped %.4g, clipped %.4g", free.Loss, stuck.Loss)
+	if !(free.Loss < 0.8*stuck.Loss) {
+		t.Errorf("final loss %.4g unclipped, %.4g clipped to 1e-9: want the unclipped run well below", free.Loss, stuck.Loss)
+	}
+}
