@@ -317,7 +317,7 @@ func leakyDo[T float32 | float64](op leakyOp, a []T, t *tensor.Dense, s, g, sg T
 	}
 	td, ok := t.Data().([]T)
 	if !ok || len(td) != len(a) {
-		return nil, fmt.Errorf("gan: leaky op %d: inputs %v, %v", op.kind, a, t.Dtype())
+		return nil, fmt.Errorf("gan: leaky op %d: second input %v of length %d, want %T of length %d", op.kind, t.Dtype(), t.Shape().TotalSize(), a, len(a))
 	}
 	if op.kind == leakyTangentKind {
 		for i, v := range a {

@@ -3,6 +3,7 @@ package gan
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -107,6 +108,22 @@ func TestLeakyOpMatchesGorgonia(t *testing.T) {
 					t.Fatalf("%v gain %g: leaky(%g) = %g, want %g", dt, gain, v, fused[0][i], want)
 				}
 			}
+		}
+	}
+}
+
+// A two-input leaky op given inputs of different lengths or dtypes fails
+// with a short error that names both, not with the inputs' values.
+func TestLeakyOpInputMismatch(t *testing.T) {
+	op := leakyOp{kind: leakyGrad, slope: 0.2, gain: 1, shape: tensor.Shape{4}}
+	a := tensor.New(tensor.WithShape(4), tensor.WithBacking([]float32{1, 2, 3, 4}))
+	for _, b := range []*tensor.Dense{
+		tensor.New(tensor.WithShape(3), tensor.WithBacking([]float32{1, 2, 3})),
+		tensor.New(tensor.WithShape(4), tensor.WithBacking([]float64{1, 2, 3, 4})),
+	} {
+		_, err := op.Do(a, b)
+		if err == nil || !strings.Contains(err.Error(), "[]float32 of length 4") || len(err.Error()) > 120 {
+			t.Errorf("inputs %v, %v: error %v", a.Shape(), b.Dtype(), err)
 		}
 	}
 }
