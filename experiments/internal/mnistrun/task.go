@@ -30,9 +30,8 @@ const (
 )
 
 // Sets holds the MNIST splits (28×28) and, per (resolution, N), the
-// evaluator over the reference digits RefIndices(10000, N) of the test
-// split, built once per process and shared by the tasks running at once
-// (-jobs).
+// evaluator over the N reference digits RefIndices of the test split,
+// built once per process and shared by the tasks running at once (-jobs).
 type Sets struct {
 	train, test *data.Images
 	mu          sync.Mutex
